@@ -1,0 +1,21 @@
+//===- MoEDialect.cpp - the moe dialect -----------------------------------===//
+#include "MoE/MoEDialect.h"
+#include "MoE/MoEAttrs.h"
+#include "MoE/MoEOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace mlir::moe;
+
+#include "MoE/MoEOpsDialect.cpp.inc"
+#include "MoE/MoEEnums.cpp.inc"
+
+void MoEDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "MoE/MoEOps.cpp.inc"
+      >();
+}

@@ -1,0 +1,32 @@
+//===- Pipelines.h - moec pass pipelines -----------------------*- C++ -*-===//
+#ifndef MOEC_PIPELINES_PIPELINES_H
+#define MOEC_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+class OpPassManager;
+} // namespace mlir
+
+namespace moec {
+
+/// Options of `moe-decompose-pipeline`.
+struct DecomposePipelineOptions
+    : mlir::PassPipelineOptions<DecomposePipelineOptions> {
+  Option<bool> foldSharedExperts{
+      *this, "fold-shared-experts",
+      llvm::cl::desc("Run shared experts as always-on experts inside the "
+                     "grouped expert op"),
+      llvm::cl::init(true)};
+};
+
+/// moe.block -> routing, dispatch, grouped experts and combine, simplified.
+void buildDecomposePipeline(mlir::OpPassManager &pm,
+                            const DecomposePipelineOptions &options);
+
+/// Registers every moec pipeline with the global pass registry.
+void registerPipelines();
+
+} // namespace moec
+
+#endif // MOEC_PIPELINES_PIPELINES_H

@@ -1,0 +1,29 @@
+//===- Pipelines.cpp - moec pass pipelines --------------------------------===//
+#include "moec/Pipelines/Pipelines.h"
+
+#include "moec/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void moec::buildDecomposePipeline(OpPassManager &pm,
+                                  const DecomposePipelineOptions &options) {
+  pm.addPass(createMoEDecomposeBlock());
+  pm.addPass(createCanonicalizerPass());
+  if (options.foldSharedExperts) {
+    pm.addPass(createMoEFoldSharedExperts());
+    pm.addPass(createCanonicalizerPass());
+  }
+  pm.addPass(createCSEPass());
+}
+
+void moec::registerPipelines() {
+  PassPipelineRegistration<DecomposePipelineOptions>(
+      "moe-decompose-pipeline",
+      "Decompose moe.block into routing, dispatch, grouped expert and "
+      "combine ops, with shared experts folded in",
+      buildDecomposePipeline);
+}
