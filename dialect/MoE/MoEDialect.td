@@ -37,7 +37,13 @@ def MoE_Dialect : Dialect {
                            "::mlir::tensor::TensorDialect"];
 }
 
+// Rejects attributes that are neither the op's own nor dialect-prefixed, so a
+// misspelt option (`norm_topk_porb`) is an error instead of being ignored.
+def MoE_NoUnknownAttributes : NativeOpTrait<"NoUnknownAttributes"> {
+  let cppNamespace = "::mlir::moe::OpTrait";
+}
+
 class MoE_Op<string mnemonic, list<Trait> traits = []>
-    : Op<MoE_Dialect, mnemonic, traits>;
+    : Op<MoE_Dialect, mnemonic, !listconcat(traits, [MoE_NoUnknownAttributes])>;
 
 #endif // MOE_DIALECT_TD

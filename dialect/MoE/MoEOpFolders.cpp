@@ -24,17 +24,14 @@ namespace {
 Value generateIndexTensor(
     OpBuilder &b, Location loc, RankedTensorType type, ValueRange dynSizes,
     function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
-  auto gen = tensor::GenerateOp::create(b, loc, type, dynSizes);
-  Block *block = b.createBlock(&gen.getBody(), {},
-                               SmallVector<Type>(type.getRank(),
-                                                 b.getIndexType()),
-                               SmallVector<Location>(type.getRank(), loc));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(block);
-  Value v = body(b, loc, block->getArguments());
-  Value cast = arith::IndexCastOp::create(b, loc, b.getI32Type(), v);
-  tensor::YieldOp::create(b, loc, cast);
-  return gen;
+  return tensor::GenerateOp::create(
+      b, loc, type, dynSizes,
+      [&](OpBuilder &nested, Location l, ValueRange indices) {
+        Value v = body(nested, l, indices);
+        Value i32 =
+            arith::IndexCastOp::create(nested, l, nested.getI32Type(), v);
+        tensor::YieldOp::create(nested, l, i32);
+      });
 }
 
 /// True if `v` is the [T, E] tensor whose every row is 0, 1, ..., E-1: the
@@ -180,6 +177,11 @@ struct DropEmptySharedExperts : OpRewritePattern<GroupedSwiGLUOp> {
 void TopKOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                          MLIRContext *context) {
   results.add<NormalizeRoutingAttrs, AllExpertsSelected>(context);
+}
+
+void DispatchOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                             MLIRContext *context) {
+  results.add<DispatchAllExperts>(context);
 }
 
 void GroupedSwiGLUOp::getCanonicalizationPatterns(RewritePatternSet &results,

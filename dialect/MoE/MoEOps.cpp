@@ -135,6 +135,14 @@ static_assert(static_cast<int>(moec::TopkMethod::NoauxTC) ==
 
 } // namespace
 
+LogicalResult mlir::moe::OpTrait::verifyNoUnknownAttributes(Operation *op) {
+  for (NamedAttribute attr : op->getDiscardableAttrs())
+    if (!attr.getName().strref().contains('.'))
+      return op->emitOpError() << "has unknown attribute '" << attr.getName().getValue()
+                               << "'";
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Routing
 //===----------------------------------------------------------------------===//

@@ -11,6 +11,23 @@
 #include "MoE/MoEAttrs.h"
 #include "MoE/MoEDialect.h"
 
+namespace mlir::moe::OpTrait {
+
+/// Verifies that every attribute of the op is either inherent (declared by
+/// the op) or a discardable attribute with a dialect prefix (`dialect.name`).
+LogicalResult verifyNoUnknownAttributes(Operation *op);
+
+template <typename ConcreteType>
+class NoUnknownAttributes
+    : public ::mlir::OpTrait::TraitBase<ConcreteType, NoUnknownAttributes> {
+public:
+  static LogicalResult verifyTrait(Operation *op) {
+    return verifyNoUnknownAttributes(op);
+  }
+};
+
+} // namespace mlir::moe::OpTrait
+
 #define GET_OP_CLASSES
 #include "MoE/MoEOps.h.inc"
 

@@ -149,6 +149,7 @@ def MoE_DispatchOp : MoE_Op<"dispatch", [Pure]> {
   }];
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def MoE_PermuteOp : MoE_Op<"permute", [Pure]> {

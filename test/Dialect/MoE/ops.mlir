@@ -1,0 +1,70 @@
+// RUN: moe-opt %s | moe-opt | FileCheck %s
+// RUN: moe-opt %s --mlir-print-op-generic | moe-opt | FileCheck %s
+
+// CHECK-LABEL: func @router_scores
+func.func @router_scores(%x: tensor<?x16xf32>, %w: tensor<8x16xbf16>,
+                         %w32: tensor<8x16xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  // CHECK: moe.router_scores softmax %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<8x16xbf16> -> tensor<?x8xf32>
+  %s = moe.router_scores softmax %x, %w : tensor<?x16xf32>, tensor<8x16xbf16> -> tensor<?x8xf32>
+  // CHECK: moe.router_scores sigmoid %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<8x16xf32> -> tensor<?x8xf32>
+  %t = moe.router_scores sigmoid %x, %w32 : tensor<?x16xf32>, tensor<8x16xf32> -> tensor<?x8xf32>
+  return %s, %t : tensor<?x8xf32>, tensor<?x8xf32>
+}
+
+// CHECK-LABEL: func @topk_variants
+func.func @topk_variants(%s: tensor<?x8xf32>, %b: tensor<8xf32>) {
+  // CHECK: moe.topk greedy %[[S:.*]] : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi32>
+  %w0, %i0 = moe.topk greedy %s : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi32>
+  // CHECK: moe.topk greedy %[[S]] {norm_topk_prob = true} :
+  %w1, %i1 = moe.topk greedy %s {norm_topk_prob = true} : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi32>
+  // CHECK: moe.topk group_limited_greedy %[[S]] {n_group = 4 : i64, routed_scaling_factor = 1.600000e+01 : f64, topk_group = 2 : i64} :
+  %w2, %i2 = moe.topk group_limited_greedy %s {n_group = 4, topk_group = 2, routed_scaling_factor = 16.0} : tensor<?x8xf32> -> tensor<?x3xf32>, tensor<?x3xi32>
+  // CHECK: moe.topk noaux_tc %[[S]] bias %[[B:.*]] {n_group = 4 : i64, norm_topk_prob = true, routed_scaling_factor = 2.500000e+00 : f64, topk_group = 2 : i64} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x4xf32>, tensor<?x4xi32>
+  %w3, %i3 = moe.topk noaux_tc %s bias %b {n_group = 4, topk_group = 2, norm_topk_prob = true, routed_scaling_factor = 2.5} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x4xf32>, tensor<?x4xi32>
+  return
+}
+
+// CHECK-LABEL: func @dispatch_permute_combine
+func.func @dispatch_permute_combine(%x: tensor<5x16xf32>, %w: tensor<5x2xf32>,
+                                    %i: tensor<5x2xi32>) -> tensor<5x16xf32> {
+  // CHECK: %[[OFF:.*]], %[[PERM:.*]] = moe.dispatch %{{.*}} : tensor<5x2xi32> -> tensor<9xi32>, tensor<10xi32>
+  %offsets, %perm = moe.dispatch %i : tensor<5x2xi32> -> tensor<9xi32>, tensor<10xi32>
+  // CHECK: %[[XS:.*]] = moe.permute %{{.*}}[%[[PERM]]] top_k 2 : tensor<5x16xf32>, tensor<10xi32> -> tensor<10x16xf32>
+  %xs = moe.permute %x[%perm] top_k 2 : tensor<5x16xf32>, tensor<10xi32> -> tensor<10x16xf32>
+  // CHECK: moe.combine %[[XS]][%[[PERM]]], %{{.*}} : tensor<10x16xf32>, tensor<10xi32>, tensor<5x2xf32> -> tensor<5x16xf32>
+  %y = moe.combine %xs[%perm], %w : tensor<10x16xf32>, tensor<10xi32>, tensor<5x2xf32> -> tensor<5x16xf32>
+  return %y : tensor<5x16xf32>
+}
+
+// CHECK-LABEL: func @experts
+func.func @experts(%xs: tensor<?x16xf32>, %off: tensor<9xi32>, %off2: tensor<11xi32>,
+                   %g: tensor<8x4x16xbf16>, %u: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>,
+                   %sg: tensor<8x16xf16>, %su: tensor<8x16xf16>, %sd: tensor<16x8xf16>) {
+  // CHECK: moe.grouped_swiglu %{{.*}}, %{{.*}} experts(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<?x16xf32>, tensor<9xi32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<?x16xf32>
+  %0 = moe.grouped_swiglu %xs, %off experts(%g, %u, %d) : (tensor<?x16xf32>, tensor<9xi32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<?x16xf32>
+  // CHECK: moe.grouped_swiglu %{{.*}}, %{{.*}} experts(%{{.*}}, %{{.*}}, %{{.*}}) shared(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<?x16xf32>, tensor<11xi32>, {{.*}}, tensor<8x16xf16>, tensor<8x16xf16>, tensor<16x8xf16>) -> tensor<?x16xf32>
+  %1 = moe.grouped_swiglu %xs, %off2 experts(%g, %u, %d) shared(%sg, %su, %sd) : (tensor<?x16xf32>, tensor<11xi32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>, tensor<8x16xf16>, tensor<8x16xf16>, tensor<16x8xf16>) -> tensor<?x16xf32>
+  // CHECK: moe.swiglu %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<8x16xf16>, tensor<8x16xf16>, tensor<16x8xf16> -> tensor<?x16xf32>
+  %2 = moe.swiglu %xs, %sg, %su, %sd : tensor<?x16xf32>, tensor<8x16xf16>, tensor<8x16xf16>, tensor<16x8xf16> -> tensor<?x16xf32>
+  return
+}
+
+// CHECK-LABEL: func @append_shared_experts
+func.func @append_shared_experts(%w: tensor<?x2xf32>, %i: tensor<?x2xi32>) {
+  // CHECK: moe.append_shared_experts %{{.*}}, %{{.*}} first_expert 8 : tensor<?x2xf32>, tensor<?x2xi32> -> tensor<?x4xf32>, tensor<?x4xi32>
+  %w2, %i2 = moe.append_shared_experts %w, %i first_expert 8 : tensor<?x2xf32>, tensor<?x2xi32> -> tensor<?x4xf32>, tensor<?x4xi32>
+  return
+}
+
+// CHECK-LABEL: func @blocks
+func.func @blocks(%x: tensor<?x16xf32>, %wr: tensor<8x16xbf16>, %b: tensor<8xf32>,
+                  %g: tensor<8x4x16xbf16>, %u: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>,
+                  %sg: tensor<8x16xbf16>, %su: tensor<8x16xbf16>, %sd: tensor<16x8xbf16>) {
+  // CHECK: moe.block %{{.*}} router(%{{.*}}) experts(%{{.*}}, %{{.*}}, %{{.*}}) shared(%{{.*}}, %{{.*}}, %{{.*}}) scoring = softmax method = greedy top_k = 2 :
+  %0 = moe.block %x router(%wr) experts(%g, %u, %d) shared(%sg, %su, %sd) scoring = softmax method = greedy top_k = 2 : (tensor<?x16xf32>, tensor<8x16xbf16>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>, tensor<8x16xbf16>, tensor<8x16xbf16>, tensor<16x8xbf16>) -> tensor<?x16xf32>
+  // CHECK: moe.block %{{.*}} router(%{{.*}}, bias %{{.*}}) experts(%{{.*}}, %{{.*}}, %{{.*}}) scoring = sigmoid method = noaux_tc top_k = 3 {n_group = 4 : i64, norm_topk_prob = true, routed_scaling_factor = 2.500000e+00 : f64, topk_group = 2 : i64} :
+  %1 = moe.block %x router(%wr, bias %b) experts(%g, %u, %d) scoring = sigmoid method = noaux_tc top_k = 3 {n_group = 4, topk_group = 2, norm_topk_prob = true, routed_scaling_factor = 2.5} : (tensor<?x16xf32>, tensor<8x16xbf16>, tensor<8xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<?x16xf32>
+  // CHECK: moe.block %{{.*}} router(%{{.*}}) experts(%{{.*}}, %{{.*}}, %{{.*}}) scoring = softmax method = group_limited_greedy top_k = 2 {n_group = 2 : i64, routed_scaling_factor = 1.600000e+01 : f64} :
+  %2 = moe.block %x router(%wr) experts(%g, %u, %d) scoring = softmax method = group_limited_greedy top_k = 2 {n_group = 2, topk_group = 1, routed_scaling_factor = 16.0} : (tensor<?x16xf32>, tensor<8x16xbf16>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<?x16xf32>
+  return
+}
