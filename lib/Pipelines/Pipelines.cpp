@@ -26,4 +26,8 @@ void moec::registerPipelines() {
       "Decompose moe.block into routing, dispatch, grouped expert and "
       "combine ops, with shared experts folded in",
       buildDecomposePipeline);
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "moe-cpu-pipeline",
+      "Lower moe ops to the LLVM dialect for the host CPU",
+      buildCPUPipeline);
 }

@@ -24,6 +24,21 @@ struct DecomposePipelineOptions
 void buildDecomposePipeline(mlir::OpPassManager &pm,
                             const DecomposePipelineOptions &options);
 
+/// Options of `moe-cpu-pipeline`.
+struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<bool> foldSharedExperts{
+      *this, "fold-shared-experts",
+      llvm::cl::desc("Run shared experts as always-on experts inside the "
+                     "grouped expert op"),
+      llvm::cl::init(true)};
+};
+
+/// moe ops on tensors -> LLVM dialect for the host CPU: decompose, lower to
+/// linalg and routing loops, bufferize, free temporaries, lower to LLVM.
+/// Public functions take and return memrefs (identity layout).
+void buildCPUPipeline(mlir::OpPassManager &pm,
+                      const CPUPipelineOptions &options);
+
 /// Registers every moec pipeline with the global pass registry.
 void registerPipelines();
 
