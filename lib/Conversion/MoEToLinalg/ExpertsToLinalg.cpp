@@ -13,6 +13,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -28,11 +29,21 @@ using utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
 constexpr IteratorType kRed = IteratorType::reduction;
 
-/// A 2-D f32 tensor of `rows` x `cols` (static or dynamic) filled with `v`.
+/// A new 2-D f32 tensor of `rows` x `cols` (static or dynamic) filled with
+/// `v`. A fresh allocation each time (alloc_tensor is not CSE'd), so two
+/// accumulators of one linalg op never share a buffer.
 Value filled(OpBuilder &b, Location loc, OpFoldResult rows, OpFoldResult cols,
              float v) {
-  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef{rows, cols},
-                                        b.getF32Type());
+  SmallVector<Value> dynSizes;
+  SmallVector<int64_t> shape;
+  for (OpFoldResult d : {rows, cols}) {
+    std::optional<int64_t> c = getConstantIntValue(d);
+    shape.push_back(c ? *c : ShapedType::kDynamic);
+    if (!c)
+      dynSizes.push_back(cast<Value>(d));
+  }
+  Value empty = bufferization::AllocTensorOp::create(
+      b, loc, RankedTensorType::get(shape, b.getF32Type()), dynSizes);
   Value cst = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   return linalg::FillOp::create(b, loc, cst, empty).getResult(0);
 }
@@ -64,17 +75,20 @@ Value matmulTransposedB(OpBuilder &b, Location loc, Value a, Value bMat,
   return generic.getResult(0);
 }
 
-/// One SwiGLU MLP on rows `x` [M, H]: gate/up [W, H], down [H, W].
+/// One SwiGLU MLP on rows `x` [M, H]: gate/up [W, H], down [H, W]. The
+/// result is written into `dest` [M, H] (its contents are overwritten), so
+/// that a slice of a larger result is updated in place.
 Value swiglu(OpBuilder &b, Location loc, Value x, Value gate, Value up,
-             Value down) {
+             Value down, Value dest) {
   MLIRContext *ctx = b.getContext();
   OpFoldResult rows = dimOf(b, loc, x, 0);
   OpFoldResult width = dimOf(b, loc, gate, 0);
-  Value zero = filled(b, loc, rows, width, 0.0f);
+  Value gateInit = filled(b, loc, rows, width, 0.0f);
+  Value upInit = filled(b, loc, rows, width, 0.0f);
   // Gate and up projections share the loop nest over (m, n, k).
   auto gateUp = linalg::GenericOp::create(
-      b, loc, TypeRange{zero.getType(), zero.getType()},
-      ValueRange{x, gate, up}, ValueRange{zero, zero},
+      b, loc, TypeRange{gateInit.getType(), upInit.getType()},
+      ValueRange{x, gate, up}, ValueRange{gateInit, upInit},
       ArrayRef{map(ctx, 3, {0, 2}), map(ctx, 3, {1, 2}), map(ctx, 3, {1, 2}),
                map(ctx, 3, {0, 1}), map(ctx, 3, {0, 1})},
       ArrayRef{kPar, kPar, kRed},
@@ -98,7 +112,8 @@ Value swiglu(OpBuilder &b, Location loc, Value x, Value gate, Value up,
         Value silu = e.div(args[0], denom);
         linalg::YieldOp::create(nb, l, e.mul(silu, args[1]));
       });
-  Value out = filled(b, loc, rows, dimOf(b, loc, x, 1), 0.0f);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value out = linalg::FillOp::create(b, loc, zero, dest).getResult(0);
   return matmulTransposedB(b, loc, act.getResult(0), down, out);
 }
 
@@ -184,10 +199,15 @@ struct SwiGLUToLinalg : OpConversionPattern<SwiGLUOp> {
   LogicalResult
   matchAndRewrite(SwiGLUOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(op, swiglu(rewriter, op.getLoc(), adaptor.getX(),
-                                  adaptor.getGateWeight(),
+    Location loc = op.getLoc();
+    Value x = adaptor.getX();
+    Value dest = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef{dimOf(rewriter, loc, x, 0),
+                                dimOf(rewriter, loc, x, 1)},
+        rewriter.getF32Type());
+    rewriter.replaceOp(op, swiglu(rewriter, loc, x, adaptor.getGateWeight(),
                                   adaptor.getUpWeight(),
-                                  adaptor.getDownWeight()));
+                                  adaptor.getDownWeight(), dest));
     return success();
   }
 };
@@ -236,7 +256,11 @@ struct GroupedSwiGLUToLinalg : OpConversionPattern<GroupedSwiGLUOp> {
                       ArrayRef<OpFoldResult>{rows, hidden},
                       ArrayRef<OpFoldResult>{one, one});
                   auto [gate, up, down] = weightsOf(in, i);
-                  Value ys = swiglu(nb, l, xs, gate, up, down);
+                  Value dest = tensor::ExtractSliceOp::create(
+                      nb, l, acc[0], ArrayRef<OpFoldResult>{lo, zero},
+                      ArrayRef<OpFoldResult>{rows, hidden},
+                      ArrayRef<OpFoldResult>{one, one});
+                  Value ys = swiglu(nb, l, xs, gate, up, down, dest);
                   Value updated = tensor::InsertSliceOp::create(
                       nb, l, ys, acc[0], ArrayRef<OpFoldResult>{lo, zero},
                       ArrayRef<OpFoldResult>{rows, hidden},

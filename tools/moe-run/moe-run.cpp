@@ -1,0 +1,156 @@
+//===- moe-run.cpp - run compiled DeepSeekMoE layers ----------------------===//
+//
+//   moe-run layer --model DIR --layer L --input X.npy --output Y.npy
+//
+// Runs layer L's MLP block (MoE or dense) on hidden states X [T, H] (float32,
+// after post_attention_layernorm) and writes the block's output Y [T, H]
+// (before the residual add), compiled by moec for this CPU.
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Compiler/CPUJit.h"
+#include "moec/Compiler/MLPModule.h"
+#include "moec/Model/Checkpoint.h"
+#include "moec/Model/Config.h"
+#include "moec/Model/Npy.h"
+#include "moec/Pipelines/Registration.h"
+#include "moec/Runtime/MLPWeights.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+
+using namespace moec;
+
+namespace {
+
+const char *kUsage =
+    "usage: moe-run layer --model DIR --layer L --input X.npy --output Y.npy\n"
+    "                     [--no-fold-shared-experts]\n"
+    "\n"
+    "Runs decoder layer L's MLP block (MoE or dense, per first_k_dense_replace\n"
+    "and moe_layer_freq) of the Hugging Face DeepSeekMoE checkpoint in DIR on\n"
+    "the hidden states in X.npy (float32, shape [T, hidden_size], T >= 1; the\n"
+    "input after post_attention_layernorm) and writes the block's output\n"
+    "(before the residual add) to Y.npy. The block is compiled by moec for\n"
+    "this CPU.\n";
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "moe-run: error: %s\n", message.c_str());
+  return 1;
+}
+
+std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+bool sameFile(const std::string &a, const std::string &b) {
+  char ra[PATH_MAX], rb[PATH_MAX];
+  return realpath(a.c_str(), ra) && realpath(b.c_str(), rb) &&
+         std::strcmp(ra, rb) == 0;
+}
+
+int runLayer(const std::map<std::string, std::string> &opts,
+             bool foldSharedExperts) {
+  for (const char *required : {"--model", "--layer", "--input", "--output"})
+    if (!opts.count(required))
+      return fail(std::string("missing ") + required + "\n" + kUsage);
+  const std::string &dir = opts.at("--model");
+  const std::string &input = opts.at("--input");
+  const std::string &output = opts.at("--output");
+  if (sameFile(input, output))
+    return fail("--output " + output + " is the input file; refusing to "
+                "overwrite it");
+
+  char *end = nullptr;
+  const std::string &layerText = opts.at("--layer");
+  long long layer = std::strtoll(layerText.c_str(), &end, 10);
+  if (layerText.empty() || *end != '\0')
+    return fail("--layer must be an integer, got '" + layerText + "'");
+
+  StatusOr<ModelConfig> config = loadModelConfig(dir);
+  if (!config.ok())
+    return fail(config.status().message());
+  if (layer < 0 || layer >= config->num_hidden_layers)
+    return fail("layer " + layerText + " is out of range: the model has " +
+                std::to_string(config->num_hidden_layers) + " layers (0.." +
+                std::to_string(config->num_hidden_layers - 1) + ")");
+
+  StatusOr<NpyArray> x = readNpy(input);
+  if (!x.ok())
+    return fail(x.status().message());
+  const int64_t h = config->hidden_size;
+  if (x->shape.size() != 2 || x->shape[1] != h || x->shape[0] < 1)
+    return fail(input + " has shape " + shapeString(x->shape) +
+                " but layer " + layerText + " takes [T, " +
+                std::to_string(h) + "] (T >= 1 tokens of hidden_size " +
+                std::to_string(h) + ")");
+
+  StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(dir);
+  if (!ckpt.ok())
+    return fail(ckpt.status().message());
+  StatusOr<MLPWeights> weights = loadMLPWeights(**ckpt, *config, layer);
+  if (!weights.ok())
+    return fail(weights.status().message());
+
+  mlir::DialectRegistry registry;
+  registerCompilerDialects(registry);
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      buildMLPModule(context, *config, layer, weights->dtypes());
+  if (!module)
+    return fail("internal error: could not build the MLP of layer " +
+                layerText);
+  StatusOr<std::unique_ptr<CPUJit>> jit =
+      CPUJit::compile(*module, foldSharedExperts);
+  if (!jit.ok())
+    return fail(jit.status().message());
+
+  std::vector<BufferArg> args{{x->data.data(), x->shape}};
+  for (const WeightOperand &w : weights->operands)
+    args.push_back({w.data, w.shape});
+  std::vector<int64_t> outShape;
+  std::vector<float> out;
+  Status run = (*jit)->callMatrixFunction(kMLPFunctionName, args, outShape, out);
+  if (!run.ok())
+    return fail(run.message());
+  Status written = writeNpy(output, outShape, out.data());
+  if (!written.ok())
+    return fail(written.message());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 1 : 0;
+  }
+  if (std::strcmp(argv[1], "layer") != 0)
+    return fail(std::string("unknown command '") + argv[1] + "'\n" + kUsage);
+  std::map<std::string, std::string> opts;
+  bool foldSharedExperts = true;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--no-fold-shared-experts") {
+      foldSharedExperts = false;
+      continue;
+    }
+    if (arg != "--model" && arg != "--layer" && arg != "--input" &&
+        arg != "--output")
+      return fail("unknown option '" + arg + "'\n" + kUsage);
+    if (i + 1 >= argc)
+      return fail(arg + " needs a value");
+    opts[arg] = argv[++i];
+  }
+  return runLayer(opts, foldSharedExperts);
+}
