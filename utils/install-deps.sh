@@ -19,3 +19,9 @@ if ((${#missing[@]})); then
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# The end-to-end tests compare against a float64 NumPy reference.
+if ! python3 -c "import numpy, pytest" 2>/dev/null; then
+  echo "install-deps: installing numpy and pytest with pip"
+  python3 -m pip install -q numpy pytest
+fi

@@ -29,6 +29,7 @@ void moec::buildCPUPipeline(OpPassManager &pm,
   decompose.foldSharedExperts = options.foldSharedExperts;
   buildDecomposePipeline(pm, decompose);
   pm.addPass(createConvertMoEToLinalg());
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 

@@ -12,11 +12,11 @@ using namespace mlir;
 void moec::buildDecomposePipeline(OpPassManager &pm,
                                   const DecomposePipelineOptions &options) {
   pm.addPass(createMoEDecomposeBlock());
-  pm.addPass(createCanonicalizerPass());
-  if (options.foldSharedExperts) {
+  // Folding matches the decomposed form before canonicalisation rewrites it
+  // (e.g. the closed-form dispatch of k = E).
+  if (options.foldSharedExperts)
     pm.addPass(createMoEFoldSharedExperts());
-    pm.addPass(createCanonicalizerPass());
-  }
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
 
