@@ -1,0 +1,306 @@
+//===- ConfigTest.cpp - reading and checking config.json ------------------===//
+#include "moec/Model/Config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+using namespace moec;
+using ::testing::HasSubstr;
+
+namespace {
+
+/// A fresh directory holding one config.json, removed afterwards.
+class ConfigTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "moec-config-XXXXXX")
+            .string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+
+  StatusOr<ModelConfig> load(const std::string &json) {
+    std::ofstream(dir + "/config.json") << json;
+    return loadModelConfig(dir);
+  }
+  ModelConfig loadOk(const std::string &json) {
+    StatusOr<ModelConfig> c = load(json);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? *c : ModelConfig();
+  }
+  /// Loads `json`, expects failure, and returns the message with the
+  /// "<dir>/config.json: " prefix checked and removed.
+  std::string loadError(const std::string &json) {
+    StatusOr<ModelConfig> c = load(json);
+    EXPECT_FALSE(c.ok()) << "accepted: " << json;
+    if (c.ok())
+      return "";
+    std::string prefix = dir + "/config.json: ";
+    const std::string &msg = c.status().message();
+    EXPECT_EQ(msg.rfind(prefix, 0), 0u) << msg;
+    return msg.substr(std::min(prefix.size(), msg.size()));
+  }
+
+  std::string dir;
+};
+
+// deepseek-ai/deepseek-moe-16b-base's config.json (reference section 2).
+const char *const kDeepSeek16B = R"({
+  "architectures": ["DeepseekForCausalLM"],
+  "attention_bias": false,
+  "attention_dropout": 0.0,
+  "aux_loss_alpha": 0.001,
+  "bos_token_id": 100000,
+  "eos_token_id": 100001,
+  "first_k_dense_replace": 1,
+  "hidden_act": "silu",
+  "hidden_size": 2048,
+  "initializer_range": 0.02,
+  "intermediate_size": 10944,
+  "max_position_embeddings": 4096,
+  "model_type": "deepseek",
+  "moe_intermediate_size": 1408,
+  "moe_layer_freq": 1,
+  "n_routed_experts": 64,
+  "n_shared_experts": 2,
+  "norm_topk_prob": false,
+  "num_attention_heads": 16,
+  "num_experts_per_tok": 6,
+  "num_hidden_layers": 28,
+  "num_key_value_heads": 16,
+  "pretraining_tp": 1,
+  "rms_norm_eps": 1e-06,
+  "rope_scaling": null,
+  "rope_theta": 10000,
+  "scoring_func": "softmax",
+  "seq_aux": true,
+  "tie_word_embeddings": false,
+  "torch_dtype": "bfloat16",
+  "transformers_version": "4.36.0",
+  "use_cache": true,
+  "vocab_size": 102400
+})";
+
+TEST_F(ConfigTest, DefaultsAreHuggingFaces) {
+  ModelConfig c = loadOk("{}");
+  EXPECT_EQ(c.vocab_size, 102400);
+  EXPECT_EQ(c.hidden_size, 4096);
+  EXPECT_EQ(c.intermediate_size, 11008);
+  EXPECT_EQ(c.moe_intermediate_size, 1407);
+  EXPECT_EQ(c.num_hidden_layers, 30);
+  EXPECT_EQ(c.num_attention_heads, 32);
+  EXPECT_EQ(c.num_key_value_heads, 32);
+  EXPECT_EQ(c.n_shared_experts, 0);
+  EXPECT_EQ(c.n_routed_experts, 0);
+  EXPECT_EQ(c.num_experts_per_tok, 0);
+  EXPECT_EQ(c.moe_layer_freq, 1);
+  EXPECT_EQ(c.first_k_dense_replace, 0);
+  EXPECT_FALSE(c.norm_topk_prob);
+  EXPECT_EQ(c.scoring_func, ScoringFunc::Softmax);
+  EXPECT_EQ(c.topk_method, TopkMethod::Greedy);
+  EXPECT_EQ(c.n_group, 1);
+  EXPECT_EQ(c.topk_group, 1);
+  EXPECT_EQ(c.routed_scaling_factor, 1.0);
+  EXPECT_EQ(c.max_position_embeddings, 2048);
+  EXPECT_EQ(c.rms_norm_eps, 1e-6);
+  EXPECT_FALSE(c.tie_word_embeddings);
+  EXPECT_EQ(c.rope_theta, 10000.0);
+  EXPECT_EQ(c.torch_dtype, "");
+  EXPECT_EQ(c.headDim(), 128);
+  for (int64_t layer = 0; layer < c.num_hidden_layers; ++layer)
+    EXPECT_FALSE(c.isMoELayer(layer)) << layer;
+}
+
+TEST_F(ConfigTest, DeepSeekMoE16B) {
+  ModelConfig c = loadOk(kDeepSeek16B);
+  EXPECT_EQ(c.hidden_size, 2048);
+  EXPECT_EQ(c.intermediate_size, 10944);
+  EXPECT_EQ(c.moe_intermediate_size, 1408);
+  EXPECT_EQ(c.n_routed_experts, 64);
+  EXPECT_EQ(c.n_shared_experts, 2);
+  EXPECT_EQ(c.num_experts_per_tok, 6);
+  EXPECT_EQ(c.first_k_dense_replace, 1);
+  EXPECT_EQ(c.num_hidden_layers, 28);
+  EXPECT_EQ(c.num_attention_heads, 16);
+  EXPECT_EQ(c.num_key_value_heads, 16);
+  EXPECT_EQ(c.headDim(), 128);
+  EXPECT_EQ(c.max_position_embeddings, 4096);
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  EXPECT_FALSE(c.isMoELayer(0));
+  for (int64_t layer = 1; layer < 28; ++layer)
+    EXPECT_TRUE(c.isMoELayer(layer)) << layer;
+
+  RoutingConfig r = c.routing();
+  EXPECT_EQ(r.method, TopkMethod::Greedy);
+  EXPECT_EQ(r.numExperts, 64);
+  EXPECT_EQ(r.topK, 6);
+  EXPECT_EQ(r.nGroup, 1);
+  EXPECT_EQ(r.topkGroup, 1);
+  EXPECT_FALSE(r.normTopkProb);
+  EXPECT_EQ(r.routedScalingFactor, 1.0);
+  EXPECT_FALSE(r.hasCorrectionBias);
+}
+
+TEST_F(ConfigTest, MoELayerFrequency) {
+  ModelConfig c = loadOk(R"({"n_routed_experts": 8, "num_experts_per_tok": 2,
+      "first_k_dense_replace": 1, "moe_layer_freq": 2,
+      "num_hidden_layers": 6})");
+  std::vector<bool> moe;
+  for (int64_t layer = 0; layer < 6; ++layer)
+    moe.push_back(c.isMoELayer(layer));
+  EXPECT_EQ(moe, std::vector<bool>({false, false, true, false, true, false}));
+}
+
+TEST_F(ConfigTest, NullsMeanTheDefault) {
+  ModelConfig c = loadOk(R"({"n_routed_experts": null, "n_shared_experts":
+      null, "num_experts_per_tok": null, "num_key_value_heads": null,
+      "num_attention_heads": 8, "n_group": null, "topk_group": null,
+      "torch_dtype": null, "rope_scaling": null})");
+  EXPECT_EQ(c.n_routed_experts, 0);
+  EXPECT_EQ(c.n_shared_experts, 0);
+  EXPECT_EQ(c.num_key_value_heads, 8);
+  EXPECT_EQ(c.n_group, 1);
+  EXPECT_EQ(c.topk_group, 1);
+  EXPECT_EQ(loadOk(R"({"n_shared_experts": 0})").n_shared_experts, 0);
+}
+
+TEST_F(ConfigTest, GreedyIgnoresGroups) {
+  ModelConfig c = loadOk(R"({"n_routed_experts": 64, "num_experts_per_tok":
+      6, "n_group": 8, "topk_group": 3})");
+  EXPECT_EQ(c.n_group, 1);
+  EXPECT_EQ(c.topk_group, 1);
+}
+
+TEST_F(ConfigTest, LaterRoutingVariants) {
+  ModelConfig v2 = loadOk(R"({"n_routed_experts": 160, "num_experts_per_tok":
+      6, "topk_method": "group_limited_greedy", "n_group": 8, "topk_group":
+      3, "routed_scaling_factor": 16.0, "num_key_value_heads": 8})");
+  EXPECT_EQ(v2.topk_method, TopkMethod::GroupLimitedGreedy);
+  EXPECT_EQ(v2.n_group, 8);
+  EXPECT_EQ(v2.topk_group, 3);
+  EXPECT_EQ(v2.routed_scaling_factor, 16.0);
+  EXPECT_EQ(v2.num_key_value_heads, 8);
+  EXPECT_FALSE(v2.routing().hasCorrectionBias);
+
+  ModelConfig v3 = loadOk(R"({"n_routed_experts": 256, "num_experts_per_tok":
+      8, "topk_method": "noaux_tc", "scoring_func": "sigmoid", "n_group": 8,
+      "topk_group": 4, "norm_topk_prob": true, "routed_scaling_factor": 2.5})");
+  EXPECT_EQ(v3.scoring_func, ScoringFunc::Sigmoid);
+  RoutingConfig r = v3.routing();
+  EXPECT_EQ(r.method, TopkMethod::NoauxTC);
+  EXPECT_TRUE(r.hasCorrectionBias);
+  EXPECT_TRUE(r.normTopkProb);
+  EXPECT_EQ(r.routedScalingFactor, 2.5);
+}
+
+TEST_F(ConfigTest, WrongTypesNameTheKey) {
+  const std::pair<const char *, const char *> cases[] = {
+      {R"({"hidden_size": "abc"})",
+       "hidden_size must be a positive integer, got \"abc\""},
+      {R"({"hidden_size": 0})",
+       "hidden_size must be a positive integer, got 0"},
+      {R"({"hidden_size": 2048.0})",
+       "hidden_size must be a positive integer, got 2048.0"},
+      {R"({"intermediate_size": -1})", "intermediate_size must be a positive"},
+      {R"({"moe_intermediate_size": null})",
+       "moe_intermediate_size must be a positive integer, got null"},
+      {R"({"n_routed_experts": 0})",
+       "n_routed_experts must be a positive integer or null, got 0"},
+      {R"({"n_shared_experts": -1})",
+       "n_shared_experts must be a non-negative integer or null, got -1"},
+      {R"({"num_experts_per_tok": true})",
+       "num_experts_per_tok must be a positive integer or null, got true"},
+      {R"({"first_k_dense_replace": -1})",
+       "first_k_dense_replace must be a non-negative integer, got -1"},
+      {R"({"moe_layer_freq": 0})", "moe_layer_freq must be a positive"},
+      {R"({"norm_topk_prob": "false"})",
+       "norm_topk_prob must be true or false, got \"false\""},
+      {R"({"scoring_func": "relu"})",
+       "scoring_func must be \"softmax\" or \"sigmoid\", got \"relu\""},
+      {R"({"scoring_func": 1})", "scoring_func must be a string, got 1"},
+      {R"({"topk_method": "topk"})",
+       "topk_method must be \"greedy\", \"group_limited_greedy\" or "
+       "\"noaux_tc\", got \"topk\""},
+      {R"({"n_group": "8"})", "n_group must be an integer or null, got \"8\""},
+      {R"({"topk_group": 1.5})", "topk_group must be an integer or null"},
+      {R"({"routed_scaling_factor": "2"})",
+       "routed_scaling_factor must be a number, got \"2\""},
+      {R"({"num_hidden_layers": [28]})",
+       "num_hidden_layers must be a positive integer, got [...]"},
+      {R"({"num_attention_heads": {}})",
+       "num_attention_heads must be a positive integer, got {...}"},
+      {R"({"num_key_value_heads": 0})",
+       "num_key_value_heads must be a positive integer or null, got 0"},
+      {R"({"rope_theta": 0})", "rope_theta must be a positive number, got 0"},
+      {R"({"rms_norm_eps": "1e-6"})",
+       "rms_norm_eps must be a positive number, got \"1e-6\""},
+      {R"({"vocab_size": 1e5})",
+       "vocab_size must be a positive integer, got 1e5"},
+      {R"({"max_position_embeddings": null})",
+       "max_position_embeddings must be a positive integer, got null"},
+      {R"({"tie_word_embeddings": 0})",
+       "tie_word_embeddings must be true or false, got 0"},
+      {R"({"torch_dtype": 16})", "torch_dtype must be a string or null"},
+      {R"({"rope_scaling": {"type": "linear", "factor": 2.0}})",
+       "rope_scaling is not supported (only null), got {...}"},
+      {R"({"hidden_act": "gelu"})",
+       "hidden_act \"gelu\" is not supported; only \"silu\" is"},
+      {R"({"hidden_act": null})", "hidden_act must be a string, got null"},
+      {R"({"attention_bias": true})",
+       "attention_bias = true is not supported; only false is"},
+      {R"({"attention_bias": "no"})", "attention_bias must be true or false"},
+  };
+  for (const auto &[json, message] : cases)
+    EXPECT_THAT(loadError(json), HasSubstr(message)) << json;
+}
+
+TEST_F(ConfigTest, InconsistentShapes) {
+  EXPECT_EQ(loadError(R"({"hidden_size": 2048, "num_attention_heads": 15})"),
+            "hidden_size = 2048 is not divisible by num_attention_heads = 15");
+  EXPECT_EQ(loadError(R"({"num_attention_heads": 16, "num_key_value_heads":
+      6})"),
+            "num_attention_heads = 16 is not divisible by "
+            "num_key_value_heads = 6");
+  EXPECT_EQ(loadError(R"({"hidden_size": 48, "num_attention_heads": 16})"),
+            "head_dim = hidden_size / num_attention_heads = 3 must be even for "
+            "rotary embeddings");
+}
+
+TEST_F(ConfigTest, InvalidRouting) {
+  EXPECT_EQ(loadError(R"({"n_routed_experts": 64})"),
+            "num_experts_per_tok is required when n_routed_experts is set");
+  EXPECT_EQ(loadError(R"({"n_routed_experts": 64, "num_experts_per_tok":
+      65})"),
+            "top_k = 65 selects more experts than the 64 there are");
+  EXPECT_EQ(loadError(R"({"n_routed_experts": 64, "num_experts_per_tok": 6,
+      "topk_method": "group_limited_greedy", "n_group": 7, "topk_group":
+      3})"),
+            "n_group = 7 does not divide the 64 experts into equal groups");
+  EXPECT_THAT(loadError(R"({"n_routed_experts": 64, "num_experts_per_tok": 6,
+      "topk_method": "noaux_tc", "n_group": 8, "topk_group": 9})"),
+              HasSubstr("topk_group = 9 must be between 1 and n_group = 8"));
+  // Without routed experts the routing keys describe nothing to check.
+  EXPECT_TRUE(load(R"({"num_experts_per_tok": 65})").ok());
+}
+
+TEST_F(ConfigTest, UnreadableFiles) {
+  StatusOr<ModelConfig> missing = loadModelConfig(dir);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("cannot open " + dir + "/config.json"));
+
+  EXPECT_EQ(loadError("{\"hidden_size\": 2048,}"),
+            "line 1, column 22 (byte 21): expected a string key, got '}'");
+  EXPECT_EQ(loadError("[1]"), "expected a JSON object, got [...]");
+}
+
+} // namespace
