@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
-          cmake ninja-build g++ libgtest-dev libopenblas-dev)
+          libomp-22-dev cmake ninja-build g++ libgtest-dev libopenblas-dev)
 
 missing=()
 for p in "${packages[@]}"; do

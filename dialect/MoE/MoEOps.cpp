@@ -316,6 +316,48 @@ LogicalResult CombineOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Fused experts
+//===----------------------------------------------------------------------===//
+
+int64_t ExpertFFNOp::getNumSharedExperts() {
+  if (!getSharedGateWeight())
+    return 0;
+  int64_t width = dim(getGateWeights(), 1);
+  return width == 0 ? 0 : dim(getSharedGateWeight(), 0) / width;
+}
+
+LogicalResult ExpertFFNOp::verify() {
+  Operation *op = getOperation();
+  int64_t h = dim(getX(), 1);
+  int64_t k = dim(getWeights(), 1);
+  if (failed(checkStatic(op, "the number of slots (weights dimension 1)", k)) ||
+      failed(verifyExpertStack(op, getGateWeights(), getUpWeights(),
+                               getDownWeights(), h)))
+    return failure();
+  FailureOr<int64_t> shared = verifySharedExperts(
+      op, getSharedGateWeight(), getSharedUpWeight(), getSharedDownWeight(), h,
+      dim(getGateWeights(), 1));
+  if (failed(shared))
+    return failure();
+  int64_t experts = dim(getGateWeights(), 0);
+  if (failed(checkSame(op, "size", "offsets", dim(getOffsets(), 0),
+                       "the expert list (routed + shared + 1)",
+                       ShapedType::isDynamic(experts) ? experts
+                                                      : experts + *shared + 1)) ||
+      failed(checkSame(op, "tokens", "weights", dim(getWeights(), 0), "x",
+                       dim(getX(), 0))) ||
+      failed(checkSame(op, "size", "permutation", dim(getPermutation(), 0),
+                       "weights (tokens * slots)",
+                       mulDims(dim(getWeights(), 0), k))) ||
+      failed(checkSame(op, "tokens", "result", dim(getResult(), 0), "x",
+                       dim(getX(), 0))) ||
+      failed(checkSame(op, "hidden size", "result", dim(getResult(), 1), "x",
+                       h)))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Block
 //===----------------------------------------------------------------------===//
 

@@ -315,6 +315,58 @@ def MoE_CombineOp : MoE_Op<"combine", [Pure]> {
   let hasVerifier = 1;
 }
 
+def MoE_ExpertFFNOp : MoE_Op<"expert_ffn", [Pure, AttrSizedOperandSegments]> {
+  let summary = "fused experts: gather, gate/up + SwiGLU, down, weighted combine";
+  let description = [{
+    The fusion of `moe.permute`, `moe.grouped_swiglu` and `moe.combine` that
+    share one `permutation`, with no permuted copy of the activations and no
+    [T*k, H] expert output in between:
+
+    `result[t] = sum_{j = 0..k-1} weights[t, j] * Expert_g(x[t])`
+
+    where sorted row r with `permutation[r] = t * k + j` lies in expert g's
+    segment `[offsets[g], offsets[g+1])`, and Expert_g is the SwiGLU MLP of
+    `moe.grouped_swiglu` (routed experts 0..E-1 from the stacked weights,
+    shared experts E..E+S-1 from `shared(...)`). Slots are summed in order
+    j = 0, 1, ... Lowerings read `x` rows through the permutation inside the
+    expert kernel and apply the routing weight in the down projection's
+    epilogue.
+
+    Example:
+    ```mlir
+    %y = moe.expert_ffn %x[%perm], %offsets, %w experts(%g, %u, %d)
+        : (tensor<?x2048xf32>, tensor<?xi32>, tensor<65xi32>, tensor<?x6xf32>,
+           tensor<64x1408x2048xbf16>, tensor<64x1408x2048xbf16>,
+           tensor<64x2048x1408xbf16>) -> tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins MoE_Activations:$x, MoE_Index1D:$permutation,
+                       MoE_Index1D:$offsets, MoE_Activations:$weights,
+                       MoE_Weight3D:$gate_weights, MoE_Weight3D:$up_weights,
+                       MoE_Weight3D:$down_weights,
+                       Optional<MoE_Weight2D>:$shared_gate_weight,
+                       Optional<MoE_Weight2D>:$shared_up_weight,
+                       Optional<MoE_Weight2D>:$shared_down_weight);
+  let results = (outs MoE_Activations:$result);
+  let assemblyFormat = [{
+    $x `[` $permutation `]` `,` $offsets `,` $weights `experts` `(`
+    $gate_weights `,` $up_weights `,` $down_weights `)` (`shared` `(`
+    $shared_gate_weight^ `,` $shared_up_weight `,` $shared_down_weight `)`)?
+    attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The number of routed experts (E).
+    int64_t getNumRoutedExperts() {
+      return getGateWeights().getType().getDimSize(0);
+    }
+    /// The number of shared experts appended after the routed ones (S).
+    int64_t getNumSharedExperts();
+    /// Slots per token (k).
+    int64_t getTopK() { return getWeights().getType().getDimSize(1); }
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // The whole block
 //===----------------------------------------------------------------------===//

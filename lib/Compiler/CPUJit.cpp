@@ -9,6 +9,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -51,8 +52,8 @@ CPUJit::CPUJit(std::unique_ptr<ExecutionEngine> engine)
     : engine(std::move(engine)) {}
 CPUJit::~CPUJit() = default;
 
-StatusOr<std::unique_ptr<CPUJit>> CPUJit::compile(ModuleOp module,
-                                                  bool foldSharedExperts) {
+StatusOr<std::unique_ptr<CPUJit>>
+CPUJit::compile(ModuleOp module, const CompileOptions &compileOptions) {
   MLIRContext *ctx = module.getContext();
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
@@ -63,7 +64,10 @@ StatusOr<std::unique_ptr<CPUJit>> CPUJit::compile(ModuleOp module,
 
   PassManager pm(ctx);
   CPUPipelineOptions options;
-  options.foldSharedExperts = foldSharedExperts;
+  options.foldSharedExperts = compileOptions.foldSharedExperts;
+  options.fuseExperts = compileOptions.fuseExperts;
+  options.parallel = compileOptions.parallel;
+  options.vectorWidth = compileOptions.vectorWidth;
   buildCPUPipeline(pm, options);
   if (failed(pm.run(module)))
     return Status::error("lowering to LLVM failed:\n" + diagnostics);
@@ -73,6 +77,7 @@ StatusOr<std::unique_ptr<CPUJit>> CPUJit::compile(ModuleOp module,
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   ctx->appendDialectRegistry(registry);
 
   // The optimising transformer must outlive create(): options hold a
@@ -83,6 +88,11 @@ StatusOr<std::unique_ptr<CPUJit>> CPUJit::compile(ModuleOp module,
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // Parallel kernels call the OpenMP runtime.
+  SmallVector<StringRef> libraries;
+  if (compileOptions.parallel)
+    libraries.push_back(MOEC_LIBOMP_PATH);
+  engineOptions.sharedLibPaths = libraries;
   auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine)
     return Status::error("JIT compilation failed: " +

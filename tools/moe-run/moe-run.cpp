@@ -31,7 +31,7 @@ namespace {
 
 const char *kUsage =
     "usage: moe-run layer --model DIR --layer L --input X.npy --output Y.npy\n"
-    "                     [--no-fold-shared-experts]\n"
+    "                     [--no-fold-shared-experts] [--unfused] [--sequential]\n"
     "\n"
     "Runs decoder layer L's MLP block (MoE or dense, per first_k_dense_replace\n"
     "and moe_layer_freq) of the Hugging Face DeepSeekMoE checkpoint in DIR on\n"
@@ -59,7 +59,7 @@ bool sameFile(const std::string &a, const std::string &b) {
 }
 
 int runLayer(const std::map<std::string, std::string> &opts,
-             bool foldSharedExperts) {
+             const CompileOptions &compileOptions) {
   for (const char *required : {"--model", "--layer", "--input", "--output"})
     if (!opts.count(required))
       return fail(std::string("missing ") + required + "\n" + kUsage);
@@ -110,7 +110,7 @@ int runLayer(const std::map<std::string, std::string> &opts,
     return fail("internal error: could not build the MLP of layer " +
                 layerText);
   StatusOr<std::unique_ptr<CPUJit>> jit =
-      CPUJit::compile(*module, foldSharedExperts);
+      CPUJit::compile(*module, compileOptions);
   if (!jit.ok())
     return fail(jit.status().message());
 
@@ -138,11 +138,14 @@ int main(int argc, char **argv) {
   if (std::strcmp(argv[1], "layer") != 0)
     return fail(std::string("unknown command '") + argv[1] + "'\n" + kUsage);
   std::map<std::string, std::string> opts;
-  bool foldSharedExperts = true;
+  CompileOptions compileOptions;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--no-fold-shared-experts") {
-      foldSharedExperts = false;
+    if (arg == "--no-fold-shared-experts" || arg == "--unfused" ||
+        arg == "--sequential") {
+      compileOptions.foldSharedExperts &= arg != "--no-fold-shared-experts";
+      compileOptions.fuseExperts &= arg != "--unfused";
+      compileOptions.parallel &= arg != "--sequential";
       continue;
     }
     if (arg != "--model" && arg != "--layer" && arg != "--input" &&
@@ -152,5 +155,5 @@ int main(int argc, char **argv) {
       return fail(arg + " needs a value");
     opts[arg] = argv[++i];
   }
-  return runLayer(opts, foldSharedExperts);
+  return runLayer(opts, compileOptions);
 }

@@ -23,13 +23,24 @@ struct BufferArg {
   std::vector<int64_t> shape;
 };
 
+/// How a module is compiled (see moe-cpu-pipeline's options).
+struct CompileOptions {
+  bool foldSharedExperts = true;
+  /// The fused, vectorised expert kernels; off: moec's unfused lowering.
+  bool fuseExperts = true;
+  /// Work items on all cores (OpenMP).
+  bool parallel = true;
+  /// f32 vector lanes of the expert kernels; 0: the host's.
+  int64_t vectorWidth = 0;
+};
+
 /// A module lowered by moe-cpu-pipeline and JIT-compiled for this CPU.
 class CPUJit {
 public:
   /// Lowers `module` (moe ops on tensors) to LLVM, optimises it for the host
   /// and compiles it. Diagnostics are returned in the Status message.
-  static StatusOr<std::unique_ptr<CPUJit>> compile(mlir::ModuleOp module,
-                                                   bool foldSharedExperts);
+  static StatusOr<std::unique_ptr<CPUJit>>
+  compile(mlir::ModuleOp module, const CompileOptions &options);
   ~CPUJit();
 
   /// Calls `function(args...) -> tensor<?x?xf32>` through its C interface

@@ -5,8 +5,8 @@
 // reads like the algorithm in the op descriptions.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_LIB_CONVERSION_MOETOLINALG_EMITTER_H
-#define MOEC_LIB_CONVERSION_MOETOLINALG_EMITTER_H
+#ifndef MOEC_CONVERSION_EMITTER_H
+#define MOEC_CONVERSION_EMITTER_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -14,6 +14,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace moec::lowering {
 
@@ -42,12 +43,12 @@ struct Emitter {
     mlir::memref::StoreOp::create(b, loc, v, mem, idx);
   }
   mlir::Value add(mlir::Value x, mlir::Value y) {
-    if (mlir::isa<mlir::FloatType>(x.getType()))
+    if (mlir::isa<mlir::FloatType>(mlir::getElementTypeOrSelf(x.getType())))
       return mlir::arith::AddFOp::create(b, loc, x, y);
     return mlir::arith::AddIOp::create(b, loc, x, y);
   }
   mlir::Value mul(mlir::Value x, mlir::Value y) {
-    if (mlir::isa<mlir::FloatType>(x.getType()))
+    if (mlir::isa<mlir::FloatType>(mlir::getElementTypeOrSelf(x.getType())))
       return mlir::arith::MulFOp::create(b, loc, x, y);
     return mlir::arith::MulIOp::create(b, loc, x, y);
   }
@@ -55,12 +56,15 @@ struct Emitter {
     return mlir::arith::SubIOp::create(b, loc, x, y);
   }
   mlir::Value div(mlir::Value x, mlir::Value y) {
-    if (mlir::isa<mlir::FloatType>(x.getType()))
+    if (mlir::isa<mlir::FloatType>(mlir::getElementTypeOrSelf(x.getType())))
       return mlir::arith::DivFOp::create(b, loc, x, y);
     return mlir::arith::DivUIOp::create(b, loc, x, y);
   }
   mlir::Value rem(mlir::Value x, mlir::Value y) {
     return mlir::arith::RemUIOp::create(b, loc, x, y);
+  }
+  mlir::Value minIndex(mlir::Value x, mlir::Value y) {
+    return mlir::arith::MinUIOp::create(b, loc, x, y);
   }
   mlir::Value cmpf(mlir::arith::CmpFPredicate p, mlir::Value x, mlir::Value y) {
     return mlir::arith::CmpFOp::create(b, loc, p, x, y);
@@ -98,15 +102,16 @@ struct Emitter {
     return mlir::tensor::DimOp::create(b, loc, shaped, i);
   }
 
-  /// `for iv in [lb, ub)` with loop-carried values; `body` returns the values
-  /// to yield.
+  /// `for iv in [lb, ub) step step` with loop-carried values; `body`
+  /// returns the values to yield.
   mlir::ValueRange
   loop(mlir::Value lb, mlir::Value ub, mlir::ValueRange init,
        llvm::function_ref<llvm::SmallVector<mlir::Value>(
            Emitter &, mlir::Value, mlir::ValueRange)>
-           body) {
+           body,
+       int64_t step = 1) {
     auto forOp = mlir::scf::ForOp::create(
-        b, loc, lb, ub, index(1), init,
+        b, loc, lb, ub, index(step), init,
         [&](mlir::OpBuilder &nested, mlir::Location l, mlir::Value iv,
             mlir::ValueRange args) {
           Emitter e{nested, l};
@@ -133,11 +138,14 @@ struct Emitter {
                             });
   }
 
-  /// A read-only buffer view of a tensor operand.
-  mlir::Value buffer(mlir::Value tensor) {
+  /// A read-only buffer view of a tensor operand. With `unitInnerStride`
+  /// rows are contiguous, as vector loads need.
+  mlir::Value buffer(mlir::Value tensor, bool unitInnerStride = false) {
     auto type = mlir::cast<mlir::RankedTensorType>(tensor.getType());
     llvm::SmallVector<int64_t> strides(type.getRank(),
                                        mlir::ShapedType::kDynamic);
+    if (unitInnerStride && !strides.empty())
+      strides.back() = 1;
     auto layout = mlir::StridedLayoutAttr::get(
         b.getContext(), mlir::ShapedType::kDynamic, strides);
     auto memType = mlir::MemRefType::get(type.getShape(),
@@ -160,4 +168,4 @@ struct Emitter {
 
 } // namespace moec::lowering
 
-#endif // MOEC_LIB_CONVERSION_MOETOLINALG_EMITTER_H
+#endif // MOEC_CONVERSION_EMITTER_H

@@ -3,6 +3,7 @@
 #define MOEC_CONVERSION_PASSES_H
 
 #include "moec/Conversion/MoEToLinalg.h"
+#include "moec/Conversion/MoEToVector.h"
 
 namespace moec {
 

@@ -30,4 +30,48 @@ def ConvertMoEToLinalg : Pass<"convert-moe-to-linalg"> {
   ];
 }
 
+def ConvertMoEToVector : Pass<"convert-moe-to-vector"> {
+  let summary = "Lower moe.expert_ffn to tiled, vectorised, parallel loops";
+  let description = [{
+    Lowers `moe.expert_ffn` (static H and I) to three parallel phases on
+    buffers, each an `scf.forall` over independent work items:
+
+    1. gate/up + SwiGLU: items are (expert, block of `gate-up-block` weight
+       rows); for each register tile of `rows` sorted rows x `gate-up-cols`
+       weight rows, gate and up accumulate together in vector registers over
+       H (token rows read from x through the permutation: no permuted copy),
+       then `silu(g) * u` is stored to the [T*k, I] activation buffer;
+    2. down projection: items are (expert, block of `down-block` hidden
+       columns); the epilogue multiplies by the routing weight and stores the
+       row at its (token, slot) position of a [T*k, H] buffer, so no two
+       items write the same place;
+    3. combine: per token, the sum of its k slot rows in slot order.
+
+    Both matmuls run as dot products along the contiguous dimension of the
+    weights in their stored layout (PyTorch Linear [out, in]), widening
+    bf16/f16 to f32 in registers, so weights need no packing.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", "16",
+           "f32 lanes per vector (16: AVX-512, 8: AVX2)">,
+    Option<"rows", "rows", "int64_t", "4", "sorted rows per register tile">,
+    Option<"gateUpCols", "gate-up-cols", "int64_t", "2",
+           "weight rows per register tile of the gate/up kernel">,
+    Option<"downCols", "down-cols", "int64_t", "4",
+           "weight rows per register tile of the down kernel">,
+    Option<"gateUpBlock", "gate-up-block", "int64_t", "64",
+           "expert-width rows per gate/up work item">,
+    Option<"downBlock", "down-block", "int64_t", "64",
+           "hidden columns per down work item">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // MOEC_CONVERSION_PASSES_TD

@@ -31,7 +31,27 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Run shared experts as always-on experts inside the "
                      "grouped expert op"),
       llvm::cl::init(true)};
+  Option<bool> fuseExperts{
+      *this, "fuse-experts",
+      llvm::cl::desc("Fuse permute + grouped experts + combine and lower "
+                     "them to the tiled vector kernels (off: the unfused "
+                     "linalg lowering)"),
+      llvm::cl::init(true)};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector in the expert kernels; 0 picks "
+                     "the host's (16 with AVX-512, else 8)"),
+      llvm::cl::init(0)};
+  Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run the expert kernels' work items on all cores "
+                     "(OpenMP)"),
+      llvm::cl::init(true)};
 };
+
+/// f32 lanes of the host's widest vector registers (16 with AVX-512F, 8
+/// otherwise).
+int64_t hostVectorWidth();
 
 /// moe ops on tensors -> LLVM dialect for the host CPU: decompose, lower to
 /// linalg and routing loops, bufferize, free temporaries, lower to LLVM.

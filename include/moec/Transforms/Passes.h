@@ -19,6 +19,14 @@ void populateDecomposeBlockPatterns(mlir::RewritePatternSet &patterns);
 /// Patterns that move shared experts into the grouped expert op.
 void populateFoldSharedExpertsPatterns(mlir::RewritePatternSet &patterns);
 
+/// Patterns that fuse permute + grouped SwiGLU + combine into
+/// moe.expert_ffn.
+void populateFuseExpertFFNPatterns(mlir::RewritePatternSet &patterns);
+
+/// Patterns that expand moe.expert_ffn back into permute + grouped SwiGLU +
+/// combine (the unfused reference lowering).
+void populateUnfuseExpertFFNPatterns(mlir::RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "moec/Transforms/Passes.h.inc"
 

@@ -47,4 +47,23 @@ def MoEFoldSharedExperts : Pass<"moe-fold-shared-experts"> {
   }];
 }
 
+def MoEFuseExpertFFN : Pass<"moe-fuse-expert-ffn"> {
+  let summary = "Fuse permute, grouped SwiGLU experts and combine into "
+                "moe.expert_ffn";
+  let description = [{
+    Rewrites
+
+    ```
+    xs = moe.permute x[perm] top_k k
+    ys = moe.grouped_swiglu xs, offsets experts(...) shared(...)
+    y  = moe.combine ys[perm], w
+    ```
+
+    into `y = moe.expert_ffn x[perm], offsets, w experts(...) shared(...)`:
+    the expert kernel gathers token rows through the permutation itself (no
+    permuted copy of x) and applies the routing weight and the scatter-add
+    in the down projection's epilogue (no [T*k, H] expert output).
+  }];
+}
+
 #endif // MOEC_TRANSFORMS_PASSES_TD

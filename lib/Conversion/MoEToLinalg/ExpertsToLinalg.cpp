@@ -8,7 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Conversion/MoEToLinalg.h"
 
-#include "Emitter.h"
+#include "moec/Conversion/Emitter.h"
 #include "MoE/MoEOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"

@@ -36,6 +36,7 @@ struct ConvertMoEToLinalg
                            tensor::TensorDialect>();
     RewritePatternSet patterns(ctx);
     moec::populateDecomposeBlockPatterns(patterns);
+    moec::populateUnfuseExpertFFNPatterns(patterns);
     moec::populateRoutingToLoopsPatterns(patterns);
     moec::populateExpertsToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

@@ -1,0 +1,39 @@
+//===- MoEToVector.h - fused expert kernels for the CPU --------*- C++ -*-===//
+#ifndef MOEC_CONVERSION_MOETOVECTOR_H
+#define MOEC_CONVERSION_MOETOVECTOR_H
+
+#include "mlir/Pass/Pass.h"
+
+#include <cstdint>
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace moec {
+
+#define GEN_PASS_DECL_CONVERTMOETOVECTOR
+#include "moec/Conversion/Passes.h.inc"
+
+/// The register and cache tiling of the fused expert kernel.
+struct ExpertKernelTiling {
+  /// f32 lanes per vector register (16 with AVX-512, 8 with AVX2).
+  int64_t vectorWidth = 16;
+  /// Sorted rows per register tile.
+  int64_t rows = 4;
+  /// Weight rows per register tile in the gate/up and down kernels.
+  int64_t gateUpCols = 2;
+  int64_t downCols = 4;
+  /// Weight rows per parallel work item (cache block).
+  int64_t gateUpBlock = 64;
+  int64_t downBlock = 64;
+};
+
+/// Lowers moe.expert_ffn with static hidden size and expert width to
+/// parallel (scf.forall), vectorised loop nests on buffers.
+void populateExpertFFNToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                       const ExpertKernelTiling &tiling);
+
+} // namespace moec
+
+#endif // MOEC_CONVERSION_MOETOVECTOR_H

@@ -1,0 +1,57 @@
+//===- MoEToVector.cpp - the convert-moe-to-vector pass -------------------===//
+#include "moec/Conversion/MoEToVector.h"
+
+#include "MoE/MoEOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace moec {
+#define GEN_PASS_DEF_CONVERTMOETOVECTOR
+#include "moec/Conversion/Passes.h.inc"
+} // namespace moec
+
+using namespace mlir;
+
+namespace {
+
+struct ConvertMoEToVector
+    : moec::impl::ConvertMoEToVectorBase<ConvertMoEToVector> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (vectorWidth < 1 || rows < 1 || gateUpCols < 1 || downCols < 1 ||
+        gateUpBlock < 1 || downBlock < 1) {
+      getOperation()->emitError()
+          << "convert-moe-to-vector: tile sizes must be positive";
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    ConversionTarget target(*ctx);
+    target.addIllegalOp<moe::ExpertFFNOp>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    moec::ExpertKernelTiling tiling;
+    tiling.vectorWidth = vectorWidth;
+    tiling.rows = rows;
+    tiling.gateUpCols = gateUpCols;
+    tiling.downCols = downCols;
+    tiling.gateUpBlock = gateUpBlock;
+    tiling.downBlock = downBlock;
+    RewritePatternSet patterns(ctx);
+    moec::populateExpertFFNToVectorPatterns(patterns, tiling);
+    // Ops the kernels cannot take (dynamic H or I) stay for the linalg
+    // lowering.
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns)))) {
+      getOperation()->walk([&](moe::ExpertFFNOp op) {
+        op.emitRemark("kept for the linalg lowering (needs static H and I)");
+      });
+    }
+  }
+};
+
+} // namespace
