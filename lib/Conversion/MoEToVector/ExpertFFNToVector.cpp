@@ -200,9 +200,12 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
                               bool)>
                 body) {
           const int64_t blocks = (extent + block - 1) / block;
+          // Items are block-major: the static schedule then splits every
+          // expert's blocks evenly over the threads, whichever experts the
+          // tokens chose (a decode step uses only k + S of them).
           parallelFor(e, e.index(experts * blocks), [&](Emitter &e, Value it) {
-            Value g = e.div(it, e.index(blocks));
-            Value begin = e.mul(e.rem(it, e.index(blocks)), e.index(block));
+            Value g = e.rem(it, e.index(experts));
+            Value begin = e.mul(e.div(it, e.index(experts)), e.index(block));
             Value end = e.minIndex(e.add(begin, e.index(block)),
                                    e.index(extent));
             Value lo = e.toIndex(e.load(offsets, g));
@@ -228,24 +231,20 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
           });
         };
 
-    // Visits the register tiles of rows [lo, hi) x columns [begin, end).
-    // Rows and columns past the end repeat the last one; `store` is only
-    // called for real ones.
+    // Visits the register tiles of rows [lo, hi) x columns [begin, end):
+    // full tiles of `tiling.rows` rows, then single rows (a decode step has
+    // one row per expert; repeating it would multiply the work). Columns
+    // past `end` repeat the last one; `store` is only called for real ones.
+    using Guard = function_ref<void(Emitter &, int64_t, int64_t,
+                                    function_ref<void(Emitter &)>)>;
+    using TileBody = function_ref<void(Emitter &, ArrayRef<Value> rowIds,
+                                       ArrayRef<Value> colIds, Guard)>;
     auto tiles = [&](Emitter &e, Value lo, Value hi, Value begin, Value end,
-                     int64_t cols,
-                     function_ref<void(Emitter &, ArrayRef<Value> rowIds,
-                                       ArrayRef<Value> colIds,
-                                       function_ref<void(
-                                           Emitter &, int64_t, int64_t,
-                                           function_ref<void(Emitter &)>)>)>
-                         body) {
-      e.loop(lo, hi, {}, [&](Emitter &e, Value m0, ValueRange) {
-        SmallVector<Value> rowIds, rowValid;
-        for (int64_t i = 0; i < tiling.rows; ++i) {
-          Value r = e.add(m0, e.index(i));
-          rowValid.push_back(e.cmpi(arith::CmpIPredicate::ult, r, hi));
-          rowIds.push_back(e.minIndex(r, e.sub(hi, e.index(1))));
-        }
+                     int64_t cols, TileBody body) {
+      auto visit = [&](Emitter &e, Value m0, int64_t rows) {
+        SmallVector<Value> rowIds;
+        for (int64_t i = 0; i < rows; ++i)
+          rowIds.push_back(e.add(m0, e.index(i)));
         e.loop(begin, end, {}, [&](Emitter &e, Value n0, ValueRange) {
           SmallVector<Value> colIds, colValid;
           for (int64_t c = 0; c < cols; ++c) {
@@ -254,14 +253,21 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
             colIds.push_back(e.minIndex(n, e.sub(end, e.index(1))));
           }
           body(e, rowIds, colIds,
-               [&](Emitter &e, int64_t i, int64_t c,
+               [&](Emitter &e, int64_t, int64_t c,
                    function_ref<void(Emitter &)> store) {
-                 e.when(e.andi(rowValid[i], colValid[c]), store);
+                 e.when(colValid[c], store);
                });
           return SmallVector<Value>();
         }, cols);
+      };
+      Value count = e.sub(hi, lo);
+      Value fullEnd = e.add(
+          lo, e.mul(e.div(count, e.index(tiling.rows)), e.index(tiling.rows)));
+      e.loop(lo, fullEnd, {}, [&](Emitter &e, Value m0, ValueRange) {
+        visit(e, m0, tiling.rows);
         return SmallVector<Value>();
       }, tiling.rows);
+      e.loop(fullEnd, hi, [&](Emitter &e, Value m) { visit(e, m, 1); });
     };
 
     // Phase 1: act[r, n] = silu(x_r . gate_n) * (x_r . up_n).
