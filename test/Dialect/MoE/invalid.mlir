@@ -678,3 +678,75 @@ func.func @case84(%x: tensor<?x16xf32>, %wr: tensor<8x16xbf16>, %g: tensor<8x4x1
   %y = moe.block %x router(%wr) experts(%g, %u, %d) scoring = softmax method = greedy top_k = 0 : (tensor<?x16xf32>, tensor<8x16xbf16>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<?x16xf32>
   return
 }
+
+// -----
+
+func.func @expert_ffn_0(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<9xi32>, %w: tensor<4x?xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op the number of slots (weights dimension 1) must be static}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<8xi32>, tensor<9xi32>, tensor<4x?xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_1(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<9xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x15xbf16>, %d: tensor<8x16x4xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op gate weights has hidden size 15 but x has 16}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<8xi32>, tensor<9xi32>, tensor<4x2xf32>, tensor<8x4x15xbf16>, tensor<8x4x15xbf16>, tensor<8x16x4xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_2(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<8xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op offsets has size 8 but the expert list (routed + shared + 1) has 9}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<8xi32>, tensor<8xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_3(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<9xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>, %sg: tensor<8x16xbf16>, %sd: tensor<16x8xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op offsets has size 9 but the expert list (routed + shared + 1) has 11}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) shared(%sg, %sg, %sd) : (tensor<4x16xf32>, tensor<8xi32>, tensor<9xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>, tensor<8x16xbf16>, tensor<8x16xbf16>, tensor<16x8xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_4(%x: tensor<4x16xf32>, %p: tensor<6xi32>, %off: tensor<9xi32>, %w: tensor<3x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op weights has tokens 3 but x has 4}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<6xi32>, tensor<9xi32>, tensor<3x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_5(%x: tensor<4x16xf32>, %p: tensor<7xi32>, %off: tensor<9xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op permutation has size 7 but weights (tokens * slots) has 8}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<7xi32>, tensor<9xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_6(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<9xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op result has tokens 3 but x has 4}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<8xi32>, tensor<9xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<3x16xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_7(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<9xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op result has hidden size 15 but x has 16}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<8xi32>, tensor<9xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<4x15xf32>
+  return
+}
+
+// -----
+
+func.func @expert_ffn_8(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<11xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>, %sg: tensor<6x16xbf16>, %sd: tensor<16x6xbf16>) {
+  // expected-error @+1 {{'moe.expert_ffn' op shared expert width 6 is not a whole number of experts of width 4}}
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) shared(%sg, %sg, %sd) : (tensor<4x16xf32>, tensor<8xi32>, tensor<11xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>, tensor<6x16xbf16>, tensor<6x16xbf16>, tensor<16x6xbf16>) -> tensor<4x16xf32>
+  return
+}

@@ -68,3 +68,12 @@ func.func @blocks(%x: tensor<?x16xf32>, %wr: tensor<8x16xbf16>, %b: tensor<8xf32
   %2 = moe.block %x router(%wr) experts(%g, %u, %d) scoring = softmax method = group_limited_greedy top_k = 2 {n_group = 2, topk_group = 1, routed_scaling_factor = 16.0} : (tensor<?x16xf32>, tensor<8x16xbf16>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<?x16xf32>
   return
 }
+
+// CHECK-LABEL: func @expert_ffn
+func.func @expert_ffn(%x: tensor<?x16xf32>, %p: tensor<?xi32>, %off: tensor<11xi32>, %w: tensor<?x4xf32>,
+                      %g: tensor<8x4x16xbf16>, %u: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>,
+                      %sg: tensor<8x16xbf16>, %su: tensor<8x16xbf16>, %sd: tensor<16x8xbf16>) -> tensor<?x16xf32> {
+  // CHECK: moe.expert_ffn %{{.*}}[%{{.*}}], %{{.*}}, %{{.*}} experts(%{{.*}}, %{{.*}}, %{{.*}}) shared(%{{.*}}, %{{.*}}, %{{.*}}) : (tensor<?x16xf32>, tensor<?xi32>, tensor<11xi32>, tensor<?x4xf32>, {{.*}}) -> tensor<?x16xf32>
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %u, %d) shared(%sg, %su, %sd) : (tensor<?x16xf32>, tensor<?xi32>, tensor<11xi32>, tensor<?x4xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>, tensor<8x16xbf16>, tensor<8x16xbf16>, tensor<16x8xbf16>) -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
