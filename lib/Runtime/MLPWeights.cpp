@@ -1,6 +1,7 @@
 //===- MLPWeights.cpp - the weights of one decoder layer's MLP ------------===//
 #include "moec/Runtime/MLPWeights.h"
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -56,6 +57,38 @@ std::vector<DType> MLPWeights::dtypes() const {
   for (const WeightOperand &op : operands)
     result.push_back(op.dtype);
   return result;
+}
+
+std::string moec::mlpSignature(const ModelConfig &c, int64_t layer,
+                               const MLPWeights &weights) {
+  std::string s = "{\"format\": \"moec-mlp-1\", \"hidden_size\": " +
+                  std::to_string(c.hidden_size);
+  if (c.isMoELayer(layer)) {
+    RoutingConfig r = c.routing();
+    char scale[32];
+    std::snprintf(scale, sizeof scale, "%.17g", r.routedScalingFactor);
+    s += ", \"kind\": \"moe\", \"scoring_func\": \"" +
+         std::string(c.scoring_func == ScoringFunc::Sigmoid ? "sigmoid"
+                                                            : "softmax") +
+         "\", \"topk_method\": \"" + topkMethodName(r.method) +
+         "\", \"num_experts_per_tok\": " + std::to_string(r.topK) +
+         ", \"n_group\": " + std::to_string(r.nGroup) +
+         ", \"topk_group\": " + std::to_string(r.topkGroup) +
+         ", \"norm_topk_prob\": " + (r.normTopkProb ? "true" : "false") +
+         ", \"routed_scaling_factor\": " + scale;
+  } else {
+    s += ", \"kind\": \"dense\"";
+  }
+  s += ", \"operands\": [";
+  for (size_t i = 0; i < weights.operands.size(); ++i) {
+    const WeightOperand &op = weights.operands[i];
+    s += std::string(i ? ", " : "") + "{\"dtype\": \"" + dtypeName(op.dtype) +
+         "\", \"shape\": [";
+    for (size_t d = 0; d < op.shape.size(); ++d)
+      s += (d ? ", " : "") + std::to_string(op.shape[d]);
+    s += "]}";
+  }
+  return s + "]}";
 }
 
 StatusOr<MLPWeights> moec::loadMLPWeights(const Checkpoint &ckpt,

@@ -29,47 +29,8 @@ import numpy as np
 import pytest
 
 import reference as R
-from make_checkpoint import make_checkpoint
-from safetensors_io import INDEX_FILE, SINGLE_FILE, load_model, read_header
-
-
-@pytest.fixture(scope="session")
-def moe_run() -> Callable[..., subprocess.CompletedProcess]:
-    """Runs moe-run with the given arguments, capturing its output."""
-    bin_dir = os.environ.get("MOEC_BIN_DIR")
-    if not bin_dir:
-        pytest.skip("MOEC_BIN_DIR is not set; set it to the directory holding moe-run "
-                    "(e.g. build/bin) to run the end-to-end tests")
-    binary = Path(bin_dir) / "moe-run"
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        pytest.skip(f"MOEC_BIN_DIR={bin_dir} holds no executable moe-run")
-
-    def run(*args) -> subprocess.CompletedProcess:
-        return subprocess.run([str(binary), *map(str, args)], capture_output=True,
-                              text=True, timeout=120)
-    return run
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    path: Path
-    config: dict
-    weights: dict
-
-
-@pytest.fixture(scope="session")
-def checkpoint(tmp_path_factory) -> Callable[..., Checkpoint]:
-    """make_checkpoint(**options), generated once per session and options."""
-    cache: dict[tuple, Checkpoint] = {}
-
-    def get(**options) -> Checkpoint:
-        key = tuple(sorted(options.items()))
-        if key not in cache:
-            path = tmp_path_factory.mktemp("checkpoint")
-            config = make_checkpoint(path, **options)
-            cache[key] = Checkpoint(path, config, load_model(path))
-        return cache[key]
-    return get
+from conftest import Checkpoint
+from safetensors_io import INDEX_FILE, SINGLE_FILE, read_header
 
 
 def run_layer(moe_run, model: Path, layer: int, x: np.ndarray, tmp_path: Path):

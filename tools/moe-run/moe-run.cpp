@@ -14,6 +14,7 @@
 #include "moec/Model/Npy.h"
 #include "moec/Pipelines/Registration.h"
 #include "moec/Runtime/MLPWeights.h"
+#include "moec/runtime.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
@@ -31,6 +32,7 @@ namespace {
 
 const char *kUsage =
     "usage: moe-run layer --model DIR --layer L --input X.npy --output Y.npy\n"
+    "                     [--module FILE.so]\n"
     "                     [--no-fold-shared-experts] [--unfused] [--sequential]\n"
     "\n"
     "Runs decoder layer L's MLP block (MoE or dense, per first_k_dense_replace\n"
@@ -38,7 +40,8 @@ const char *kUsage =
     "the hidden states in X.npy (float32, shape [T, hidden_size], T >= 1; the\n"
     "input after post_attention_layernorm) and writes the block's output\n"
     "(before the residual add) to Y.npy. The block is compiled by moec for\n"
-    "this CPU.\n";
+    "this CPU, or with --module taken from a library written by moe-compile\n"
+    "(run through the runtime C API, without the compiler).\n";
 
 int fail(const std::string &message) {
   std::fprintf(stderr, "moe-run: error: %s\n", message.c_str());
@@ -56,6 +59,35 @@ bool sameFile(const std::string &a, const std::string &b) {
   char ra[PATH_MAX], rb[PATH_MAX];
   return realpath(a.c_str(), ra) && realpath(b.c_str(), rb) &&
          std::strcmp(ra, rb) == 0;
+}
+
+/// Runs a moe-compile artifact through the runtime C API.
+int runModule(const std::string &modulePath, const std::string &dir,
+              int64_t layer, const NpyArray &x, const std::string &output) {
+  struct Handles {
+    moec_model_t *model = nullptr;
+    moec_module_t *module = nullptr;
+    ~Handles() {
+      moec_module_release(module);
+      moec_model_release(model);
+    }
+  } h;
+  auto check = [](moec_status_t status) {
+    if (!status)
+      return true;
+    fail(moec_status_message(status));
+    moec_status_free(status);
+    return false;
+  };
+  if (!check(moec_model_open(dir.c_str(), &h.model)) ||
+      !check(moec_module_load(modulePath.c_str(), &h.module)))
+    return 1;
+  std::vector<float> y(x.data.size());
+  if (!check(moec_module_run_mlp(h.module, h.model, layer, x.data.data(),
+                                 x.shape[0], y.data())))
+    return 1;
+  Status written = writeNpy(output, x.shape, y.data());
+  return written.ok() ? 0 : fail(written.message());
 }
 
 int runLayer(const std::map<std::string, std::string> &opts,
@@ -93,6 +125,9 @@ int runLayer(const std::map<std::string, std::string> &opts,
                 " but layer " + layerText + " takes [T, " +
                 std::to_string(h) + "] (T >= 1 tokens of hidden_size " +
                 std::to_string(h) + ")");
+
+  if (opts.count("--module"))
+    return runModule(opts.at("--module"), dir, layer, *x, output);
 
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(dir);
   if (!ckpt.ok())
@@ -149,7 +184,7 @@ int main(int argc, char **argv) {
       continue;
     }
     if (arg != "--model" && arg != "--layer" && arg != "--input" &&
-        arg != "--output")
+        arg != "--output" && arg != "--module")
       return fail("unknown option '" + arg + "'\n" + kUsage);
     if (i + 1 >= argc)
       return fail(arg + " needs a value");

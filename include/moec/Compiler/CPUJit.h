@@ -2,7 +2,9 @@
 #ifndef MOEC_COMPILER_CPUJIT_H
 #define MOEC_COMPILER_CPUJIT_H
 
+#include "moec/Compiler/Compile.h"
 #include "moec/Model/Status.h"
+#include "moec/Runtime/MemRefABI.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -16,23 +18,6 @@ class ExecutionEngine;
 } // namespace mlir
 
 namespace moec {
-
-/// A strided memref argument: element-aligned data with a row-major shape.
-struct BufferArg {
-  const void *data = nullptr;
-  std::vector<int64_t> shape;
-};
-
-/// How a module is compiled (see moe-cpu-pipeline's options).
-struct CompileOptions {
-  bool foldSharedExperts = true;
-  /// The fused, vectorised expert kernels; off: moec's unfused lowering.
-  bool fuseExperts = true;
-  /// Work items on all cores (OpenMP).
-  bool parallel = true;
-  /// f32 vector lanes of the expert kernels; 0: the host's.
-  int64_t vectorWidth = 0;
-};
 
 /// A module lowered by moe-cpu-pipeline and JIT-compiled for this CPU.
 class CPUJit {

@@ -42,6 +42,13 @@ struct MLPWeights {
   std::vector<DType> dtypes() const;
 };
 
+/// Everything a compiled MLP function bakes in or expects from its
+/// operands: the layer kind, sizes, routing configuration and each weight
+/// operand's dtype and shape, as one line of JSON. A module compiled for one
+/// signature must not run weights of another.
+std::string mlpSignature(const ModelConfig &config, int64_t layer,
+                         const MLPWeights &weights);
+
 /// Loads layer `layer`'s MLP weights. Errors name the tensor and file
 /// (missing tensor, shape that disagrees with the config).
 StatusOr<MLPWeights> loadMLPWeights(const Checkpoint &checkpoint,

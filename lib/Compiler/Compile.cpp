@@ -1,0 +1,127 @@
+//===- Compile.cpp - moe modules to native code for this CPU --------------===//
+#include "moec/Compiler/Compile.h"
+
+#include "moec/Pipelines/Pipelines.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace mlir;
+using namespace moec;
+
+Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts) {
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    os << diag.getLocation() << ": " << diag << "\n";
+    return success();
+  });
+  PassManager pm(module.getContext());
+  CPUPipelineOptions options;
+  options.foldSharedExperts = opts.foldSharedExperts;
+  options.fuseExperts = opts.fuseExperts;
+  options.parallel = opts.parallel;
+  options.vectorWidth = opts.vectorWidth;
+  buildCPUPipeline(pm, options);
+  if (failed(pm.run(module)))
+    return Status::error("lowering to LLVM failed:\n" + diagnostics);
+  return Status();
+}
+
+Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
+                                    const std::string &signature,
+                                    const std::string &outputPath) {
+  if (Status lowered = lowerToLLVMDialect(module, opts); !lowered.ok())
+    return lowered;
+
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule)
+    return Status::error("translation to LLVM IR failed");
+
+  // Code for this host: its CPU and features (AVX2/FMA, AVX-512 where
+  // present), position independent for a shared library.
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return Status::error("cannot target this host: " +
+                         llvm::toString(builder.takeError()));
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    return Status::error("cannot target this host: " +
+                         llvm::toString(machine.takeError()));
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  if (llvm::Error err = makeOptimizingTransformer(3, 0, machine->get())(
+          llvmModule.get()))
+    return Status::error("optimising LLVM IR failed: " +
+                         llvm::toString(std::move(err)));
+
+  auto *text = llvm::ConstantDataArray::getString(llvmContext, signature);
+  new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "moec_signature");
+
+  // Object file, then `cc -shared` next to the output.
+  llvm::SmallString<128> object;
+  int fd;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("moec", "o", fd, object))
+    return Status::error("cannot create a temporary object file: " +
+                         ec.message());
+  llvm::FileRemover removeObject(object);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    llvm::legacy::PassManager codegen;
+    if ((*machine)->addPassesToEmitFile(codegen, os, nullptr,
+                                        llvm::CodeGenFileType::ObjectFile))
+      return Status::error("this host's target cannot emit object files");
+    codegen.run(*llvmModule);
+  }
+
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return Status::error("cannot find the C compiler driver `cc` to link " +
+                         outputPath);
+  std::string partial = outputPath + ".partial";
+  llvm::FileRemover removePartial(partial);
+  llvm::StringRef libomp = MOEC_LIBOMP_PATH;
+  std::string rpath =
+      "-Wl,-rpath," + llvm::sys::path::parent_path(libomp).str();
+  llvm::SmallVector<llvm::StringRef> args{*cc, "-shared", "-o", partial,
+                                          object, libomp, rpath, "-lm"};
+  std::string error;
+  if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &error) !=
+      0)
+    return Status::error("linking " + outputPath + " failed" +
+                         (error.empty() ? "" : ": " + error));
+  if (std::error_code ec = llvm::sys::fs::rename(partial, outputPath))
+    return Status::error("cannot write " + outputPath + ": " + ec.message());
+  return Status();
+}
