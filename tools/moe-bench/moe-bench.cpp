@@ -264,9 +264,9 @@ int main(int argc, char **argv) {
 
   mlir::DialectRegistry registry;
   registerCompilerDialects(registry);
+  mlir::MLIRContext context(registry);
   auto compile = [&](bool fused) -> std::unique_ptr<CPUJit> {
-    auto ctx = std::make_unique<mlir::MLIRContext>(registry);
-    auto module = buildMLPModule(*ctx, config, 0, weights.dtypes());
+    auto module = buildMLPModule(context, config, 0, weights.dtypes());
     CompileOptions opts;
     opts.fuseExperts = fused;
     StatusOr<std::unique_ptr<CPUJit>> jit = CPUJit::compile(*module, opts);
@@ -274,7 +274,6 @@ int main(int argc, char **argv) {
       std::fprintf(stderr, "moe-bench: %s\n", jit.status().message().c_str());
       std::exit(1);
     }
-    ctx.release(); // the engine keeps references into the context
     return std::move(*jit);
   };
   std::unique_ptr<CPUJit> fused = compile(true);
