@@ -38,7 +38,12 @@ Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts) {
   options.foldSharedExperts = opts.foldSharedExperts;
   options.fuseExperts = opts.fuseExperts;
   options.parallel = opts.parallel;
-  options.vectorWidth = opts.vectorWidth;
+  options.vectorWidth = opts.tiling.vectorWidth;
+  options.rows = opts.tiling.rows;
+  options.gateUpCols = opts.tiling.gateUpCols;
+  options.downCols = opts.tiling.downCols;
+  options.gateUpBlock = opts.tiling.gateUpBlock;
+  options.downBlock = opts.tiling.downBlock;
   buildCPUPipeline(pm, options);
   if (failed(pm.run(module)))
     return Status::error("lowering to LLVM failed:\n" + diagnostics);

@@ -45,6 +45,11 @@ void moec::buildCPUPipeline(OpPassManager &pm,
     ConvertMoEToVectorOptions kernel;
     kernel.vectorWidth =
         options.vectorWidth > 0 ? options.vectorWidth : hostVectorWidth();
+    kernel.rows = options.rows;
+    kernel.gateUpCols = options.gateUpCols;
+    kernel.downCols = options.downCols;
+    kernel.gateUpBlock = options.gateUpBlock;
+    kernel.downBlock = options.downBlock;
     pm.addPass(createConvertMoEToVector(kernel));
   }
   pm.addPass(createConvertMoEToLinalg());

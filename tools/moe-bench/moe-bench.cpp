@@ -44,6 +44,7 @@ struct Options {
   bool torch = true;
   bool unfused = true;
   int64_t unfusedMaxTokens = 128;
+  ExpertKernelTiling tiling{/*vectorWidth=*/0};
 };
 
 /// DeepSeekMoE 16B's MoE layer: H 2048, E 64 experts of width 1408, k 6,
@@ -214,6 +215,17 @@ bool parseArgs(int argc, char **argv, Options &o) {
       if (!v)
         return false;
       o.python = v;
+    } else if (a == "--rows" || a == "--gate-up-cols" || a == "--down-cols" ||
+               a == "--gate-up-block" || a == "--down-block") {
+      const char *v = value();
+      if (!v || std::atoll(v) < 1)
+        return false;
+      int64_t n = std::atoll(v);
+      (a == "--rows"            ? o.tiling.rows
+       : a == "--gate-up-cols"  ? o.tiling.gateUpCols
+       : a == "--down-cols"     ? o.tiling.downCols
+       : a == "--gate-up-block" ? o.tiling.gateUpBlock
+                                : o.tiling.downBlock) = n;
     } else if (a == "--no-torch") {
       o.torch = false;
     } else if (a == "--no-unfused") {
@@ -243,6 +255,8 @@ int main(int argc, char **argv) {
         "usage: moe-bench [--tokens 1,16,128,512] [--repeats N] "
         "[--python PYTHON] [--no-torch] [--no-unfused] "
         "[--unfused-max-tokens N]\n"
+        "                 [--rows N] [--gate-up-cols N] [--down-cols N] "
+        "[--gate-up-block N] [--down-block N]\n"
         "Benchmarks the DeepSeekMoE-16B MoE layer (H 2048, I 1408, E 64, k 6,\n"
         "2 shared; random BF16 weights) compiled by moec against OpenBLAS\n"
         "SGEMM of equal FLOPs, PyTorch eager and the copy bandwidth.\n");
@@ -269,6 +283,7 @@ int main(int argc, char **argv) {
     auto module = buildMLPModule(context, config, 0, weights.dtypes());
     CompileOptions opts;
     opts.fuseExperts = fused;
+    opts.tiling = o.tiling;
     StatusOr<std::unique_ptr<CPUJit>> jit = CPUJit::compile(*module, opts);
     if (!jit.ok()) {
       std::fprintf(stderr, "moe-bench: %s\n", jit.status().message().c_str());

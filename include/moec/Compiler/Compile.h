@@ -2,6 +2,7 @@
 #ifndef MOEC_COMPILER_COMPILE_H
 #define MOEC_COMPILER_COMPILE_H
 
+#include "moec/Conversion/MoEToVector.h"
 #include "moec/Model/Status.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -18,8 +19,8 @@ struct CompileOptions {
   bool fuseExperts = true;
   /// Work items on all cores (OpenMP).
   bool parallel = true;
-  /// f32 vector lanes of the expert kernels; 0: the host's.
-  int64_t vectorWidth = 0;
+  /// Tiling of the expert kernels; a vectorWidth of 0 means the host's.
+  ExpertKernelTiling tiling{/*vectorWidth=*/0};
 };
 
 /// Runs moe-cpu-pipeline on `module`. Diagnostics come back in the Status.

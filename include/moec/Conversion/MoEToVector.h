@@ -29,8 +29,8 @@ struct ExpertKernelTiling {
   int64_t downBlock = 64;
 };
 
-/// Lowers moe.expert_ffn with static hidden size and expert width to
-/// parallel (scf.forall), vectorised loop nests on buffers.
+/// Lowers moe.expert_ffn (static H and I) and moe.router_scores (static H
+/// and E) to parallel (scf.forall), vectorised loop nests on buffers.
 void populateExpertFFNToVectorPatterns(mlir::RewritePatternSet &patterns,
                                        const ExpertKernelTiling &tiling);
 

@@ -42,6 +42,23 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("f32 lanes per vector in the expert kernels; 0 picks "
                      "the host's (16 with AVX-512, else 8)"),
       llvm::cl::init(0)};
+  Option<int64_t> rows{*this, "rows",
+                       llvm::cl::desc("Sorted rows per register tile"),
+                       llvm::cl::init(4)};
+  Option<int64_t> gateUpCols{
+      *this, "gate-up-cols",
+      llvm::cl::desc("Weight rows per gate/up register tile"),
+      llvm::cl::init(2)};
+  Option<int64_t> downCols{
+      *this, "down-cols",
+      llvm::cl::desc("Weight rows per down register tile"), llvm::cl::init(4)};
+  Option<int64_t> gateUpBlock{
+      *this, "gate-up-block",
+      llvm::cl::desc("Expert-width rows per gate/up work item"),
+      llvm::cl::init(64)};
+  Option<int64_t> downBlock{
+      *this, "down-block",
+      llvm::cl::desc("Hidden columns per down work item"), llvm::cl::init(64)};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the expert kernels' work items on all cores "

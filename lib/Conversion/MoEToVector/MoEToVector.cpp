@@ -32,7 +32,16 @@ struct ConvertMoEToVector
     }
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
-    target.addIllegalOp<moe::ExpertFFNOp>();
+    // Ops with dynamic sizes the kernels need stay for the linalg lowering.
+    target.addDynamicallyLegalOp<moe::ExpertFFNOp>([](moe::ExpertFFNOp op) {
+      return op.getX().getType().isDynamicDim(1) ||
+             op.getGateWeights().getType().isDynamicDim(1);
+    });
+    target.addDynamicallyLegalOp<moe::RouterScoresOp>(
+        [](moe::RouterScoresOp op) {
+          return op.getX().getType().isDynamicDim(1) ||
+                 op.getWeight().getType().isDynamicDim(0);
+        });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     moec::ExpertKernelTiling tiling;
     tiling.vectorWidth = vectorWidth;
@@ -43,14 +52,9 @@ struct ConvertMoEToVector
     tiling.downBlock = downBlock;
     RewritePatternSet patterns(ctx);
     moec::populateExpertFFNToVectorPatterns(patterns, tiling);
-    // Ops the kernels cannot take (dynamic H or I) stay for the linalg
-    // lowering.
     if (failed(applyPartialConversion(getOperation(), target,
-                                      std::move(patterns)))) {
-      getOperation()->walk([&](moe::ExpertFFNOp op) {
-        op.emitRemark("kept for the linalg lowering (needs static H and I)");
-      });
-    }
+                                      std::move(patterns))))
+      signalPassFailure();
   }
 };
 
