@@ -50,6 +50,11 @@ def ConvertMoEToVector : Pass<"convert-moe-to-vector"> {
     Both matmuls run as dot products along the contiguous dimension of the
     weights in their stored layout (PyTorch Linear [out, in]), widening
     bf16/f16 to f32 in registers, so weights need no packing.
+
+    `moe.swiglu` (dense layers, shared experts kept apart) becomes a
+    `moe.expert_ffn` with one expert that every token reaches with weight 1,
+    and `moe.router_scores` becomes the same kind of dot-product tiles over
+    (tokens, experts), followed by softmax or sigmoid per token.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "16",
@@ -67,9 +72,11 @@ def ConvertMoEToVector : Pass<"convert-moe-to-vector"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::math::MathDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
     "::mlir::vector::VectorDialect",
   ];
 }

@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -42,6 +44,10 @@ struct ConvertMoEToVector
           return op.getX().getType().isDynamicDim(1) ||
                  op.getWeight().getType().isDynamicDim(0);
         });
+    target.addDynamicallyLegalOp<moe::SwiGLUOp>([](moe::SwiGLUOp op) {
+      return op.getX().getType().isDynamicDim(1) ||
+             op.getGateWeight().getType().isDynamicDim(0);
+    });
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     moec::ExpertKernelTiling tiling;
     tiling.vectorWidth = vectorWidth;
