@@ -305,6 +305,8 @@ int main(int argc, char **argv) {
   std::vector<float> gemmB(static_cast<size_t>(h) * gemmN, 0.01f);
   const double flopsPerToken = 2.0 * h * gemmN;
 
+  std::printf("OpenBLAS: %s, kernels for %s, %d threads\n", openblas_get_config(),
+              openblas_get_corename(), openblas_get_num_threads());
   std::printf("copy bandwidth: %.1f GB/s copied (memcpy), read bandwidth: "
               "%.1f GB/s\n\n",
               bandwidth / 1e9, readBw / 1e9);
