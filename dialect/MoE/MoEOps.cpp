@@ -107,6 +107,34 @@ FailureOr<int64_t> verifySharedExperts(Operation *op, Value gate, Value up,
   return expertWidth == 0 ? 0 : width / expertWidth;
 }
 
+/// Checks the operands of a grouped expert computation: the routed stack,
+/// the optional shared experts, and offsets with one entry per expert plus
+/// one.
+LogicalResult verifyGroupedExperts(Operation *op, Value offsets, Value gate,
+                                   Value up, Value down, Value sharedGate,
+                                   Value sharedUp, Value sharedDown,
+                                   int64_t h) {
+  if (failed(verifyExpertStack(op, gate, up, down, h)))
+    return failure();
+  FailureOr<int64_t> shared = verifySharedExperts(
+      op, sharedGate, sharedUp, sharedDown, h, dim(gate, 1));
+  if (failed(shared))
+    return failure();
+  int64_t experts = dim(gate, 0);
+  return checkSame(op, "size", "offsets", dim(offsets, 0),
+                   "the expert list (routed + shared + 1)",
+                   ShapedType::isDynamic(experts) ? experts
+                                                  : experts + *shared + 1);
+}
+
+/// S for shared weights of width S * I next to routed experts of width I.
+int64_t numSharedExperts(Value gateWeights, Value sharedGate) {
+  if (!sharedGate)
+    return 0;
+  int64_t width = dim(gateWeights, 1);
+  return width == 0 ? 0 : dim(sharedGate, 0) / width;
+}
+
 /// Checks a routing configuration against the rules of the reference.
 LogicalResult verifyRouting(Operation *op, TopkMethod method, int64_t experts,
                             int64_t topK, int64_t nGroup, int64_t topkGroup,
@@ -236,28 +264,16 @@ LogicalResult SwiGLUOp::verify() {
 }
 
 int64_t GroupedSwiGLUOp::getNumSharedExperts() {
-  if (!getSharedGateWeight())
-    return 0;
-  int64_t width = dim(getGateWeights(), 1);
-  return width == 0 ? 0 : dim(getSharedGateWeight(), 0) / width;
+  return numSharedExperts(getGateWeights(), getSharedGateWeight());
 }
 
 LogicalResult GroupedSwiGLUOp::verify() {
   Operation *op = getOperation();
   int64_t h = dim(getInput(), 1);
-  if (failed(verifyExpertStack(op, getGateWeights(), getUpWeights(),
-                               getDownWeights(), h)))
-    return failure();
-  FailureOr<int64_t> shared = verifySharedExperts(
-      op, getSharedGateWeight(), getSharedUpWeight(), getSharedDownWeight(), h,
-      dim(getGateWeights(), 1));
-  if (failed(shared))
-    return failure();
-  int64_t experts = dim(getGateWeights(), 0);
-  if (failed(checkSame(op, "size", "offsets", dim(getOffsets(), 0),
-                       "the expert list (routed + shared + 1)",
-                       ShapedType::isDynamic(experts) ? experts
-                                                      : experts + *shared + 1)) ||
+  if (failed(verifyGroupedExperts(op, getOffsets(), getGateWeights(),
+                                  getUpWeights(), getDownWeights(),
+                                  getSharedGateWeight(), getSharedUpWeight(),
+                                  getSharedDownWeight(), h)) ||
       failed(checkSame(op, "rows", "result", dim(getResult(), 0), "input",
                        dim(getInput(), 0))) ||
       failed(checkSame(op, "hidden size", "result", dim(getResult(), 1),
@@ -320,10 +336,7 @@ LogicalResult CombineOp::verify() {
 //===----------------------------------------------------------------------===//
 
 int64_t ExpertFFNOp::getNumSharedExperts() {
-  if (!getSharedGateWeight())
-    return 0;
-  int64_t width = dim(getGateWeights(), 1);
-  return width == 0 ? 0 : dim(getSharedGateWeight(), 0) / width;
+  return numSharedExperts(getGateWeights(), getSharedGateWeight());
 }
 
 LogicalResult ExpertFFNOp::verify() {
@@ -331,19 +344,10 @@ LogicalResult ExpertFFNOp::verify() {
   int64_t h = dim(getX(), 1);
   int64_t k = dim(getWeights(), 1);
   if (failed(checkStatic(op, "the number of slots (weights dimension 1)", k)) ||
-      failed(verifyExpertStack(op, getGateWeights(), getUpWeights(),
-                               getDownWeights(), h)))
-    return failure();
-  FailureOr<int64_t> shared = verifySharedExperts(
-      op, getSharedGateWeight(), getSharedUpWeight(), getSharedDownWeight(), h,
-      dim(getGateWeights(), 1));
-  if (failed(shared))
-    return failure();
-  int64_t experts = dim(getGateWeights(), 0);
-  if (failed(checkSame(op, "size", "offsets", dim(getOffsets(), 0),
-                       "the expert list (routed + shared + 1)",
-                       ShapedType::isDynamic(experts) ? experts
-                                                      : experts + *shared + 1)) ||
+      failed(verifyGroupedExperts(op, getOffsets(), getGateWeights(),
+                                  getUpWeights(), getDownWeights(),
+                                  getSharedGateWeight(), getSharedUpWeight(),
+                                  getSharedDownWeight(), h)) ||
       failed(checkSame(op, "tokens", "weights", dim(getWeights(), 0), "x",
                        dim(getX(), 0))) ||
       failed(checkSame(op, "size", "permutation", dim(getPermutation(), 0),

@@ -26,6 +26,18 @@
 using namespace mlir;
 using namespace moec;
 
+bool moec::applyCompileFlag(const std::string &flag, CompileOptions &options) {
+  if (flag == "--no-fold-shared-experts")
+    options.foldSharedExperts = false;
+  else if (flag == "--unfused")
+    options.fuseExperts = false;
+  else if (flag == "--sequential")
+    options.parallel = false;
+  else
+    return false;
+  return true;
+}
+
 Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts) {
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);

@@ -2,6 +2,7 @@
 #include "moec/Runtime/MLPWeights.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -89,6 +90,20 @@ std::string moec::mlpSignature(const ModelConfig &c, int64_t layer,
     s += "]}";
   }
   return s + "]}";
+}
+
+StatusOr<int64_t> moec::parseLayerIndex(const std::string &text,
+                                        const ModelConfig &config) {
+  char *end = nullptr;
+  long long layer = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0')
+    return Status::error("--layer must be an integer, got '" + text + "'");
+  if (layer < 0 || layer >= config.num_hidden_layers)
+    return Status::error("layer " + text + " is out of range: the model has " +
+                         std::to_string(config.num_hidden_layers) +
+                         " layers (0.." +
+                         std::to_string(config.num_hidden_layers - 1) + ")");
+  return static_cast<int64_t>(layer);
 }
 
 StatusOr<MLPWeights> moec::loadMLPWeights(const Checkpoint &ckpt,

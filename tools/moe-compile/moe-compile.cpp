@@ -54,13 +54,8 @@ int main(int argc, char **argv) {
   CompileOptions compileOptions;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--no-fold-shared-experts" || arg == "--unfused" ||
-        arg == "--sequential") {
-      compileOptions.foldSharedExperts &= arg != "--no-fold-shared-experts";
-      compileOptions.fuseExperts &= arg != "--unfused";
-      compileOptions.parallel &= arg != "--sequential";
+    if (applyCompileFlag(arg, compileOptions))
       continue;
-    }
     if (arg != "--model" && arg != "--layer" && arg != "--output")
       return fail("unknown option '" + arg + "'\n" + kUsage);
     if (i + 1 >= argc)
@@ -71,35 +66,30 @@ int main(int argc, char **argv) {
     if (!opts.count(required))
       return fail(std::string("missing ") + required + "\n" + kUsage);
 
-  const std::string &layerText = opts["--layer"];
-  char *end = nullptr;
-  long long layer = std::strtoll(layerText.c_str(), &end, 10);
-  if (layerText.empty() || *end != '\0')
-    return fail("--layer must be an integer, got '" + layerText + "'");
   StatusOr<ModelConfig> config = loadModelConfig(opts["--model"]);
   if (!config.ok())
     return fail(config.status().message());
-  if (layer < 0 || layer >= config->num_hidden_layers)
-    return fail("layer " + layerText + " is out of range: the model has " +
-                std::to_string(config->num_hidden_layers) + " layers (0.." +
-                std::to_string(config->num_hidden_layers - 1) + ")");
+  const std::string &layerText = opts["--layer"];
+  StatusOr<int64_t> layer = parseLayerIndex(layerText, *config);
+  if (!layer.ok())
+    return fail(layer.status().message());
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(opts["--model"]);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
   // The weights fix the operand dtypes and shapes the code is compiled for.
-  StatusOr<MLPWeights> weights = loadMLPWeights(**ckpt, *config, layer);
+  StatusOr<MLPWeights> weights = loadMLPWeights(**ckpt, *config, *layer);
   if (!weights.ok())
     return fail(weights.status().message());
 
   mlir::DialectRegistry registry;
   registerCompilerDialects(registry);
   mlir::MLIRContext context(registry);
-  auto module = buildMLPModule(context, *config, layer, weights->dtypes());
+  auto module = buildMLPModule(context, *config, *layer, weights->dtypes());
   if (!module)
     return fail("internal error: could not build the MLP of layer " +
                 layerText);
   Status written = compileToSharedLibrary(
-      *module, compileOptions, mlpSignature(*config, layer, *weights),
+      *module, compileOptions, mlpSignature(*config, *layer, *weights),
       opts["--output"]);
   if (!written.ok())
     return fail(written.message());

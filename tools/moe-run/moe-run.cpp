@@ -33,7 +33,8 @@ namespace {
 const char *kUsage =
     "usage: moe-run layer --model DIR --layer L --input X.npy --output Y.npy\n"
     "                     [--module FILE.so]\n"
-    "                     [--no-fold-shared-experts] [--unfused] [--sequential]\n"
+    "                     [--no-fold-shared-experts] [--unfused] "
+    "[--sequential]\n"
     "\n"
     "Runs decoder layer L's MLP block (MoE or dense, per first_k_dense_replace\n"
     "and moe_layer_freq) of the Hugging Face DeepSeekMoE checkpoint in DIR on\n"
@@ -102,19 +103,13 @@ int runLayer(const std::map<std::string, std::string> &opts,
     return fail("--output " + output + " is the input file; refusing to "
                 "overwrite it");
 
-  char *end = nullptr;
-  const std::string &layerText = opts.at("--layer");
-  long long layer = std::strtoll(layerText.c_str(), &end, 10);
-  if (layerText.empty() || *end != '\0')
-    return fail("--layer must be an integer, got '" + layerText + "'");
-
   StatusOr<ModelConfig> config = loadModelConfig(dir);
   if (!config.ok())
     return fail(config.status().message());
-  if (layer < 0 || layer >= config->num_hidden_layers)
-    return fail("layer " + layerText + " is out of range: the model has " +
-                std::to_string(config->num_hidden_layers) + " layers (0.." +
-                std::to_string(config->num_hidden_layers - 1) + ")");
+  const std::string &layerText = opts.at("--layer");
+  StatusOr<int64_t> layer = parseLayerIndex(layerText, *config);
+  if (!layer.ok())
+    return fail(layer.status().message());
 
   StatusOr<NpyArray> x = readNpy(input);
   if (!x.ok())
@@ -127,12 +122,12 @@ int runLayer(const std::map<std::string, std::string> &opts,
                 std::to_string(h) + ")");
 
   if (opts.count("--module"))
-    return runModule(opts.at("--module"), dir, layer, *x, output);
+    return runModule(opts.at("--module"), dir, *layer, *x, output);
 
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(dir);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
-  StatusOr<MLPWeights> weights = loadMLPWeights(**ckpt, *config, layer);
+  StatusOr<MLPWeights> weights = loadMLPWeights(**ckpt, *config, *layer);
   if (!weights.ok())
     return fail(weights.status().message());
 
@@ -140,7 +135,7 @@ int runLayer(const std::map<std::string, std::string> &opts,
   registerCompilerDialects(registry);
   mlir::MLIRContext context(registry);
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      buildMLPModule(context, *config, layer, weights->dtypes());
+      buildMLPModule(context, *config, *layer, weights->dtypes());
   if (!module)
     return fail("internal error: could not build the MLP of layer " +
                 layerText);
@@ -176,13 +171,8 @@ int main(int argc, char **argv) {
   CompileOptions compileOptions;
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--no-fold-shared-experts" || arg == "--unfused" ||
-        arg == "--sequential") {
-      compileOptions.foldSharedExperts &= arg != "--no-fold-shared-experts";
-      compileOptions.fuseExperts &= arg != "--unfused";
-      compileOptions.parallel &= arg != "--sequential";
+    if (applyCompileFlag(arg, compileOptions))
       continue;
-    }
     if (arg != "--model" && arg != "--layer" && arg != "--input" &&
         arg != "--output" && arg != "--module")
       return fail("unknown option '" + arg + "'\n" + kUsage);

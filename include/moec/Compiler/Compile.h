@@ -23,6 +23,11 @@ struct CompileOptions {
   ExpertKernelTiling tiling{/*vectorWidth=*/0};
 };
 
+/// Applies a tool flag that selects a CompileOptions field
+/// (--no-fold-shared-experts, --unfused, --sequential) to `options`; false
+/// if `flag` is not one of them.
+bool applyCompileFlag(const std::string &flag, CompileOptions &options);
+
 /// Runs moe-cpu-pipeline on `module`. Diagnostics come back in the Status.
 Status lowerToLLVMDialect(mlir::ModuleOp module, const CompileOptions &options);
 

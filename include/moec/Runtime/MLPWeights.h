@@ -49,6 +49,11 @@ struct MLPWeights {
 std::string mlpSignature(const ModelConfig &config, int64_t layer,
                          const MLPWeights &weights);
 
+/// Parses a decoder layer index given as text (a command-line argument) and
+/// checks that `config` has that layer.
+StatusOr<int64_t> parseLayerIndex(const std::string &text,
+                                  const ModelConfig &config);
+
 /// Loads layer `layer`'s MLP weights. Errors name the tensor and file
 /// (missing tensor, shape that disagrees with the config).
 StatusOr<MLPWeights> loadMLPWeights(const Checkpoint &checkpoint,
