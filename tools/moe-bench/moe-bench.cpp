@@ -45,6 +45,7 @@ struct Options {
   bool unfused = true;
   int64_t unfusedMaxTokens = 128;
   ExpertKernelTiling tiling{/*vectorWidth=*/0};
+  DType dtype = DType::BF16;
 };
 
 /// DeepSeekMoE 16B's MoE layer: H 2048, E 64 experts of width 1408, k 6,
@@ -61,9 +62,9 @@ ModelConfig deepseekMoE16B() {
   return c;
 }
 
-/// Random BF16 weight operands in MLPWeights order, uniform with the
+/// Random weight operands of `dtype` in MLPWeights order, uniform with the
 /// variance of 1/fan_in.
-MLPWeights randomWeights(const ModelConfig &c) {
+MLPWeights randomWeights(const ModelConfig &c, DType dtype) {
   const int64_t h = c.hidden_size, i = c.moe_intermediate_size,
                 e = c.n_routed_experts, s = c.n_shared_experts * i;
   std::vector<std::vector<int64_t>> shapes = {
@@ -73,20 +74,23 @@ MLPWeights randomWeights(const ModelConfig &c) {
   uint64_t state = 0x9E3779B97F4A7C15ull;
   for (const auto &shape : shapes) {
     WeightOperand op;
-    op.dtype = DType::BF16;
+    op.dtype = dtype;
     op.shape = shape;
     size_t n = 1;
     for (int64_t d : shape)
       n *= d;
     float scale = std::sqrt(3.0f / static_cast<float>(shape.back()));
-    op.owned.resize(n * 2);
-    auto *bits = reinterpret_cast<uint16_t *>(op.owned.data());
+    op.owned.resize(n * dtypeSize(dtype));
     for (size_t j = 0; j < n; ++j) {
       state ^= state << 13;
       state ^= state >> 7;
       state ^= state << 17;
       float u = static_cast<float>(state >> 40) / static_cast<float>(1 << 24);
-      bits[j] = floatToBf16((2.0f * u - 1.0f) * scale);
+      float v = (2.0f * u - 1.0f) * scale;
+      if (dtype == DType::F32)
+        reinterpret_cast<float *>(op.owned.data())[j] = v;
+      else
+        reinterpret_cast<uint16_t *>(op.owned.data())[j] = floatToBf16(v);
     }
     op.data = op.owned.data();
     w.operands.push_back(std::move(op));
@@ -226,6 +230,8 @@ bool parseArgs(int argc, char **argv, Options &o) {
        : a == "--down-cols"     ? o.tiling.downCols
        : a == "--gate-up-block" ? o.tiling.gateUpBlock
                                 : o.tiling.downBlock) = n;
+    } else if (a == "--f32-weights") {
+      o.dtype = DType::F32;
     } else if (a == "--no-torch") {
       o.torch = false;
     } else if (a == "--no-unfused") {
@@ -256,9 +262,10 @@ int main(int argc, char **argv) {
         "[--python PYTHON] [--no-torch] [--no-unfused] "
         "[--unfused-max-tokens N]\n"
         "                 [--rows N] [--gate-up-cols N] [--down-cols N] "
-        "[--gate-up-block N] [--down-block N]\n"
+        "[--gate-up-block N] [--down-block N] [--f32-weights]\n"
         "Benchmarks the DeepSeekMoE-16B MoE layer (H 2048, I 1408, E 64, k 6,\n"
-        "2 shared; random BF16 weights) compiled by moec against OpenBLAS\n"
+        "2 shared; random BF16 weights, or F32 with --f32-weights) compiled\n"
+        "by moec against OpenBLAS "
         "SGEMM of equal FLOPs, PyTorch eager and the copy bandwidth.\n");
     return 1;
   }
@@ -267,14 +274,14 @@ int main(int argc, char **argv) {
                 e = config.n_routed_experts, k = config.num_experts_per_tok,
                 s = config.n_shared_experts;
   std::printf("preset: DeepSeekMoE-16B MoE layer (H %lld, I %lld, E %lld, k "
-              "%lld, %lld shared), BF16 weights\n",
+              "%lld, %lld shared), %s weights\n",
               (long long)h, (long long)i, (long long)e, (long long)k,
-              (long long)s);
+              (long long)s, dtypeName(o.dtype));
   std::printf("host: %u hardware threads, expert kernels use %lld-lane f32 "
               "vectors\n",
               std::thread::hardware_concurrency(),
               (long long)hostVectorWidth());
-  MLPWeights weights = randomWeights(config);
+  MLPWeights weights = randomWeights(config, o.dtype);
 
   mlir::DialectRegistry registry;
   registerCompilerDialects(registry);
@@ -356,7 +363,8 @@ int main(int argc, char **argv) {
     if (t == 1) {
       // Bytes a one-token step must read: k routed + the shared experts'
       // weights and the router, in BF16.
-      double bytes = 2.0 * (3.0 * h * i * (k + s) + e * h);
+      double bytes =
+          dtypeSize(o.dtype) * (3.0 * h * i * (k + s) + double(e) * h);
       ratios += ", fused/copy-bound " +
                 std::to_string(fusedS / (bytes / bandwidth)).substr(0, 5) +
                 "x, fused/read-bound " +
