@@ -19,9 +19,9 @@ from test_layer import CASES, assert_close_rows
 
 AOT_CASES = ["greedy-norm", "group-limited-scaled", "noaux-sigmoid-norm",
              "shared-null", "dense-first-layer", "f16", "sharded", "t1", "t100",
-             "idle-experts", "k-equals-e"]
+             "idle-experts", "k-equals-e", "odd-sizes", "odd-sizes-dense"]
 MODE_CASES = ["greedy-norm", "noaux-sigmoid-norm", "t1", "t100", "dense-first-layer",
-              "all-tokens-same-experts"]
+              "all-tokens-same-experts", "odd-sizes"]
 MODES = {"unfused": ["--unfused"], "sequential": ["--sequential"],
          "shared-unfolded": ["--no-fold-shared-experts"]}
 

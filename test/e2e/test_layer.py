@@ -123,6 +123,12 @@ CASES = {
         dict(WIDE, num_experts_per_tok=2, router_bias_to=(1, 13),
              topk_method="group_limited_greedy", n_group=4, topk_group=2),
         tokens=33, input_offset=1.0, routing=same_experts_for_all),
+    # Sizes that are no multiple of any vector width or tile: H 72 = 4*16 + 8,
+    # I 40, dense width 100.
+    "odd-sizes": Case(dict(hidden_size=72, moe_intermediate_size=40,
+                           intermediate_size=100), tokens=7),
+    "odd-sizes-dense": Case(dict(hidden_size=72, moe_intermediate_size=40,
+                                 intermediate_size=100), layer=0, tokens=7),
     "k-equals-e": Case(dict(num_experts_per_tok=8, norm_topk_prob=True), tokens=33),
     "k-equals-e-noaux": Case(dict(num_experts_per_tok=8, topk_method="noaux_tc",
                                   scoring_func="sigmoid", n_group=2, topk_group=2,
