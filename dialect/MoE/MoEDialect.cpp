@@ -10,8 +10,8 @@
 using namespace mlir;
 using namespace mlir::moe;
 
-#include "MoE/MoEOpsDialect.cpp.inc"
 #include "MoE/MoEEnums.cpp.inc"
+#include "MoE/MoEOpsDialect.cpp.inc"
 
 void MoEDialect::initialize() {
   addOperations<

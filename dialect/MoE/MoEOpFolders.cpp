@@ -77,7 +77,8 @@ struct NormalizeRoutingAttrs : OpRewritePattern<TopKOp> {
     if (norm && method != TopkMethod::noaux_tc)
       scale = 1.0;
     if (method == op.getMethod() && nGroup == op.getNGroupAttr().getInt() &&
-        topkGroup == op.getTopkGroupAttr().getInt() && norm == op.getNormTopkProb() &&
+        topkGroup == op.getTopkGroupAttr().getInt() &&
+        norm == op.getNormTopkProb() &&
         scale == op.getRoutedScalingFactor().convertToDouble())
       return failure();
     rewriter.modifyOpInPlace(op, [&] {
@@ -107,8 +108,8 @@ struct AllExpertsSelected : OpRewritePattern<TopKOp> {
       SmallVector<int32_t> values(type.getNumElements());
       for (size_t i = 0; i < values.size(); ++i)
         values[i] = static_cast<int32_t>(i % type.getDimSize(1));
-      iota = arith::ConstantOp::create(
-          rewriter, loc, DenseIntElementsAttr::get(type, values));
+      iota = arith::ConstantOp::create(rewriter, loc,
+                                       DenseIntElementsAttr::get(type, values));
     } else {
       Value tokens = tensor::DimOp::create(rewriter, loc, op.getScores(), 0);
       iota = generateIndexTensor(
@@ -191,7 +192,8 @@ void GroupedSwiGLUOp::getCanonicalizationPatterns(RewritePatternSet &results,
 
 LogicalResult DispatchOp::fold(FoldAdaptor adaptor,
                                SmallVectorImpl<OpFoldResult> &results) {
-  auto indices = dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getIndices());
+  auto indices =
+      dyn_cast_if_present<DenseIntElementsAttr>(adaptor.getIndices());
   if (!indices || !getPermutation().getType().hasStaticShape())
     return failure();
   std::vector<int32_t> flat;
@@ -202,8 +204,8 @@ LogicalResult DispatchOp::fold(FoldAdaptor adaptor,
       moec::dispatchByExpert(flat, getNumExperts());
   if (!d)
     return failure();
-  results.push_back(DenseIntElementsAttr::get(getOffsets().getType(),
-                                              ArrayRef(d->offsets)));
+  results.push_back(
+      DenseIntElementsAttr::get(getOffsets().getType(), ArrayRef(d->offsets)));
   results.push_back(DenseIntElementsAttr::get(getPermutation().getType(),
                                               ArrayRef(d->permutation)));
   return success();

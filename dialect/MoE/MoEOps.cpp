@@ -23,8 +23,8 @@ int64_t dim(Value v, unsigned i) {
 
 /// Checks that two sizes agree where both are known: "<lhs> has <what> <a>
 /// but <rhs> has <b>".
-LogicalResult checkSame(Operation *op, StringRef what, StringRef lhs,
-                        int64_t a, StringRef rhs, int64_t b) {
+LogicalResult checkSame(Operation *op, StringRef what, StringRef lhs, int64_t a,
+                        StringRef rhs, int64_t b) {
   if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b)
     return success();
   return op->emitOpError() << lhs << " has " << what << " " << a << " but "
@@ -46,13 +46,13 @@ int64_t mulDims(int64_t a, int64_t b) {
 
 /// Checks stacked routed-expert weights gate/up [E, I, H] and down [E, H, I]
 /// against the hidden size `h`.
-LogicalResult verifyExpertStack(Operation *op, Value gate, Value up,
-                                Value down, int64_t h) {
-  if (failed(checkSame(op, "hidden size", "gate weights", dim(gate, 2), "x",
-                       h)) ||
+LogicalResult verifyExpertStack(Operation *op, Value gate, Value up, Value down,
+                                int64_t h) {
+  if (failed(
+          checkSame(op, "hidden size", "gate weights", dim(gate, 2), "x", h)) ||
       failed(checkSame(op, "hidden size", "up weights", dim(up, 2), "x", h)) ||
-      failed(checkSame(op, "hidden size", "down weights", dim(down, 1), "x",
-                       h)))
+      failed(
+          checkSame(op, "hidden size", "down weights", dim(down, 1), "x", h)))
     return failure();
   int64_t e = dim(gate, 0), i = dim(gate, 1);
   if (failed(checkSame(op, "experts", "up weights", dim(up, 0), "gate weights",
@@ -116,8 +116,8 @@ LogicalResult verifyGroupedExperts(Operation *op, Value offsets, Value gate,
                                    int64_t h) {
   if (failed(verifyExpertStack(op, gate, up, down, h)))
     return failure();
-  FailureOr<int64_t> shared = verifySharedExperts(
-      op, sharedGate, sharedUp, sharedDown, h, dim(gate, 1));
+  FailureOr<int64_t> shared = verifySharedExperts(op, sharedGate, sharedUp,
+                                                  sharedDown, h, dim(gate, 1));
   if (failed(shared))
     return failure();
   int64_t experts = dim(gate, 0);
@@ -166,8 +166,8 @@ static_assert(static_cast<int>(moec::TopkMethod::NoauxTC) ==
 LogicalResult mlir::moe::OpTrait::verifyNoUnknownAttributes(Operation *op) {
   for (NamedAttribute attr : op->getDiscardableAttrs())
     if (!attr.getName().strref().contains('.'))
-      return op->emitOpError() << "has unknown attribute '" << attr.getName().getValue()
-                               << "'";
+      return op->emitOpError()
+             << "has unknown attribute '" << attr.getName().getValue() << "'";
   return success();
 }
 
@@ -193,8 +193,9 @@ LogicalResult TopKOp::verify() {
   int64_t k = dim(getIndices(), 1);
   if (failed(checkStatic(op, "the number of experts (scores dimension 1)",
                          experts)) ||
-      failed(checkStatic(op, "the number of selected experts (indices "
-                             "dimension 1)",
+      failed(checkStatic(op,
+                         "the number of selected experts (indices "
+                         "dimension 1)",
                          k)))
     return failure();
   if (getWeights().getType().getShape() != getIndices().getType().getShape() &&
@@ -203,14 +204,14 @@ LogicalResult TopKOp::verify() {
        failed(checkSame(op, "selected experts per token", "weights",
                         dim(getWeights(), 1), "indices", k))))
     return failure();
-  if (failed(checkSame(op, "tokens", "indices", dim(getIndices(), 0),
-                       "scores", dim(getScores(), 0))))
+  if (failed(checkSame(op, "tokens", "indices", dim(getIndices(), 0), "scores",
+                       dim(getScores(), 0))))
     return failure();
   if (getBias() && failed(checkSame(op, "experts", "bias", dim(getBias(), 0),
                                     "scores", experts)))
     return failure();
-  return verifyRouting(op, getMethod(), experts, k, getNGroup(),
-                       getTopkGroup(), getNormTopkProb(),
+  return verifyRouting(op, getMethod(), experts, k, getNGroup(), getTopkGroup(),
+                       getNormTopkProb(),
                        getRoutedScalingFactor().convertToDouble(),
                        static_cast<bool>(getBias()));
 }
@@ -238,8 +239,8 @@ LogicalResult PermuteOp::verify() {
   int64_t pairs = mulDims(dim(getX(), 0), getTopK());
   if (failed(checkSame(op, "size", "permutation", dim(getPermutation(), 0),
                        "x (tokens * top_k)", pairs)) ||
-      failed(checkSame(op, "rows", "result", dim(getResult(), 0),
-                       "permutation", dim(getPermutation(), 0))) ||
+      failed(checkSame(op, "rows", "result", dim(getResult(), 0), "permutation",
+                       dim(getPermutation(), 0))) ||
       failed(checkSame(op, "hidden size", "result", dim(getResult(), 1), "x",
                        dim(getX(), 1))))
     return failure();
@@ -257,8 +258,8 @@ LogicalResult SwiGLUOp::verify() {
                               getDownWeight(), h)) ||
       failed(checkSame(op, "tokens", "result", dim(getResult(), 0), "x",
                        dim(getX(), 0))) ||
-      failed(checkSame(op, "hidden size", "result", dim(getResult(), 1), "x",
-                       h)))
+      failed(
+          checkSame(op, "hidden size", "result", dim(getResult(), 1), "x", h)))
     return failure();
   return success();
 }
@@ -299,10 +300,9 @@ LogicalResult AppendSharedExpertsOp::verify() {
                        dim(getResultWeights(), 1), "result indices", newK)))
     return failure();
   int64_t t = dim(getIndices(), 0);
-  for (auto [name, v] :
-       {std::pair<StringRef, Value>{"weights", getWeights()},
-        {"result weights", getResultWeights()},
-        {"result indices", getResultIndices()}})
+  for (auto [name, v] : {std::pair<StringRef, Value>{"weights", getWeights()},
+                         {"result weights", getResultWeights()},
+                         {"result indices", getResultIndices()}})
     if (failed(checkSame(op, "tokens", name, dim(v, 0), "indices", t)))
       return failure();
   return success();
@@ -320,9 +320,8 @@ LogicalResult CombineOp::verify() {
   int64_t pairs = mulDims(dim(getWeights(), 0), k);
   if (failed(checkSame(op, "size", "permutation", dim(getPermutation(), 0),
                        "weights (tokens * slots)", pairs)) ||
-      failed(checkSame(op, "rows", "expert outputs",
-                       dim(getExpertOutputs(), 0), "permutation",
-                       dim(getPermutation(), 0))) ||
+      failed(checkSame(op, "rows", "expert outputs", dim(getExpertOutputs(), 0),
+                       "permutation", dim(getPermutation(), 0))) ||
       failed(checkSame(op, "tokens", "result", dim(getResult(), 0), "weights",
                        dim(getWeights(), 0))) ||
       failed(checkSame(op, "hidden size", "result", dim(getResult(), 1),
@@ -355,8 +354,8 @@ LogicalResult ExpertFFNOp::verify() {
                        mulDims(dim(getWeights(), 0), k))) ||
       failed(checkSame(op, "tokens", "result", dim(getResult(), 0), "x",
                        dim(getX(), 0))) ||
-      failed(checkSame(op, "hidden size", "result", dim(getResult(), 1), "x",
-                       h)))
+      failed(
+          checkSame(op, "hidden size", "result", dim(getResult(), 1), "x", h)))
     return failure();
   return success();
 }
@@ -372,21 +371,21 @@ LogicalResult BlockOp::verify() {
                        dim(getRouterWeight(), 1), "x", h)) ||
       failed(verifyExpertStack(op, getGateWeights(), getUpWeights(),
                                getDownWeights(), h)) ||
-      failed(checkSame(op, "experts", "gate weights",
-                       dim(getGateWeights(), 0), "router weight",
-                       dim(getRouterWeight(), 0))) ||
+      failed(checkSame(op, "experts", "gate weights", dim(getGateWeights(), 0),
+                       "router weight", dim(getRouterWeight(), 0))) ||
       failed(checkSame(op, "tokens", "result", dim(getResult(), 0), "x",
                        dim(getX(), 0))) ||
-      failed(checkSame(op, "hidden size", "result", dim(getResult(), 1), "x",
-                       h)))
+      failed(
+          checkSame(op, "hidden size", "result", dim(getResult(), 1), "x", h)))
     return failure();
-  if (failed(verifySharedExperts(op, getSharedGateWeight(),
-                                 getSharedUpWeight(), getSharedDownWeight(), h,
+  if (failed(verifySharedExperts(op, getSharedGateWeight(), getSharedUpWeight(),
+                                 getSharedDownWeight(), h,
                                  dim(getGateWeights(), 1))))
     return failure();
   int64_t experts = dim(getRouterWeight(), 0);
-  if (failed(checkStatic(op, "the number of experts (router weight dimension "
-                             "0)",
+  if (failed(checkStatic(op,
+                         "the number of experts (router weight dimension "
+                         "0)",
                          experts)))
     return failure();
   if (getBias() && failed(checkSame(op, "experts", "bias", dim(getBias(), 0),

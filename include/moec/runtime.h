@@ -60,8 +60,8 @@ void moec_module_release(moec_module_t *module);
  *  residual add) to `y` [tokens, hidden_size]. Fails if the module was
  *  compiled for another layer kind, shape, routing or weight dtypes. */
 moec_status_t moec_module_run_mlp(moec_module_t *module, moec_model_t *model,
-                                  int64_t layer, const float *x,
-                                  int64_t tokens, float *y);
+                                  int64_t layer, const float *x, int64_t tokens,
+                                  float *y);
 
 #ifdef __cplusplus
 }

@@ -1,7 +1,6 @@
 //===- CPUJit.cpp - compile moe modules for the host and run them ---------===//
 #include "moec/Compiler/CPUJit.h"
 
-
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -15,7 +14,6 @@
 
 using namespace mlir;
 using namespace moec;
-
 
 CPUJit::CPUJit(std::unique_ptr<ExecutionEngine> engine)
     : engine(std::move(engine)) {}
@@ -74,8 +72,8 @@ Status CPUJit::callMatrixFunction(const std::string &function,
     packed.push_back(&p);
   if (llvm::Error err =
           engine->invokePacked("_mlir_ciface_" + function, packed))
-    return Status::error("calling " + function + " failed: " +
-                         llvm::toString(std::move(err)));
+    return Status::error("calling " + function +
+                         " failed: " + llvm::toString(std::move(err)));
 
   takeMatrixResult(result, outShape, out);
   return Status();

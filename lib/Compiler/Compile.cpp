@@ -95,8 +95,8 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
                          llvm::toString(machine.takeError()));
   llvmModule->setDataLayout((*machine)->createDataLayout());
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
-  if (llvm::Error err = makeOptimizingTransformer(3, 0, machine->get())(
-          llvmModule.get()))
+  if (llvm::Error err =
+          makeOptimizingTransformer(3, 0, machine->get())(llvmModule.get()))
     return Status::error("optimising LLVM IR failed: " +
                          llvm::toString(std::move(err)));
 
@@ -131,11 +131,10 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
   llvm::StringRef libomp = MOEC_LIBOMP_PATH;
   std::string rpath =
       "-Wl,-rpath," + llvm::sys::path::parent_path(libomp).str();
-  llvm::SmallVector<llvm::StringRef> args{*cc, "-shared", "-o", partial,
-                                          object, libomp, rpath, "-lm"};
+  llvm::SmallVector<llvm::StringRef> args{*cc,    "-shared", "-o",  partial,
+                                          object, libomp,    rpath, "-lm"};
   std::string error;
-  if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &error) !=
-      0)
+  if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &error) != 0)
     return Status::error("linking " + outputPath + " failed" +
                          (error.empty() ? "" : ": " + error));
   if (std::error_code ec = llvm::sys::fs::rename(partial, outputPath))

@@ -88,15 +88,15 @@ OwningOpRef<ModuleOp> moec::buildMLPModule(MLIRContext &ctx,
                        : moe::ScoringFunc::softmax;
     auto method = static_cast<moe::TopkMethod>(config.topk_method);
     RoutingConfig routing = config.routing();
-    result = moe::BlockOp::create(
-        b, loc, xType, x, router, bias, gate, up, down, sg, su, sd,
-        moe::ScoringFuncAttr::get(&ctx, scoring),
-        b.getI64IntegerAttr(routing.topK),
-        moe::TopkMethodAttr::get(&ctx, method),
-        b.getBoolAttr(routing.normTopkProb),
-        b.getF64FloatAttr(routing.routedScalingFactor),
-        b.getI64IntegerAttr(routing.nGroup),
-        b.getI64IntegerAttr(routing.topkGroup));
+    result =
+        moe::BlockOp::create(b, loc, xType, x, router, bias, gate, up, down, sg,
+                             su, sd, moe::ScoringFuncAttr::get(&ctx, scoring),
+                             b.getI64IntegerAttr(routing.topK),
+                             moe::TopkMethodAttr::get(&ctx, method),
+                             b.getBoolAttr(routing.normTopkProb),
+                             b.getF64FloatAttr(routing.routedScalingFactor),
+                             b.getI64IntegerAttr(routing.nGroup),
+                             b.getI64IntegerAttr(routing.topkGroup));
   }
   func::ReturnOp::create(b, loc, result);
   return module;

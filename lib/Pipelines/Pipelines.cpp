@@ -27,7 +27,6 @@ void moec::registerPipelines() {
       "combine ops, with shared experts folded in",
       buildDecomposePipeline);
   PassPipelineRegistration<CPUPipelineOptions>(
-      "moe-cpu-pipeline",
-      "Lower moe ops to the LLVM dialect for the host CPU",
+      "moe-cpu-pipeline", "Lower moe ops to the LLVM dialect for the host CPU",
       buildCPUPipeline);
 }

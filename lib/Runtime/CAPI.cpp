@@ -85,8 +85,8 @@ moec_status_t moec_module_load(const char *path, moec_module_t **out) {
 void moec_module_release(moec_module_t *module) { delete module; }
 
 moec_status_t moec_module_run_mlp(moec_module_t *module, moec_model_t *model,
-                                  int64_t layer, const float *x,
-                                  int64_t tokens, float *y) {
+                                  int64_t layer, const float *x, int64_t tokens,
+                                  float *y) {
   if (!module || !model || !x || !y)
     return fail("moec_module_run_mlp: module, model, x and y must not be "
                 "NULL");

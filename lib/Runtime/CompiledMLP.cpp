@@ -46,8 +46,8 @@ Status CompiledMLP::run(const std::vector<BufferArg> &args,
   using F4 = void (*)(void *, void *, void *, void *, void *);
   using F5 = void (*)(void *, void *, void *, void *, void *, void *);
   using F6 = void (*)(void *, void *, void *, void *, void *, void *, void *);
-  using F7 = void (*)(void *, void *, void *, void *, void *, void *, void *,
-                      void *);
+  using F7 =
+      void (*)(void *, void *, void *, void *, void *, void *, void *, void *);
   using F8 = void (*)(void *, void *, void *, void *, void *, void *, void *,
                       void *, void *);
   using F9 = void (*)(void *, void *, void *, void *, void *, void *, void *,
@@ -63,8 +63,7 @@ Status CompiledMLP::run(const std::vector<BufferArg> &args,
     reinterpret_cast<F6>(function)(r, p[0], p[1], p[2], p[3], p[4], p[5]);
     break;
   case 7:
-    reinterpret_cast<F7>(function)(r, p[0], p[1], p[2], p[3], p[4], p[5],
-                                   p[6]);
+    reinterpret_cast<F7>(function)(r, p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
     break;
   case 8:
     reinterpret_cast<F8>(function)(r, p[0], p[1], p[2], p[3], p[4], p[5], p[6],

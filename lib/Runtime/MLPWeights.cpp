@@ -116,10 +116,10 @@ StatusOr<MLPWeights> moec::loadMLPWeights(const Checkpoint &ckpt,
 
   // Adds the SwiGLU MLP at `name` (gate/up [width, H], down [H, width]).
   auto addMLP = [&](const std::string &name, int64_t width) -> Status {
-    for (auto [proj, shape] :
-         {std::pair<const char *, std::vector<int64_t>>{"gate_proj", {width, h}},
-          {"up_proj", {width, h}},
-          {"down_proj", {h, width}}}) {
+    for (auto [proj, shape] : {std::pair<const char *, std::vector<int64_t>>{
+                                   "gate_proj", {width, h}},
+                               {"up_proj", {width, h}},
+                               {"down_proj", {h, width}}}) {
       StatusOr<TensorView> t =
           ckpt.tensor(prefix + name + proj + ".weight", shape);
       if (!t.ok())
@@ -138,7 +138,8 @@ StatusOr<MLPWeights> moec::loadMLPWeights(const Checkpoint &ckpt,
 
   const int64_t experts = config.n_routed_experts;
   const int64_t width = config.moe_intermediate_size;
-  StatusOr<TensorView> router = ckpt.tensor(prefix + "gate.weight", {experts, h});
+  StatusOr<TensorView> router =
+      ckpt.tensor(prefix + "gate.weight", {experts, h});
   if (!router.ok())
     return router.status();
   weights.operands.push_back(view(*router));

@@ -49,8 +49,8 @@ struct DecomposeBlock : OpRewritePattern<BlockOp> {
     auto rowsType =
         RankedTensorType::get({timesK(tokens, k), xType.getDimSize(1)}, f32);
     auto permuted =
-        PermuteOp::create(rewriter, loc, rowsType, x,
-                          dispatch.getPermutation(), rewriter.getI64IntegerAttr(k));
+        PermuteOp::create(rewriter, loc, rowsType, x, dispatch.getPermutation(),
+                          rewriter.getI64IntegerAttr(k));
     auto expertOut = GroupedSwiGLUOp::create(
         rewriter, loc, rowsType, permuted, dispatch.getOffsets(),
         op.getGateWeights(), op.getUpWeights(), op.getDownWeights(), Value(),

@@ -97,18 +97,17 @@ struct FoldSharedIntoGrouped : OpRewritePattern<arith::AddFOp> {
         RankedTensorType::get({pairs}, i32), appended.getResultIndices());
     auto rowsType = RankedTensorType::get(
         {pairs, m.permute.getType().getDimSize(1)}, rewriter.getF32Type());
-    auto permuted =
-        PermuteOp::create(rewriter, loc, rowsType, m.permute.getX(),
-                          dispatch.getPermutation(),
-                          rewriter.getI64IntegerAttr(k));
+    auto permuted = PermuteOp::create(rewriter, loc, rowsType, m.permute.getX(),
+                                      dispatch.getPermutation(),
+                                      rewriter.getI64IntegerAttr(k));
     auto grouped = GroupedSwiGLUOp::create(
         rewriter, loc, rowsType, permuted, dispatch.getOffsets(),
         m.grouped.getGateWeights(), m.grouped.getUpWeights(),
         m.grouped.getDownWeights(), shared.getGateWeight(),
         shared.getUpWeight(), shared.getDownWeight());
-    rewriter.replaceOpWithNewOp<CombineOp>(
-        add, add.getType(), grouped, dispatch.getPermutation(),
-        appended.getResultWeights());
+    rewriter.replaceOpWithNewOp<CombineOp>(add, add.getType(), grouped,
+                                           dispatch.getPermutation(),
+                                           appended.getResultWeights());
     return success();
   }
 };

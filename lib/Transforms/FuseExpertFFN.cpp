@@ -44,21 +44,19 @@ struct UnfuseExpertFFN : OpRewritePattern<ExpertFFNOp> {
   LogicalResult matchAndRewrite(ExpertFFNOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto rowsType = RankedTensorType::get(
-        {op.getPermutation().getType().getDimSize(0),
-         op.getX().getType().getDimSize(1)},
-        rewriter.getF32Type());
+    auto rowsType =
+        RankedTensorType::get({op.getPermutation().getType().getDimSize(0),
+                               op.getX().getType().getDimSize(1)},
+                              rewriter.getF32Type());
     auto permuted = PermuteOp::create(rewriter, loc, rowsType, op.getX(),
                                       op.getPermutation(),
                                       rewriter.getI64IntegerAttr(op.getTopK()));
     auto grouped = GroupedSwiGLUOp::create(
-        rewriter, loc, rowsType, permuted, op.getOffsets(),
-        op.getGateWeights(), op.getUpWeights(), op.getDownWeights(),
-        op.getSharedGateWeight(), op.getSharedUpWeight(),
-        op.getSharedDownWeight());
-    rewriter.replaceOpWithNewOp<CombineOp>(op, op.getType(), grouped,
-                                           op.getPermutation(),
-                                           op.getWeights());
+        rewriter, loc, rowsType, permuted, op.getOffsets(), op.getGateWeights(),
+        op.getUpWeights(), op.getDownWeights(), op.getSharedGateWeight(),
+        op.getSharedUpWeight(), op.getSharedDownWeight());
+    rewriter.replaceOpWithNewOp<CombineOp>(
+        op, op.getType(), grouped, op.getPermutation(), op.getWeights());
     return success();
   }
 };

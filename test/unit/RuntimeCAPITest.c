@@ -33,8 +33,7 @@ static void expectError(moec_status_t status, const char *needle,
 }
 
 int main(void) {
-  expect(moec_runtime_api_version() == MOEC_RUNTIME_API_VERSION,
-         "API version");
+  expect(moec_runtime_api_version() == MOEC_RUNTIME_API_VERSION, "API version");
   expect(strcmp(moec_status_message(NULL), "ok") == 0, "ok status");
 
   moec_model_t *model = NULL;

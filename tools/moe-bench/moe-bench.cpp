@@ -104,9 +104,9 @@ double medianSeconds(int repeats, const std::function<void()> &fn) {
   for (int r = 0; r < repeats; ++r) {
     auto start = std::chrono::steady_clock::now();
     fn();
-    times.push_back(std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
@@ -170,7 +170,8 @@ double copyBandwidth() {
 }
 
 /// PyTorch eager seconds per token count, or empty if unavailable.
-std::map<int64_t, double> torchBaseline(const Options &o, const ModelConfig &c) {
+std::map<int64_t, double> torchBaseline(const Options &o,
+                                        const ModelConfig &c) {
   std::ostringstream cmd, tokens;
   for (size_t i = 0; i < o.tokens.size(); ++i)
     tokens << (i ? "," : "") << o.tokens[i];
@@ -312,8 +313,9 @@ int main(int argc, char **argv) {
   std::vector<float> gemmB(static_cast<size_t>(h) * gemmN, 0.01f);
   const double flopsPerToken = 2.0 * h * gemmN;
 
-  std::printf("OpenBLAS: %s, kernels for %s, %d threads\n", openblas_get_config(),
-              openblas_get_corename(), openblas_get_num_threads());
+  std::printf("OpenBLAS: %s, kernels for %s, %d threads\n",
+              openblas_get_config(), openblas_get_corename(),
+              openblas_get_num_threads());
   std::printf("copy bandwidth: %.1f GB/s copied (memcpy), read bandwidth: "
               "%.1f GB/s\n\n",
               bandwidth / 1e9, readBw / 1e9);
@@ -342,9 +344,8 @@ int main(int argc, char **argv) {
       unfusedS = medianSeconds(1, [&] { run(*unfused); });
     std::vector<float> c(static_cast<size_t>(t) * gemmN);
     double gemmS = medianSeconds(o.repeats, [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, gemmN, h,
-                  1.0f, x.data(), h, gemmB.data(), gemmN, 0.0f, c.data(),
-                  gemmN);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, gemmN, h, 1.0f,
+                  x.data(), h, gemmB.data(), gemmN, 0.0f, c.data(), gemmN);
     });
     auto cell = [&](double secs) {
       char buf[64];
@@ -355,11 +356,11 @@ int main(int argc, char **argv) {
                       flopsPerToken * t / secs / 1e9);
       return std::string(buf);
     };
-    std::string ratios = "fused/SGEMM " +
-                         std::to_string(gemmS / fusedS).substr(0, 5);
+    std::string ratios =
+        "fused/SGEMM " + std::to_string(gemmS / fusedS).substr(0, 5);
     if (torch.count(t))
-      ratios += ", fused/torch " +
-                std::to_string(torch[t] / fusedS).substr(0, 5);
+      ratios +=
+          ", fused/torch " + std::to_string(torch[t] / fusedS).substr(0, 5);
     if (t == 1) {
       // Bytes a one-token step must read: k routed + the shared experts'
       // weights and the router, in BF16.

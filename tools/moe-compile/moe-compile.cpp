@@ -44,7 +44,8 @@ int fail(const std::string &message) {
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
+      !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 1 : 0;
   }
@@ -73,7 +74,8 @@ int main(int argc, char **argv) {
   StatusOr<int64_t> layer = parseLayerIndex(layerText, *config);
   if (!layer.ok())
     return fail(layer.status().message());
-  StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(opts["--model"]);
+  StatusOr<std::unique_ptr<Checkpoint>> ckpt =
+      Checkpoint::open(opts["--model"]);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
   // The weights fix the operand dtypes and shapes the code is compiled for.

@@ -36,7 +36,8 @@ const char *kUsage =
     "                     [--no-fold-shared-experts] [--unfused] "
     "[--sequential]\n"
     "\n"
-    "Runs decoder layer L's MLP block (MoE or dense, per first_k_dense_replace\n"
+    "Runs decoder layer L's MLP block (MoE or dense, per "
+    "first_k_dense_replace\n"
     "and moe_layer_freq) of the Hugging Face DeepSeekMoE checkpoint in DIR on\n"
     "the hidden states in X.npy (float32, shape [T, hidden_size], T >= 1; the\n"
     "input after post_attention_layernorm) and writes the block's output\n"
@@ -100,7 +101,8 @@ int runLayer(const std::map<std::string, std::string> &opts,
   const std::string &input = opts.at("--input");
   const std::string &output = opts.at("--output");
   if (sameFile(input, output))
-    return fail("--output " + output + " is the input file; refusing to "
+    return fail("--output " + output +
+                " is the input file; refusing to "
                 "overwrite it");
 
   StatusOr<ModelConfig> config = loadModelConfig(dir);
@@ -116,10 +118,9 @@ int runLayer(const std::map<std::string, std::string> &opts,
     return fail(x.status().message());
   const int64_t h = config->hidden_size;
   if (x->shape.size() != 2 || x->shape[1] != h || x->shape[0] < 1)
-    return fail(input + " has shape " + shapeString(x->shape) +
-                " but layer " + layerText + " takes [T, " +
-                std::to_string(h) + "] (T >= 1 tokens of hidden_size " +
-                std::to_string(h) + ")");
+    return fail(input + " has shape " + shapeString(x->shape) + " but layer " +
+                layerText + " takes [T, " + std::to_string(h) +
+                "] (T >= 1 tokens of hidden_size " + std::to_string(h) + ")");
 
   if (opts.count("--module"))
     return runModule(opts.at("--module"), dir, *layer, *x, output);
@@ -149,7 +150,8 @@ int runLayer(const std::map<std::string, std::string> &opts,
     args.push_back({w.data, w.shape});
   std::vector<int64_t> outShape;
   std::vector<float> out;
-  Status run = (*jit)->callMatrixFunction(kMLPFunctionName, args, outShape, out);
+  Status run =
+      (*jit)->callMatrixFunction(kMLPFunctionName, args, outShape, out);
   if (!run.ok())
     return fail(run.message());
   Status written = writeNpy(output, outShape, out.data());
@@ -161,7 +163,8 @@ int runLayer(const std::map<std::string, std::string> &opts,
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
+      !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 1 : 0;
   }

@@ -106,8 +106,8 @@ struct Emitter {
   /// returns the values to yield.
   mlir::ValueRange
   loop(mlir::Value lb, mlir::Value ub, mlir::ValueRange init,
-       llvm::function_ref<llvm::SmallVector<mlir::Value>(
-           Emitter &, mlir::Value, mlir::ValueRange)>
+       llvm::function_ref<llvm::SmallVector<mlir::Value>(Emitter &, mlir::Value,
+                                                         mlir::ValueRange)>
            body,
        int64_t step = 1) {
     auto forOp = mlir::scf::ForOp::create(
@@ -148,8 +148,8 @@ struct Emitter {
       strides.back() = 1;
     auto layout = mlir::StridedLayoutAttr::get(
         b.getContext(), mlir::ShapedType::kDynamic, strides);
-    auto memType = mlir::MemRefType::get(type.getShape(),
-                                         type.getElementType(), layout);
+    auto memType =
+        mlir::MemRefType::get(type.getShape(), type.getElementType(), layout);
     return mlir::bufferization::ToBufferOp::create(b, loc, memType, tensor,
                                                    /*read_only=*/true);
   }

@@ -49,16 +49,16 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       *this, "gate-up-cols",
       llvm::cl::desc("Weight rows per gate/up register tile"),
       llvm::cl::init(2)};
-  Option<int64_t> downCols{
-      *this, "down-cols",
-      llvm::cl::desc("Weight rows per down register tile"), llvm::cl::init(4)};
+  Option<int64_t> downCols{*this, "down-cols",
+                           llvm::cl::desc("Weight rows per down register tile"),
+                           llvm::cl::init(4)};
   Option<int64_t> gateUpBlock{
       *this, "gate-up-block",
       llvm::cl::desc("Expert-width rows per gate/up work item"),
       llvm::cl::init(64)};
-  Option<int64_t> downBlock{
-      *this, "down-block",
-      llvm::cl::desc("Hidden columns per down work item"), llvm::cl::init(64)};
+  Option<int64_t> downBlock{*this, "down-block",
+                            llvm::cl::desc("Hidden columns per down work item"),
+                            llvm::cl::init(64)};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the expert kernels' work items on all cores "

@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Conversion/MoEToLinalg.h"
 
-#include "moec/Conversion/Emitter.h"
 #include "MoE/MoEOps.h"
+#include "moec/Conversion/Emitter.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -130,9 +130,8 @@ struct RouterScoresToLinalg : OpConversionPattern<RouterScoresOp> {
     Value logits = matmulTransposedB(rewriter, loc, x, w,
                                      filled(rewriter, loc, tokens, experts, 0));
     auto identity = map(ctx, 2, {0, 1});
-    Value empty = tensor::EmptyOp::create(rewriter, loc,
-                                          ArrayRef{tokens, experts},
-                                          rewriter.getF32Type());
+    Value empty = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef{tokens, experts}, rewriter.getF32Type());
     if (op.getScoring() == ScoringFunc::sigmoid) {
       auto sig = linalg::GenericOp::create(
           rewriter, loc, empty.getType(), ValueRange{logits}, ValueRange{empty},
@@ -164,30 +163,31 @@ struct RouterScoresToLinalg : OpConversionPattern<RouterScoresOp> {
                  })
           .getResult(0);
     };
-    Value rowMax = reduceRows(
-        logits, -std::numeric_limits<float>::infinity(),
-        [](OpBuilder &nb, Location l, Value acc, Value v) -> Value {
-          return arith::MaximumFOp::create(nb, l, acc, v);
-        });
+    Value rowMax =
+        reduceRows(logits, -std::numeric_limits<float>::infinity(),
+                   [](OpBuilder &nb, Location l, Value acc, Value v) -> Value {
+                     return arith::MaximumFOp::create(nb, l, acc, v);
+                   });
     auto exps = linalg::GenericOp::create(
         rewriter, loc, empty.getType(), ValueRange{logits, rowMax},
         ValueRange{empty}, ArrayRef{identity, rowMap, identity},
         ArrayRef{kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange args) {
           Value shifted = arith::SubFOp::create(nb, l, args[0], args[1]);
-          linalg::YieldOp::create(nb, l,
-                                  math::ExpOp::create(nb, l, shifted).getResult());
+          linalg::YieldOp::create(
+              nb, l, math::ExpOp::create(nb, l, shifted).getResult());
         });
-    Value sums = reduceRows(exps.getResult(0), 0.0f,
-                            [](OpBuilder &nb, Location l, Value acc,
-                               Value v) -> Value {
-                              return arith::AddFOp::create(nb, l, acc, v);
-                            });
+    Value sums =
+        reduceRows(exps.getResult(0), 0.0f,
+                   [](OpBuilder &nb, Location l, Value acc, Value v) -> Value {
+                     return arith::AddFOp::create(nb, l, acc, v);
+                   });
     auto probs = linalg::GenericOp::create(
         rewriter, loc, empty.getType(), ValueRange{exps.getResult(0), sums},
         ValueRange{empty}, ArrayRef{identity, rowMap, identity},
         ArrayRef{kPar, kPar}, [](OpBuilder &nb, Location l, ValueRange args) {
           linalg::YieldOp::create(
-              nb, l, arith::DivFOp::create(nb, l, args[0], args[1]).getResult());
+              nb, l,
+              arith::DivFOp::create(nb, l, args[0], args[1]).getResult());
         });
     rewriter.replaceOp(op, probs.getResult(0));
     return success();
@@ -202,8 +202,8 @@ struct SwiGLUToLinalg : OpConversionPattern<SwiGLUOp> {
     Location loc = op.getLoc();
     Value x = adaptor.getX();
     Value dest = tensor::EmptyOp::create(
-        rewriter, loc, ArrayRef{dimOf(rewriter, loc, x, 0),
-                                dimOf(rewriter, loc, x, 1)},
+        rewriter, loc,
+        ArrayRef{dimOf(rewriter, loc, x, 0), dimOf(rewriter, loc, x, 1)},
         rewriter.getF32Type());
     rewriter.replaceOp(op, swiglu(rewriter, loc, x, adaptor.getGateWeight(),
                                   adaptor.getUpWeight(),
@@ -227,8 +227,7 @@ struct GroupedSwiGLUToLinalg : OpConversionPattern<GroupedSwiGLUOp> {
     const int64_t width = op.getGateWeights().getType().getDimSize(1);
     OpFoldResult hidden = dimOf(rewriter, loc, input, 1);
     Value result = tensor::EmptyOp::create(
-        rewriter, loc,
-        ArrayRef{dimOf(rewriter, loc, input, 0), hidden},
+        rewriter, loc, ArrayRef{dimOf(rewriter, loc, input, 0), hidden},
         rewriter.getF32Type());
 
     // `weightsOf(e, g)` returns expert g's (gate, up, down) as 2-D tensors.
@@ -239,7 +238,8 @@ struct GroupedSwiGLUToLinalg : OpConversionPattern<GroupedSwiGLUOp> {
           e.index(0), e.index(count), {acc},
           [&](Emitter &e, Value i, ValueRange acc) -> SmallVector<Value> {
             Value g = e.add(i, e.index(first));
-            Value lo = e.toIndex(tensor::ExtractOp::create(e.b, e.loc, offsets, g));
+            Value lo =
+                e.toIndex(tensor::ExtractOp::create(e.b, e.loc, offsets, g));
             Value hi = e.toIndex(tensor::ExtractOp::create(
                 e.b, e.loc, offsets, e.add(g, e.index(1))));
             Value rows = e.sub(hi, lo);
@@ -380,8 +380,8 @@ struct CombineToLinalg : OpConversionPattern<CombineOp> {
           Value h = linalg::IndexOp::create(nb, l, 1);
           Value j = linalg::IndexOp::create(nb, l, 2);
           Value pair = e.add(e.mul(t, e.index(k)), j);
-          Value row = e.toIndex(
-              tensor::ExtractOp::create(nb, l, rowOfTensor, pair));
+          Value row =
+              e.toIndex(tensor::ExtractOp::create(nb, l, rowOfTensor, pair));
           Value y = tensor::ExtractOp::create(nb, l, ys, ValueRange{row, h});
           linalg::YieldOp::create(nb, l, e.add(args[1], e.mul(args[0], y)));
         });
@@ -406,12 +406,10 @@ struct AppendSharedExpertsToLinalg
     auto iType = op.getResultIndices().getType();
     OpFoldResult tokens = dimOf(rewriter, loc, weights, 0);
     OpFoldResult slots = rewriter.getIndexAttr(wType.getDimSize(1));
-    Value wInit = tensor::EmptyOp::create(rewriter, loc,
-                                          ArrayRef{tokens, slots},
-                                          wType.getElementType());
-    Value iInit = tensor::EmptyOp::create(rewriter, loc,
-                                          ArrayRef{tokens, slots},
-                                          iType.getElementType());
+    Value wInit = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef{tokens, slots}, wType.getElementType());
+    Value iInit = tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef{tokens, slots}, iType.getElementType());
     auto identity = map(ctx, 2, {0, 1});
     auto gen = linalg::GenericOp::create(
         rewriter, loc, TypeRange{wInit.getType(), iInit.getType()},
@@ -424,16 +422,16 @@ struct AppendSharedExpertsToLinalg
           auto ifOp = scf::IfOp::create(
               nb, l, routed,
               [&](OpBuilder &tb, Location tl) {
-                Value w =
-                    tensor::ExtractOp::create(tb, tl, weights, ValueRange{t, j});
-                Value i =
-                    tensor::ExtractOp::create(tb, tl, indices, ValueRange{t, j});
+                Value w = tensor::ExtractOp::create(tb, tl, weights,
+                                                    ValueRange{t, j});
+                Value i = tensor::ExtractOp::create(tb, tl, indices,
+                                                    ValueRange{t, j});
                 scf::YieldOp::create(tb, tl, ValueRange{w, i});
               },
               [&](OpBuilder &fb, Location fl) {
                 Emitter f{fb, fl};
-                Value expert = f.toI32(f.add(f.sub(j, f.index(k)),
-                                             f.index(first)));
+                Value expert =
+                    f.toI32(f.add(f.sub(j, f.index(k)), f.index(first)));
                 scf::YieldOp::create(fb, fl, ValueRange{f.f32(1.0), expert});
               });
           linalg::YieldOp::create(nb, l, ifOp.getResults());

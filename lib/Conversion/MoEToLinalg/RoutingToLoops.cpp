@@ -8,8 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Conversion/MoEToLinalg.h"
 
-#include "moec/Conversion/Emitter.h"
 #include "MoE/MoEOps.h"
+#include "moec/Conversion/Emitter.h"
 
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -30,16 +30,16 @@ using arith::CmpIPredicate;
 Value argmaxFree(Emitter &e, int64_t n, Value taken,
                  function_ref<Value(Emitter &, Value)> value) {
   Value none = e.index(n);
-  ValueRange best = e.loop(
-      e.index(0), e.index(n), {none, e.f32(0.0)},
-      [&](Emitter &e, Value i, ValueRange acc) -> SmallVector<Value> {
-        Value v = value(e, i);
-        Value free = e.notI1(e.load(taken, i));
-        Value first = e.cmpi(CmpIPredicate::eq, acc[0], none);
-        Value better = e.cmpf(CmpFPredicate::OGT, v, acc[1]);
-        Value pick = e.andi(free, e.ori(first, better));
-        return {e.select(pick, i, acc[0]), e.select(pick, v, acc[1])};
-      });
+  ValueRange best =
+      e.loop(e.index(0), e.index(n), {none, e.f32(0.0)},
+             [&](Emitter &e, Value i, ValueRange acc) -> SmallVector<Value> {
+               Value v = value(e, i);
+               Value free = e.notI1(e.load(taken, i));
+               Value first = e.cmpi(CmpIPredicate::eq, acc[0], none);
+               Value better = e.cmpf(CmpFPredicate::OGT, v, acc[1]);
+               Value pick = e.andi(free, e.ori(first, better));
+               return {e.select(pick, i, acc[0]), e.select(pick, v, acc[1])};
+             });
   return best[0];
 }
 
@@ -72,7 +72,8 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
     };
     Value choice = scratch(experts, rewriter.getF32Type());
     Value taken = scratch(experts, rewriter.getI1Type());
-    Value groupScore = grouped ? scratch(nGroup, rewriter.getF32Type()) : Value();
+    Value groupScore =
+        grouped ? scratch(nGroup, rewriter.getF32Type()) : Value();
     Value groupKept = grouped ? scratch(nGroup, rewriter.getI1Type()) : Value();
 
     e.loop(e.index(0), tokens, [&](Emitter &e, Value t) {
@@ -106,11 +107,11 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
                return {e.select(isTaken, next, slot[0])};
              });
       if (normalize) {
-        Value sum = e.loop(e.index(0), e.index(k), {e.f32(0.0)},
-                           [&](Emitter &e, Value j, ValueRange acc)
-                               -> SmallVector<Value> {
-                             return {e.add(acc[0], e.load(weights, {t, j}))};
-                           })[0];
+        Value sum = e.loop(
+            e.index(0), e.index(k), {e.f32(0.0)},
+            [&](Emitter &e, Value j, ValueRange acc) -> SmallVector<Value> {
+              return {e.add(acc[0], e.load(weights, {t, j}))};
+            })[0];
         Value denom = e.add(sum, e.f32(1e-20));
         e.loop(e.index(0), e.index(k), [&](Emitter &e, Value j) {
           e.store(e.div(e.load(weights, {t, j}), denom), weights, {t, j});
@@ -161,8 +162,7 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
     Value masked = e.f32(noaux ? negInf : 0.0);
     e.loop(e.index(0), e.index(nGroup * groupSize), [&](Emitter &e, Value x) {
       Value kept = e.load(groupKept, e.div(x, e.index(groupSize)));
-      e.when(e.notI1(kept),
-             [&](Emitter &e) { e.store(masked, choice, x); });
+      e.when(e.notI1(kept), [&](Emitter &e) { e.store(masked, choice, x); });
     });
   }
 };
@@ -183,12 +183,12 @@ struct DispatchToLoops : OpConversionPattern<DispatchOp> {
       permSizes.push_back(e.mul(tokens, e.index(k)));
     Value perm = e.alloc(op.getPermutation().getType(), permSizes);
     Value cursor = memref::AllocaOp::create(
-        rewriter, op.getLoc(), MemRefType::get({experts}, rewriter.getI32Type()));
+        rewriter, op.getLoc(),
+        MemRefType::get({experts}, rewriter.getI32Type()));
 
     // Histogram into offsets[e + 1], then an inclusive prefix sum.
-    e.loop(e.index(0), e.index(experts + 1), [&](Emitter &e, Value x) {
-      e.store(e.i32(0), offsets, x);
-    });
+    e.loop(e.index(0), e.index(experts + 1),
+           [&](Emitter &e, Value x) { e.store(e.i32(0), offsets, x); });
     auto forEachPair = [&](function_ref<void(Emitter &, Value, Value)> body) {
       e.loop(e.index(0), tokens, [&](Emitter &e, Value t) {
         e.loop(e.index(0), e.index(k), [&](Emitter &e, Value j) {

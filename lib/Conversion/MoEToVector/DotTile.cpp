@@ -1,0 +1,103 @@
+//===- DotTile.cpp - register-tiled dot products on buffers ---------------===//
+#include "DotTile.h"
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace moec::lowering;
+
+namespace {
+
+SmallVector<Value, 3> rowIndices(Emitter &e, const Row &row, Value c) {
+  SmallVector<Value, 3> idx(row.prefix);
+  idx.push_back(row.base ? e.add(row.base, c) : c);
+  return idx;
+}
+
+} // namespace
+
+Value moec::lowering::loadRow(Emitter &e, const Row &row, Value c,
+                              int64_t width) {
+  SmallVector<Value, 3> idx = rowIndices(e, row, c);
+  Type elem = cast<MemRefType>(row.mem.getType()).getElementType();
+  if (width == 0)
+    return e.toF32(e.load(row.mem, idx));
+  auto type = VectorType::get({width}, elem);
+  Value v = vector::LoadOp::create(e.b, e.loc, type, row.mem, idx);
+  if (elem.isF32())
+    return v;
+  return arith::ExtFOp::create(e.b, e.loc,
+                               VectorType::get({width}, e.b.getF32Type()), v);
+}
+
+SmallVector<SmallVector<SmallVector<Value>>>
+moec::lowering::dotTile(Emitter &e, int64_t length, int64_t width,
+                        ArrayRef<Row> as, ArrayRef<SmallVector<Row>> bSets) {
+  const int64_t nA = as.size(), nB = bSets.front().size(), nSets = bSets.size();
+  auto flat = [&](int64_t s, int64_t b, int64_t a) {
+    return (s * nB + b) * nA + a;
+  };
+  const int64_t vecEnd = length / width * width;
+  auto vecType = VectorType::get({width}, e.b.getF32Type());
+  Value zeroVec = arith::ConstantOp::create(
+      e.b, e.loc, DenseElementsAttr::get(vecType, e.b.getF32FloatAttr(0.0)));
+  SmallVector<Value> init(nSets * nB * nA, zeroVec);
+  ValueRange accs = e.loop(
+      e.index(0), e.index(vecEnd), init,
+      [&](Emitter &e, Value c, ValueRange acc) -> SmallVector<Value> {
+        SmallVector<Value> next(acc.begin(), acc.end());
+        SmallVector<Value> aVecs;
+        for (const Row &a : as)
+          aVecs.push_back(loadRow(e, a, c, width));
+        for (int64_t s = 0; s < nSets; ++s)
+          for (int64_t b = 0; b < nB; ++b) {
+            Value bVec = loadRow(e, bSets[s][b], c, width);
+            for (int64_t a = 0; a < nA; ++a)
+              next[flat(s, b, a)] = vector::FMAOp::create(
+                  e.b, e.loc, aVecs[a], bVec, next[flat(s, b, a)]);
+          }
+        return next;
+      },
+      /*step=*/width);
+  SmallVector<Value> sums;
+  for (Value acc : accs)
+    sums.push_back(
+        vector::ReductionOp::create(e.b, e.loc, vector::CombiningKind::ADD, acc,
+                                    Value(), arith::FastMathFlags::reassoc));
+  if (vecEnd < length) {
+    ValueRange tail =
+        e.loop(e.index(vecEnd), e.index(length), sums,
+               [&](Emitter &e, Value c, ValueRange acc) -> SmallVector<Value> {
+                 SmallVector<Value> next(acc.begin(), acc.end());
+                 for (int64_t s = 0; s < nSets; ++s)
+                   for (int64_t b = 0; b < nB; ++b) {
+                     Value bv = loadRow(e, bSets[s][b], c, 0);
+                     for (int64_t a = 0; a < nA; ++a)
+                       next[flat(s, b, a)] =
+                           e.add(next[flat(s, b, a)],
+                                 e.mul(loadRow(e, as[a], c, 0), bv));
+                   }
+                 return next;
+               });
+    sums.assign(tail.begin(), tail.end());
+  }
+  SmallVector<SmallVector<SmallVector<Value>>> result(
+      nSets, SmallVector<SmallVector<Value>>(nB, SmallVector<Value>(nA)));
+  for (int64_t s = 0; s < nSets; ++s)
+    for (int64_t b = 0; b < nB; ++b)
+      for (int64_t a = 0; a < nA; ++a)
+        result[s][b][a] = sums[flat(s, b, a)];
+  return result;
+}
+
+void moec::lowering::parallelFor(Emitter &e, Value count,
+                                 function_ref<void(Emitter &, Value)> body) {
+  auto forall = scf::ForallOp::create(
+      e.b, e.loc, ArrayRef<OpFoldResult>{e.b.getIndexAttr(0)},
+      ArrayRef<OpFoldResult>{count},
+      ArrayRef<OpFoldResult>{e.b.getIndexAttr(1)}, ValueRange{}, std::nullopt);
+  OpBuilder::InsertionGuard guard(e.b);
+  e.b.setInsertionPoint(forall.getTerminator());
+  Emitter inner{e.b, e.loc};
+  body(inner, forall.getInductionVar(0));
+}

@@ -1,0 +1,129 @@
+//===- RouterScoresToVector.cpp - moe.router_scores as dot-product tiles
+//---===//
+#include "DotTile.h"
+
+#include "MoE/MoEOps.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::moe;
+using moec::ExpertKernelTiling;
+using namespace moec::lowering;
+
+namespace {
+
+/// Router scores: logits as register-tiled dot products over H (token rows
+/// x router rows, both contiguous), parallel over token tiles; then softmax
+/// or sigmoid per token over the E logits.
+struct RouterScoresToVector : OpConversionPattern<RouterScoresOp> {
+  RouterScoresToVector(MLIRContext *ctx, const ExpertKernelTiling &tiling)
+      : OpConversionPattern(ctx), tiling(tiling) {}
+
+  LogicalResult
+  matchAndRewrite(RouterScoresOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    const int64_t hidden = op.getX().getType().getDimSize(1);
+    const int64_t experts = op.getWeight().getType().getDimSize(0);
+    if (ShapedType::isDynamic(hidden) || ShapedType::isDynamic(experts))
+      return rewriter.notifyMatchFailure(op, "needs static H and E");
+    Emitter e{rewriter, op.getLoc()};
+    Value x = e.buffer(adaptor.getX(), true);
+    Value w = e.buffer(adaptor.getWeight(), true);
+    Value tokens = e.dim(x, 0);
+    Value scores = e.alloc(op.getType(), tokens);
+    const int64_t rows = tiling.rows, cols = tiling.downCols;
+    const bool sigmoid = op.getScoring() == ScoringFunc::sigmoid;
+
+    Value tileCount = e.div(e.add(tokens, e.index(rows - 1)), e.index(rows));
+    parallelFor(e, tileCount, [&](Emitter &e, Value tile) {
+      Value lo = e.mul(tile, e.index(rows));
+      Value hi = e.minIndex(e.add(lo, e.index(rows)), tokens);
+      // Logits of rows [lo, hi): rows past hi repeat the last and are not
+      // stored; expert columns likewise.
+      e.loop(
+          e.index(0), e.index(experts), {},
+          [&](Emitter &e, Value n0, ValueRange) {
+            SmallVector<Row> as, bs;
+            SmallVector<Value> rowIds, colIds;
+            for (int64_t i = 0; i < rows; ++i) {
+              rowIds.push_back(
+                  e.minIndex(e.add(lo, e.index(i)), e.sub(hi, e.index(1))));
+              as.push_back({x, {rowIds.back()}, Value()});
+            }
+            for (int64_t c = 0; c < cols; ++c) {
+              colIds.push_back(
+                  e.minIndex(e.add(n0, e.index(c)), e.index(experts - 1)));
+              bs.push_back({w, {colIds.back()}, Value()});
+            }
+            auto sums = dotTile(e, hidden, tiling.vectorWidth, as, {bs});
+            for (int64_t c = 0; c < cols; ++c)
+              for (int64_t i = 0; i < rows; ++i) {
+                Value valid =
+                    e.andi(e.cmpi(arith::CmpIPredicate::ult,
+                                  e.add(lo, e.index(i)), hi),
+                           e.cmpi(arith::CmpIPredicate::ult,
+                                  e.add(n0, e.index(c)), e.index(experts)));
+                e.when(valid, [&](Emitter &e) {
+                  e.store(sums[0][c][i], scores, {rowIds[i], colIds[c]});
+                });
+              }
+            return SmallVector<Value>();
+          },
+          cols);
+      e.loop(lo, hi, [&](Emitter &e, Value t) {
+        normalizeRow(e, scores, t, experts, sigmoid);
+      });
+    });
+    rewriter.replaceOp(op, e.tensor(op.getType(), scores));
+    return success();
+  }
+
+  /// scores[t, :] = softmax (shifted by the row maximum) or sigmoid of the
+  /// logits stored there.
+  static void normalizeRow(Emitter &e, Value scores, Value t, int64_t experts,
+                           bool sigmoid) {
+    Value zero = e.index(0), end = e.index(experts);
+    auto exp = [&](Emitter &e, Value v) {
+      return math::ExpOp::create(e.b, e.loc, v).getResult();
+    };
+    if (sigmoid) {
+      e.loop(zero, end, [&](Emitter &e, Value x) {
+        Value neg = arith::NegFOp::create(e.b, e.loc, e.load(scores, {t, x}));
+        Value s = e.div(e.f32(1.0), e.add(e.f32(1.0), exp(e, neg)));
+        e.store(s, scores, {t, x});
+      });
+      return;
+    }
+    Value max =
+        e.loop(zero, end, {e.f32(-INFINITY)},
+               [&](Emitter &e, Value x, ValueRange acc) -> SmallVector<Value> {
+                 return {arith::MaximumFOp::create(e.b, e.loc, acc[0],
+                                                   e.load(scores, {t, x}))};
+               })[0];
+    Value sum =
+        e.loop(zero, end, {e.f32(0.0)},
+               [&](Emitter &e, Value x, ValueRange acc) -> SmallVector<Value> {
+                 Value shifted = arith::SubFOp::create(
+                     e.b, e.loc, e.load(scores, {t, x}), max);
+                 Value v = exp(e, shifted);
+                 e.store(v, scores, {t, x});
+                 return {e.add(acc[0], v)};
+               })[0];
+    e.loop(zero, end, [&](Emitter &e, Value x) {
+      e.store(e.div(e.load(scores, {t, x}), sum), scores, {t, x});
+    });
+  }
+
+  ExpertKernelTiling tiling;
+};
+
+} // namespace
+
+void moec::lowering::populateRouterScoresToVectorPatterns(
+    RewritePatternSet &patterns, const ExpertKernelTiling &tiling) {
+  patterns.add<RouterScoresToVector>(patterns.getContext(), tiling);
+}
