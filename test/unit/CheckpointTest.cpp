@@ -1,6 +1,8 @@
 //===- CheckpointTest.cpp - safetensors loading and dtype conversion ------===//
 #include "moec/Model/Checkpoint.h"
 
+#include "TempDirTest.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -67,25 +69,8 @@ std::string makeFile(const std::vector<Spec> &specs) {
   return rawFile(header + "}", data);
 }
 
-class CheckpointTest : public ::testing::Test {
+class CheckpointTest : public TempDirTest {
 protected:
-  void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "moec-ckpt-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-
-  /// Writes `bytes` to `<dir>/<name>` and returns that path.
-  std::string write(const std::string &name, const std::string &bytes) {
-    std::string path = dir + "/" + name;
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
   std::unique_ptr<Checkpoint> openOk() {
     StatusOr<std::unique_ptr<Checkpoint>> c = Checkpoint::open(dir);
     EXPECT_TRUE(c.ok()) << c.status().message();
@@ -107,8 +92,6 @@ protected:
     convertToFloat32(t, out.data());
     return out;
   }
-
-  std::string dir;
 };
 
 TEST_F(CheckpointTest, SingleFile) {

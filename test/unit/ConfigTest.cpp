@@ -1,6 +1,8 @@
 //===- ConfigTest.cpp - reading and checking config.json ------------------===//
 #include "moec/Model/Config.h"
 
+#include "TempDirTest.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,20 +16,8 @@ using ::testing::HasSubstr;
 namespace {
 
 /// A fresh directory holding one config.json, removed afterwards.
-class ConfigTest : public ::testing::Test {
+class ConfigTest : public TempDirTest {
 protected:
-  void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "moec-config-XXXXXX")
-            .string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-
   StatusOr<ModelConfig> load(const std::string &json) {
     std::ofstream(dir + "/config.json") << json;
     return loadModelConfig(dir);
@@ -49,8 +39,6 @@ protected:
     EXPECT_EQ(msg.rfind(prefix, 0), 0u) << msg;
     return msg.substr(std::min(prefix.size(), msg.size()));
   }
-
-  std::string dir;
 };
 
 // deepseek-ai/deepseek-moe-16b-base's config.json (reference section 2).

@@ -1,6 +1,8 @@
 //===- NpyTest.cpp - reading and writing float32 .npy files ---------------===//
 #include "moec/Model/Npy.h"
 
+#include "TempDirTest.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -35,24 +37,8 @@ std::string floatBytes(const std::vector<float> &v) {
   return std::string(reinterpret_cast<const char *>(v.data()), v.size() * 4);
 }
 
-class NpyTest : public ::testing::Test {
+class NpyTest : public TempDirTest {
 protected:
-  void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "moec-npy-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-
-  std::string write(const std::string &name, const std::string &bytes) {
-    std::string path = dir + "/" + name;
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
   std::string read(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
@@ -73,8 +59,6 @@ protected:
     return a.ok() ? "" : a.status().message();
   }
   std::string path(const std::string &name) { return dir + "/" + name; }
-
-  std::string dir;
 };
 
 TEST_F(NpyTest, RoundTrip) {
