@@ -1,4 +1,4 @@
-//===- MoEAttrs.h - moe enums -------------------*- C++ -*-===//
+//===- MoEAttrs.h - moe enums and attributes -------------------*- C++ -*-===//
 #ifndef MOE_MOEATTRS_H
 #define MOE_MOEATTRS_H
 
@@ -6,5 +6,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include "MoE/MoEEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "MoE/MoEAttrs.h.inc"
 
 #endif // MOE_MOEATTRS_H

@@ -10,12 +10,21 @@
 using namespace mlir;
 using namespace mlir::moe;
 
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
 #include "MoE/MoEEnums.cpp.inc"
 #include "MoE/MoEOpsDialect.cpp.inc"
+#define GET_ATTRDEF_CLASSES
+#include "MoE/MoEAttrs.cpp.inc"
 
 void MoEDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "MoE/MoEOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "MoE/MoEAttrs.cpp.inc"
       >();
 }

@@ -27,11 +27,17 @@ def MoE_Dialect : Dialect {
     `moe.block` is a whole DeepSeekMoE MLP block with its configuration as
     attributes; `moe-decompose-block` rewrites it into the parts above.
 
+    The rest of a DeepSeek decoder layer has ops of its own, so that a whole
+    model is one module of moe ops: `moe.embedding`, `moe.rms_norm`,
+    `moe.linear` (PyTorch Linear layers, with residual and RoPE epilogues),
+    `moe.rope` and `moe.attention` (causal, grouped-query, over a KV cache).
+
     Activations, scores and outputs are f32; weights may be f32, f16 or
     bf16 and are widened to f32 before use. Every computation accumulates in
     f32.
   }];
   let hasConstantMaterializer = 1;
+  let useDefaultAttributePrinterParser = 1;
   // Canonicalisations materialise index tensors with these.
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];

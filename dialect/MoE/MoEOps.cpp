@@ -1,10 +1,6 @@
 //===- MoEOps.cpp - moe operation verifiers -------------------------------===//
-//
-// Every verifier names the operand and the quantity that disagree, in the
-// words of the model ("router weight has hidden size 2047 but x has 2048").
-//
-//===----------------------------------------------------------------------===//
 #include "MoE/MoEOps.h"
+#include "MoE/VerifyUtils.h"
 
 #include "moec/Support/Routing.h"
 
@@ -14,28 +10,9 @@
 
 using namespace mlir;
 using namespace mlir::moe;
+using namespace mlir::moe::verify;
 
 namespace {
-
-int64_t dim(Value v, unsigned i) {
-  return cast<ShapedType>(v.getType()).getDimSize(i);
-}
-
-/// Checks that two sizes agree where both are known: "<lhs> has <what> <a>
-/// but <rhs> has <b>".
-LogicalResult checkSame(Operation *op, StringRef what, StringRef lhs, int64_t a,
-                        StringRef rhs, int64_t b) {
-  if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b)
-    return success();
-  return op->emitOpError() << lhs << " has " << what << " " << a << " but "
-                           << rhs << " has " << b;
-}
-
-LogicalResult checkStatic(Operation *op, StringRef what, int64_t d) {
-  if (!ShapedType::isDynamic(d))
-    return success();
-  return op->emitOpError() << what << " must be static";
-}
 
 /// Multiplies sizes, dynamic if either is.
 int64_t mulDims(int64_t a, int64_t b) {

@@ -423,4 +423,6 @@ def MoE_BlockOp : MoE_Op<"block", [Pure, AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
+include "MoE/MoEDecoderOps.td"
+
 #endif // MOE_OPS_TD

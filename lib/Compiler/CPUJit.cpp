@@ -1,28 +1,46 @@
 //===- CPUJit.cpp - compile moe modules for the host and run them ---------===//
 #include "moec/Compiler/CPUJit.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/TargetSelect.h"
-#include "llvm/Support/raw_ostream.h"
-
-#include <cstdlib>
-#include <cstring>
 
 using namespace mlir;
 using namespace moec;
 
-CPUJit::CPUJit(std::unique_ptr<ExecutionEngine> engine)
-    : engine(std::move(engine)) {}
-CPUJit::~CPUJit() = default;
+namespace {
 
-StatusOr<std::unique_ptr<CPUJit>>
-CPUJit::compile(ModuleOp module, const CompileOptions &compileOptions) {
-  MLIRContext *ctx = module.getContext();
-  if (Status lowered = lowerToLLVMDialect(module, compileOptions);
+class JitModule : public CompiledModule {
+public:
+  JitModule(std::unique_ptr<ExecutionEngine> engine, std::string signature)
+      : engine(std::move(engine)), sig(std::move(signature)) {}
+  const std::string &signature() const override { return sig; }
+  std::string describe() const override { return "the JIT-compiled module"; }
+  StatusOr<PackedFunction> lookup(const std::string &function) const override {
+    auto address = engine->lookup(kEntryPointPrefix + function);
+    if (!address) {
+      llvm::consumeError(address.takeError());
+      return Status::error(describe() + " has no function " + function);
+    }
+    return reinterpret_cast<PackedFunction>(*address);
+  }
+
+private:
+  std::unique_ptr<ExecutionEngine> engine;
+  std::string sig;
+};
+
+} // namespace
+
+StatusOr<std::unique_ptr<CompiledModule>>
+moec::compileForThisCPU(ModuleOp module, const CompileOptions &options,
+                        const std::string &signature) {
+  int64_t steps = 0;
+  if (Status lowered = lowerToLLVMDialect(module, options, &steps);
       !lowered.ok())
     return lowered;
 
@@ -32,7 +50,7 @@ CPUJit::compile(ModuleOp module, const CompileOptions &compileOptions) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
-  ctx->appendDialectRegistry(registry);
+  module.getContext()->appendDialectRegistry(registry);
 
   // The optimising transformer must outlive create(): options hold a
   // function_ref to it.
@@ -44,37 +62,27 @@ CPUJit::compile(ModuleOp module, const CompileOptions &compileOptions) {
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // Parallel kernels call the OpenMP runtime.
   SmallVector<StringRef> libraries;
-  if (compileOptions.parallel)
+  if (options.parallel)
     libraries.push_back(MOEC_LIBOMP_PATH);
   engineOptions.sharedLibPaths = libraries;
+  std::string entryPoint;
+  for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
+    if (fn.getName().starts_with(kEntryPointPrefix) && entryPoint.empty())
+      entryPoint = fn.getName().str();
   auto engine = ExecutionEngine::create(module, engineOptions);
   if (!engine)
     return Status::error("JIT compilation failed: " +
                          llvm::toString(engine.takeError()));
-  return std::unique_ptr<CPUJit>(new CPUJit(std::move(*engine)));
-}
-
-Status CPUJit::callMatrixFunction(const std::string &function,
-                                  const std::vector<BufferArg> &args,
-                                  std::vector<int64_t> &outShape,
-                                  std::vector<float> &out) {
-  MatrixDescriptor result{};
-  std::vector<std::vector<int64_t>> descriptors;
-  for (const BufferArg &arg : args)
-    descriptors.push_back(makeMemRefDescriptor(arg));
-  // The C interface takes pointers to descriptors; invokePacked takes
-  // pointers to those pointers.
-  std::vector<void *> pointers{&result};
-  for (auto &d : descriptors)
-    pointers.push_back(d.data());
-  std::vector<void *> packed;
-  for (void *&p : pointers)
-    packed.push_back(&p);
-  if (llvm::Error err =
-          engine->invokePacked("_mlir_ciface_" + function, packed))
-    return Status::error("calling " + function +
-                         " failed: " + llvm::toString(std::move(err)));
-
-  takeMatrixResult(result, outShape, out);
-  return Status();
+  if (options.progress)
+    options.progress(steps - 1, steps);
+  // The JIT generates the code of the whole module at its first lookup:
+  // have it do so now, not at the first call.
+  if (!entryPoint.empty())
+    if (auto address = (*engine)->lookup(entryPoint); !address)
+      return Status::error("JIT compilation failed: " +
+                           llvm::toString(address.takeError()));
+  auto jit = std::make_unique<JitModule>(std::move(*engine), signature);
+  if (options.progress)
+    options.progress(steps, steps);
+  return std::unique_ptr<CompiledModule>(std::move(jit));
 }

@@ -1,10 +1,16 @@
 //===- Compile.cpp - moe modules to native code for this CPU --------------===//
 #include "moec/Compiler/Compile.h"
 
+#include "moec/Compiler/CPUJit.h"
+#include "moec/Compiler/ModuleBuilder.h"
 #include "moec/Pipelines/Pipelines.h"
+#include "moec/Pipelines/Registration.h"
+#include "moec/Runtime/CompiledModule.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -26,19 +32,32 @@
 using namespace mlir;
 using namespace moec;
 
-bool moec::applyCompileFlag(const std::string &flag, CompileOptions &options) {
-  if (flag == "--no-fold-shared-experts")
-    options.foldSharedExperts = false;
-  else if (flag == "--unfused")
-    options.fuseExperts = false;
-  else if (flag == "--sequential")
-    options.parallel = false;
-  else
-    return false;
-  return true;
-}
+namespace {
 
-Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts) {
+/// Steps after the pass pipeline: LLVM's optimisation, code generation.
+constexpr int64_t kCodegenSteps = 2;
+
+/// Reports each finished top-level pass of a pipeline.
+class ProgressInstrumentation : public PassInstrumentation {
+public:
+  ProgressInstrumentation(Operation *root, int64_t total,
+                          std::function<void(int64_t, int64_t)> report)
+      : root(root), total(total), report(std::move(report)) {}
+  void runAfterPass(Pass *, Operation *op) override {
+    if (op == root)
+      report(++done, total);
+  }
+
+private:
+  Operation *root;
+  int64_t total, done = 0;
+  std::function<void(int64_t, int64_t)> report;
+};
+
+} // namespace
+
+Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
+                                int64_t *steps) {
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
@@ -57,6 +76,12 @@ Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts) {
   options.gateUpBlock = opts.tiling.gateUpBlock;
   options.downBlock = opts.tiling.downBlock;
   buildCPUPipeline(pm, options);
+  const int64_t total = static_cast<int64_t>(pm.size()) + kCodegenSteps;
+  if (steps)
+    *steps = total;
+  if (opts.progress)
+    pm.addInstrumentation(std::make_unique<ProgressInstrumentation>(
+        module.getOperation(), total, opts.progress));
   if (failed(pm.run(module)))
     return Status::error("lowering to LLVM failed:\n" + diagnostics);
   return Status();
@@ -65,7 +90,8 @@ Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts) {
 Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
                                     const std::string &signature,
                                     const std::string &outputPath) {
-  if (Status lowered = lowerToLLVMDialect(module, opts); !lowered.ok())
+  int64_t steps = 0;
+  if (Status lowered = lowerToLLVMDialect(module, opts, &steps); !lowered.ok())
     return lowered;
 
   DialectRegistry registry;
@@ -99,11 +125,13 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
           makeOptimizingTransformer(3, 0, machine->get())(llvmModule.get()))
     return Status::error("optimising LLVM IR failed: " +
                          llvm::toString(std::move(err)));
+  if (opts.progress)
+    opts.progress(steps - 1, steps);
 
   auto *text = llvm::ConstantDataArray::getString(llvmContext, signature);
   new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, text,
-                           "moec_signature");
+                           kSignatureSymbol);
 
   // Object file, then `cc -shared` next to the output.
   llvm::SmallString<128> object;
@@ -121,6 +149,8 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
       return Status::error("this host's target cannot emit object files");
     codegen.run(*llvmModule);
   }
+  if (opts.progress)
+    opts.progress(steps, steps);
 
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
@@ -140,4 +170,39 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
   if (std::error_code ec = llvm::sys::fs::rename(partial, outputPath))
     return Status::error("cannot write " + outputPath + ": " + ec.message());
   return Status();
+}
+
+namespace {
+
+/// A context with every dialect and interface the pipeline needs.
+std::unique_ptr<MLIRContext> makeContext() {
+  DialectRegistry registry;
+  registerCompilerDialects(registry);
+  return std::make_unique<MLIRContext>(registry);
+}
+
+} // namespace
+
+StatusOr<std::unique_ptr<CompiledModule>>
+moec::compileModule(const ModuleSpec &spec, const CompileOptions &options) {
+  std::unique_ptr<MLIRContext> context = makeContext();
+  OwningOpRef<ModuleOp> module = buildModule(*context, spec);
+  return compileForThisCPU(*module, options, spec.signature());
+}
+
+Status moec::compileModuleToFile(const ModuleSpec &spec,
+                                 const CompileOptions &options,
+                                 const std::string &outputPath) {
+  std::unique_ptr<MLIRContext> context = makeContext();
+  OwningOpRef<ModuleOp> module = buildModule(*context, spec);
+  return compileToSharedLibrary(*module, options, spec.signature(), outputPath);
+}
+
+std::string moec::printModule(const ModuleSpec &spec) {
+  std::unique_ptr<MLIRContext> context = makeContext();
+  OwningOpRef<ModuleOp> module = buildModule(*context, spec);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module->print(os);
+  return text;
 }

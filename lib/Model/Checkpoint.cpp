@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Model/Checkpoint.h"
 
-#include "moec/Model/Json.h"
+#include "moec/Support/Json.h"
 
 #include <cerrno>
 #include <cstring>
@@ -31,11 +31,15 @@ const char *dtypeName(DType dtype) {
     return "F16";
   case DType::BF16:
     return "BF16";
+  case DType::I32:
+    return "I32";
   }
   return "?";
 }
 
-size_t dtypeSize(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+size_t dtypeSize(DType dtype) {
+  return dtype == DType::F32 || dtype == DType::I32 ? 4 : 2;
+}
 
 size_t TensorView::numElements() const {
   size_t n = 1;
@@ -272,6 +276,16 @@ Checkpoint::open(const std::string &modelDir) {
   return ckpt;
 }
 
+std::unique_ptr<Checkpoint>
+Checkpoint::fromMemory(const std::vector<TensorView> &views,
+                       const std::string &description) {
+  std::unique_ptr<Checkpoint> ckpt(new Checkpoint(description));
+  ckpt->mapped = false;
+  for (const TensorView &view : views)
+    ckpt->tensors[view.name] = view;
+  return ckpt;
+}
+
 StatusOr<TensorView> Checkpoint::tensor(const std::string &name) const {
   auto it = tensors.find(name);
   if (it == tensors.end())
@@ -293,6 +307,17 @@ Checkpoint::tensor(const std::string &name,
 
 bool Checkpoint::has(const std::string &name) const {
   return tensors.count(name) != 0;
+}
+
+void Checkpoint::releasePages(const TensorView &tensor) const {
+  if (!mapped)
+    return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  auto begin = reinterpret_cast<uintptr_t>(tensor.data);
+  uintptr_t end = begin + tensor.numElements() * dtypeSize(tensor.dtype);
+  uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (first < last)
+    ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
 }
 
 std::vector<std::string> Checkpoint::names() const {

@@ -40,6 +40,7 @@ void moec::buildCPUPipeline(OpPassManager &pm,
   DecomposePipelineOptions decompose;
   decompose.foldSharedExperts = options.foldSharedExperts;
   buildDecomposePipeline(pm, decompose);
+  pm.addPass(createMoEFuseLinearEpilogues());
   if (options.fuseExperts) {
     pm.addPass(createMoEFuseExpertFFN());
     ConvertMoEToVectorOptions kernel;
@@ -66,6 +67,7 @@ void moec::buildCPUPipeline(OpPassManager &pm,
   // CSE makes them one value and canonicalisation drops the copy.
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createMoEExpandStridedCopies());
   bufferization::buildBufferDeallocationPipeline(pm);
 
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -94,4 +96,5 @@ void moec::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createMoEEmitPackedEntryPoints());
 }

@@ -3,8 +3,9 @@
 
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
-#include "moec/Runtime/CompiledMLP.h"
-#include "moec/Runtime/MLPWeights.h"
+#include "moec/Runtime/CompiledModule.h"
+#include "moec/Runtime/ModuleSpec.h"
+#include "moec/Runtime/Weights.h"
 
 #include <cstring>
 #include <map>
@@ -17,15 +18,21 @@ struct moec_status {
   std::string message;
 };
 
+/// One layer's MLP block: its module spec and bound weights.
+struct LayerMLP {
+  ModuleSpec spec;
+  std::vector<WeightBuffer> weights;
+};
+
 struct moec_model {
   ModelConfig config;
   std::unique_ptr<Checkpoint> checkpoint;
   std::mutex mutex;
-  std::map<int64_t, std::unique_ptr<MLPWeights>> layers;
+  std::map<int64_t, std::unique_ptr<LayerMLP>> layers;
 };
 
 struct moec_module {
-  std::unique_ptr<CompiledMLP> mlp;
+  std::unique_ptr<CompiledModule> module;
 };
 
 namespace {
@@ -75,10 +82,11 @@ int64_t moec_model_num_layers(const moec_model_t *model) {
 moec_status_t moec_module_load(const char *path, moec_module_t **out) {
   if (!path || !out)
     return fail("moec_module_load: path and out must not be NULL");
-  StatusOr<std::unique_ptr<CompiledMLP>> mlp = CompiledMLP::load(path);
-  if (!mlp.ok())
-    return fail(mlp.status().message());
-  *out = new moec_module{std::move(*mlp)};
+  StatusOr<std::unique_ptr<CompiledModule>> module =
+      loadSharedLibraryModule(path);
+  if (!module.ok())
+    return fail(module.status().message());
+  *out = new moec_module{std::move(*module)};
   return nullptr;
 }
 
@@ -98,35 +106,37 @@ moec_status_t moec_module_run_mlp(moec_module_t *module, moec_model_t *model,
   if (tokens < 1)
     return fail("tokens must be at least 1, got " + std::to_string(tokens));
 
-  MLPWeights *weights;
+  LayerMLP *mlp;
   {
     std::lock_guard<std::mutex> lock(model->mutex);
-    std::unique_ptr<MLPWeights> &slot = model->layers[layer];
+    std::unique_ptr<LayerMLP> &slot = model->layers[layer];
     if (!slot) {
-      StatusOr<MLPWeights> loaded =
-          loadMLPWeights(*model->checkpoint, c, layer);
-      if (!loaded.ok())
-        return fail(loaded.status().message());
-      slot = std::make_unique<MLPWeights>(std::move(*loaded));
+      StatusOr<ModuleSpec> spec =
+          deriveMLPModuleSpec(c, *model->checkpoint, layer);
+      if (!spec.ok())
+        return fail(spec.status().message());
+      StatusOr<std::vector<WeightBuffer>> weights =
+          bindWeights(*model->checkpoint, spec->functions[0], spec->mlp,
+                      /*releaseSources=*/false);
+      if (!weights.ok())
+        return fail(weights.status().message());
+      slot = std::make_unique<LayerMLP>(
+          LayerMLP{std::move(*spec), std::move(*weights)});
     }
-    weights = slot.get();
+    mlp = slot.get();
   }
-  std::string expected = mlpSignature(c, layer, *weights);
-  if (expected != module->mlp->signature())
-    return fail("module " + module->mlp->path() +
-                " was compiled for another MLP:\n  module: " +
-                module->mlp->signature() + "\n  layer " +
-                std::to_string(layer) + ": " + expected);
-
-  std::vector<BufferArg> args{{x, {tokens, c.hidden_size}}};
-  for (const WeightOperand &w : weights->operands)
-    args.push_back({w.data, w.shape});
-  std::vector<int64_t> shape;
-  std::vector<float> out;
-  Status run = module->mlp->run(args, shape, out);
-  if (!run.ok())
-    return fail(run.message());
-  std::memcpy(y, out.data(), out.size() * sizeof(float));
+  if (Status s = module->module->checkSignature(mlp->spec); !s.ok())
+    return fail(s.message());
+  const FunctionSpec &function = mlp->spec.functions[0];
+  StatusOr<PackedFunction> entry = module->module->lookup(function.name);
+  if (!entry.ok())
+    return fail(entry.status().message());
+  std::vector<Argument> args{Argument::buffer(x, {tokens, c.hidden_size}),
+                             Argument::buffer(y, {tokens, c.hidden_size})};
+  for (const WeightBuffer &w : mlp->weights)
+    args.push_back(Argument::buffer(w.data(), w.shape));
+  if (Status s = invoke(*entry, function, args); !s.ok())
+    return fail(s.message());
   return nullptr;
 }
 

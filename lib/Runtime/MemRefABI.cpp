@@ -1,35 +1,23 @@
-//===- MemRefABI.cpp - calling compiled MLIR functions from C++ -----------===//
+//===- MemRefABI.cpp - memref descriptors for compiled functions ----------===//
 #include "moec/Runtime/MemRefABI.h"
 
-#include <cstdlib>
+#include <cstddef>
 
 using namespace moec;
 
-std::vector<int64_t> moec::makeMemRefDescriptor(const BufferArg &arg) {
+std::vector<int64_t>
+moec::makeMemRefDescriptor(const void *data,
+                           const std::vector<int64_t> &shape) {
   static_assert(sizeof(void *) == sizeof(int64_t), "64-bit pointers");
   std::vector<int64_t> d;
-  auto ptr = reinterpret_cast<int64_t>(arg.data);
+  auto ptr = reinterpret_cast<int64_t>(data);
   d.push_back(ptr);
   d.push_back(ptr);
   d.push_back(0);
-  d.insert(d.end(), arg.shape.begin(), arg.shape.end());
-  std::vector<int64_t> strides(arg.shape.size(), 1);
-  for (size_t i = arg.shape.size(); i-- > 1;)
-    strides[i - 1] = strides[i] * arg.shape[i];
+  d.insert(d.end(), shape.begin(), shape.end());
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (std::size_t i = shape.size(); i-- > 1;)
+    strides[i - 1] = strides[i] * shape[i];
   d.insert(d.end(), strides.begin(), strides.end());
   return d;
-}
-
-void moec::takeMatrixResult(MatrixDescriptor &result,
-                            std::vector<int64_t> &shape,
-                            std::vector<float> &out) {
-  shape = {result.sizes[0], result.sizes[1]};
-  out.resize(result.sizes[0] * result.sizes[1]);
-  for (int64_t r = 0; r < result.sizes[0]; ++r)
-    for (int64_t c = 0; c < result.sizes[1]; ++c)
-      out[r * result.sizes[1] + c] =
-          result.aligned[result.offset + r * result.strides[0] +
-                         c * result.strides[1]];
-  std::free(result.allocated);
-  result.allocated = result.aligned = nullptr;
 }

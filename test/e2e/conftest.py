@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from make_checkpoint import make_checkpoint
-from safetensors_io import load_model
+# The checkpoint generator and the numpy safetensors reader live in utils/.
+UTILS = Path(__file__).resolve().parents[2] / "utils"
+sys.path.insert(0, str(UTILS))
+
+from make_checkpoint import make_checkpoint  # noqa: E402
+from safetensors_io import load_model  # noqa: E402
 
 
 def _tool(name: str) -> Callable[..., subprocess.CompletedProcess]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-# Values of config keys that may be absent (or null) in config.json.
+# Values of config keys that may be absent (or null) in config.json, for the
+# `deepseek` model type; MODEL_TYPE_DEFAULTS overrides them for the others
+# (reference section 7: the defaults of each model type's config class).
 DEFAULTS = {
     "topk_method": "greedy",
     "routed_scaling_factor": 1.0,
@@ -32,10 +34,46 @@ DEFAULTS = {
 }
 
 
+MODEL_TYPE_DEFAULTS = {
+    "deepseek": {},
+    "deepseek_v2": {"n_routed_experts": 64, "n_shared_experts": 2},
+    "deepseek_v3": {"n_routed_experts": 256, "n_shared_experts": 1, "n_group": 8,
+                    "topk_group": 4, "norm_topk_prob": True,
+                    "routed_scaling_factor": 2.5, "first_k_dense_replace": 3,
+                    "scoring_func": "sigmoid", "topk_method": "noaux_tc"},
+}
+
+# deepseek_v3 always routes this way, whatever the config says (section 7).
+V3_ROUTING = {"scoring_func": "sigmoid", "topk_method": "noaux_tc"}
+
+
 def get(config: dict, key: str):
     """The value of `key`, or its default when the key is absent or null."""
+    model_type = config.get("model_type", "deepseek")
+    if model_type not in MODEL_TYPE_DEFAULTS:
+        raise ValueError(f"unknown model_type {model_type!r}")
+    if model_type == "deepseek_v3" and key in V3_ROUTING:
+        return V3_ROUTING[key]
     value = config.get(key)
-    return DEFAULTS[key] if value is None else value
+    if value is not None:
+        return value
+    if key in ("n_routed_experts", "n_shared_experts") and key in config:
+        return None  # an explicit null means none
+    return MODEL_TYPE_DEFAULTS[model_type].get(key, DEFAULTS[key])
+
+
+def rope_settings(config: dict) -> tuple[float, float]:
+    """RoPE's (theta, linear scaling factor), from `rope_parameters`
+    (transformers 5) or `rope_theta` + `rope_scaling`."""
+    params = config.get("rope_parameters") or {}
+    theta = params.get("rope_theta", get(config, "rope_theta"))
+    scaling = params if params else (config.get("rope_scaling") or {})
+    kind = scaling.get("rope_type", scaling.get("type", "default"))
+    if kind == "default":
+        return theta, 1.0
+    if kind == "linear":
+        return theta, scaling["factor"]
+    raise ValueError(f"RoPE type {kind!r} is not part of the deepseek reference")
 
 
 def is_moe_layer(config: dict, layer: int) -> bool:
@@ -199,11 +237,13 @@ def rms_norm(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
     return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * weight
 
 
-def rope(x: np.ndarray, positions: np.ndarray, theta: float) -> np.ndarray:
-    """Rotate-half RoPE on x [T, heads, hd]: pair (j, j + hd/2) turns by p * theta^(-2j/hd)."""
+def rope(x: np.ndarray, positions: np.ndarray, theta: float,
+         factor: float = 1.0) -> np.ndarray:
+    """Rotate-half RoPE on x [T, heads, hd]: pair (j, j + hd/2) turns by
+    (p / factor) * theta^(-2j/hd); factor > 1 is linear RoPE scaling."""
     half = x.shape[-1] // 2
     inv_freq = theta ** (-2.0 * np.arange(half) / x.shape[-1])
-    angle = np.asarray(positions, dtype=np.float64)[:, None] * inv_freq
+    angle = (np.asarray(positions, dtype=np.float64) / factor)[:, None] * inv_freq
     cos, sin = np.cos(angle)[:, None, :], np.sin(angle)[:, None, :]
     x1, x2 = x[..., :half], x[..., half:]
     return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
@@ -218,9 +258,11 @@ def attention(weights: dict, config: dict, layer: int, x: np.ndarray,
     hd = H // heads
     positions = np.arange(T) if positions is None else positions
     p = f"model.layers.{layer}.self_attn"
-    theta = get(config, "rope_theta")
-    q = rope((x @ weights[f"{p}.q_proj.weight"].T).reshape(T, heads, hd), positions, theta)
-    k = rope((x @ weights[f"{p}.k_proj.weight"].T).reshape(T, kv_heads, hd), positions, theta)
+    theta, factor = rope_settings(config)
+    q = rope((x @ weights[f"{p}.q_proj.weight"].T).reshape(T, heads, hd), positions, theta,
+             factor)
+    k = rope((x @ weights[f"{p}.k_proj.weight"].T).reshape(T, kv_heads, hd), positions,
+             theta, factor)
     v = (x @ weights[f"{p}.v_proj.weight"].T).reshape(T, kv_heads, hd)
     # Query head h reads kv head h // (heads / kv_heads): each kv head repeated.
     k = np.repeat(k, heads // kv_heads, axis=1)

@@ -83,7 +83,8 @@ def test_module_for_another_layer_is_refused(moe_run, moe_compile, checkpoint, t
     proc = moe_run("layer", "--model", ckpt.path, "--layer", 0, "--input", tmp_path / "x.npy",
                    "--output", tmp_path / "y.npy", "--module", module)
     assert proc.returncode == 1
-    assert "compiled for another MLP" in proc.stderr and "dense" in proc.stderr
+    assert "was compiled for another model or layer" in proc.stderr
+    assert '"mlp": "dense"' in proc.stderr
     assert not (tmp_path / "y.npy").exists()
 
 

@@ -23,7 +23,7 @@ from safetensors_io import (INDEX_FILE, SINGLE_FILE, bf16_bits_to_float32,
                             float32_to_bf16_bits, load_file, load_model,
                             read_header, save_file, shard_file_name)
 
-HERE = Path(__file__).resolve().parent
+GENERATOR = Path(__file__).resolve().parents[2] / "utils" / "make_checkpoint.py"
 
 
 def checkpoint(tmp_path: Path, **options) -> tuple[dict, dict]:
@@ -162,7 +162,7 @@ def test_config_json(tmp_path):
 
 
 def test_cli_matches_module(tmp_path):
-    subprocess.run([sys.executable, str(HERE / "make_checkpoint.py"), str(tmp_path / "cli"),
+    subprocess.run([sys.executable, str(GENERATOR), str(tmp_path / "cli"),
                     "--topk-method", "noaux_tc", "--n-group", "2", "--topk-group", "1",
                     "--scoring-func", "sigmoid", "--norm-topk-prob", "--n-shared-experts",
                     "none", "--router-bias-to", "1,3", "--dtype", "f32", "--shards", "2"],
@@ -175,7 +175,7 @@ def test_cli_matches_module(tmp_path):
     a, b = load_model(tmp_path / "cli"), load_model(tmp_path / "module")
     assert a.keys() == b.keys() and all(np.array_equal(a[n], b[n]) for n in a)
 
-    help_text = subprocess.run([sys.executable, str(HERE / "make_checkpoint.py"), "--help"],
+    help_text = subprocess.run([sys.executable, str(GENERATOR), "--help"],
                                check=True, capture_output=True, text=True).stdout
     for option in CheckpointOptions.__dataclass_fields__:
         assert "--" + option.replace("_", "-") in help_text

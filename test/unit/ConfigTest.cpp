@@ -18,9 +18,23 @@ namespace {
 /// A fresh directory holding one config.json, removed afterwards.
 class ConfigTest : public TempDirTest {
 protected:
-  StatusOr<ModelConfig> load(const std::string &json) {
+  /// Loads `json` as config.json; a `deepseek` model_type is added when it
+  /// names none.
+  StatusOr<ModelConfig> load(std::string json) {
+    if (json.find("\"model_type\"") == std::string::npos &&
+        json.rfind("{", 0) == 0)
+      json.insert(1, json.size() > 2 ? "\"model_type\": \"deepseek\", "
+                                     : "\"model_type\": \"deepseek\"");
     std::ofstream(dir + "/config.json") << json;
     return loadModelConfig(dir);
+  }
+  /// checkAttentionSupport's message for a config that loads.
+  std::string attentionError(const std::string &json) {
+    Status s = checkAttentionSupport(loadOk(json), "config.json");
+    EXPECT_FALSE(s.ok()) << "attention accepted: " << json;
+    std::string prefix = "config.json: ";
+    EXPECT_EQ(s.message().rfind(prefix, 0), 0u) << s.message();
+    return s.message().substr(std::min(prefix.size(), s.message().size()));
   }
   ModelConfig loadOk(const std::string &json) {
     StatusOr<ModelConfig> c = load(json);
@@ -102,8 +116,12 @@ TEST_F(ConfigTest, DefaultsAreHuggingFaces) {
   EXPECT_EQ(c.rms_norm_eps, 1e-6);
   EXPECT_FALSE(c.tie_word_embeddings);
   EXPECT_EQ(c.rope_theta, 10000.0);
-  EXPECT_EQ(c.torch_dtype, "");
+  EXPECT_EQ(c.dtype, "");
+  EXPECT_EQ(c.rope_scaling.type, "default");
+  EXPECT_EQ(c.eos_token_id, std::vector<int64_t>{100001});
+  EXPECT_EQ(c.bos_token_id, 100000);
   EXPECT_EQ(c.headDim(), 128);
+  EXPECT_TRUE(checkAttentionSupport(c).ok());
   for (int64_t layer = 0; layer < c.num_hidden_layers; ++layer)
     EXPECT_FALSE(c.isMoELayer(layer)) << layer;
 }
@@ -122,7 +140,9 @@ TEST_F(ConfigTest, DeepSeekMoE16B) {
   EXPECT_EQ(c.num_key_value_heads, 16);
   EXPECT_EQ(c.headDim(), 128);
   EXPECT_EQ(c.max_position_embeddings, 4096);
-  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  EXPECT_EQ(c.dtype, "bfloat16");
+  EXPECT_EQ(c.eos_token_id, std::vector<int64_t>{100001});
+  EXPECT_TRUE(checkAttentionSupport(c).ok());
   EXPECT_FALSE(c.isMoELayer(0));
   for (int64_t layer = 1; layer < 28; ++layer)
     EXPECT_TRUE(c.isMoELayer(layer)) << layer;
@@ -152,7 +172,7 @@ TEST_F(ConfigTest, NullsMeanTheDefault) {
   ModelConfig c = loadOk(R"({"n_routed_experts": null, "n_shared_experts":
       null, "num_experts_per_tok": null, "num_key_value_heads": null,
       "num_attention_heads": 8, "n_group": null, "topk_group": null,
-      "torch_dtype": null, "rope_scaling": null})");
+      "torch_dtype": null, "rope_scaling": null, "rope_parameters": null})");
   EXPECT_EQ(c.n_routed_experts, 0);
   EXPECT_EQ(c.n_shared_experts, 0);
   EXPECT_EQ(c.num_key_value_heads, 8);
@@ -238,29 +258,139 @@ TEST_F(ConfigTest, WrongTypesNameTheKey) {
       {R"({"tie_word_embeddings": 0})",
        "tie_word_embeddings must be true or false, got 0"},
       {R"({"torch_dtype": 16})", "torch_dtype must be a string or null"},
-      {R"({"rope_scaling": {"type": "linear", "factor": 2.0}})",
-       "rope_scaling is not supported (only null), got {...}"},
+      {R"({"dtype": [16]})", "dtype must be a string or null"},
+      {R"({"rope_scaling": "linear"})",
+       "rope_scaling must be an object or null, got \"linear\""},
+      {R"({"rope_scaling": {"type": "linear", "factor": -2}})",
+       "rope_scaling.factor must be a positive number, got -2"},
+      {R"({"rope_parameters": {"rope_theta": "1e4"}})",
+       "rope_parameters.rope_theta must be a positive number, got \"1e4\""},
       {R"({"hidden_act": "gelu"})",
        "hidden_act \"gelu\" is not supported; only \"silu\" is"},
       {R"({"hidden_act": null})", "hidden_act must be a string, got null"},
-      {R"({"attention_bias": true})",
-       "attention_bias = true is not supported; only false is"},
       {R"({"attention_bias": "no"})", "attention_bias must be true or false"},
+      {R"({"eos_token_id": "2"})",
+       "eos_token_id must be a token id, a list of token ids or null, got "
+       "\"2\""},
+      {R"({"eos_token_id": [1, -2]})",
+       "eos_token_id must list non-negative integers, got element -2"},
+      {R"({"q_lora_rank": 0})",
+       "q_lora_rank must be a positive integer or null, got 0"},
   };
   for (const auto &[json, message] : cases)
     EXPECT_THAT(loadError(json), HasSubstr(message)) << json;
 }
 
-TEST_F(ConfigTest, InconsistentShapes) {
-  EXPECT_EQ(loadError(R"({"hidden_size": 2048, "num_attention_heads": 15})"),
-            "hidden_size = 2048 is not divisible by num_attention_heads = 15");
-  EXPECT_EQ(loadError(R"({"num_attention_heads": 16, "num_key_value_heads":
-      6})"),
+// Attention keys are only checked where attention is compiled: MLP blocks
+// of the same config still load.
+TEST_F(ConfigTest, AttentionKeysAreCheckedSeparately) {
+  EXPECT_EQ(
+      attentionError(R"({"hidden_size": 2048, "num_attention_heads": 15})"),
+      "hidden_size = 2048 is not divisible by num_attention_heads = 15");
+  EXPECT_EQ(attentionError(R"({"num_attention_heads": 16,
+      "num_key_value_heads": 6})"),
             "num_attention_heads = 16 is not divisible by "
             "num_key_value_heads = 6");
-  EXPECT_EQ(loadError(R"({"hidden_size": 48, "num_attention_heads": 16})"),
+  EXPECT_EQ(attentionError(R"({"hidden_size": 48, "num_attention_heads": 16})"),
             "head_dim = hidden_size / num_attention_heads = 3 must be even for "
             "rotary embeddings");
+  EXPECT_EQ(attentionError(R"({"attention_bias": true})"),
+            "attention_bias = true is not supported; only false is");
+  EXPECT_EQ(attentionError(R"({"rope_scaling": {"type": "dynamic",
+      "factor": 2.0}})"),
+            "RoPE scaling of type \"dynamic\" is not supported for "
+            "model_type deepseek (only \"default\" and \"linear\")");
+  EXPECT_EQ(attentionError(R"({"rope_scaling": {"type": "linear"}})"),
+            "linear RoPE scaling needs a factor");
+}
+
+TEST_F(ConfigTest, RopeSpellings) {
+  ModelConfig old = loadOk(R"({"rope_theta": 500000, "rope_scaling":
+      {"type": "linear", "factor": 4.0}})");
+  EXPECT_EQ(old.rope_theta, 500000.0);
+  EXPECT_EQ(old.rope_scaling.type, "linear");
+  EXPECT_EQ(old.rope_scaling.factor, 4.0);
+  EXPECT_TRUE(checkAttentionSupport(old).ok());
+
+  // transformers 5: rope_parameters, whose rope_theta wins.
+  ModelConfig v5 = loadOk(R"({"rope_theta": 1, "rope_parameters":
+      {"rope_theta": 20000.0, "rope_type": "default"}})");
+  EXPECT_EQ(v5.rope_theta, 20000.0);
+  EXPECT_EQ(v5.rope_scaling.type, "default");
+  EXPECT_TRUE(checkAttentionSupport(v5).ok());
+
+  ModelConfig yarn = loadOk(R"({"model_type": "deepseek_v2",
+      "rope_parameters": {"rope_theta": 10000.0, "rope_type": "yarn",
+      "factor": 40, "original_max_position_embeddings": 4096,
+      "beta_fast": 32, "beta_slow": 1, "mscale": 0.707,
+      "mscale_all_dim": 0.707}, "num_experts_per_tok": 6})");
+  EXPECT_EQ(yarn.rope_scaling.type, "yarn");
+  EXPECT_EQ(yarn.rope_scaling.factor, 40.0);
+  EXPECT_EQ(yarn.rope_scaling.original_max_position_embeddings, 4096);
+  EXPECT_EQ(yarn.rope_scaling.mscale_all_dim, 0.707);
+
+  EXPECT_EQ(loadOk(R"({"dtype": "float32", "torch_dtype": "bfloat16"})").dtype,
+            "float32");
+  EXPECT_EQ(loadOk(R"({"eos_token_id": [7, 9]})").eos_token_id,
+            (std::vector<int64_t>{7, 9}));
+  EXPECT_TRUE(loadOk(R"({"eos_token_id": null})").eos_token_id.empty());
+}
+
+TEST_F(ConfigTest, ModelTypes) {
+  EXPECT_EQ(loadError(R"({"model_type": "llama"})"),
+            "model_type \"llama\" is not supported; moec runs \"deepseek\", "
+            "\"deepseek_v2\" and \"deepseek_v3\" models");
+  StatusOr<ModelConfig> untyped = parseModelConfig("{}", "c.json");
+  ASSERT_FALSE(untyped.ok());
+  EXPECT_THAT(untyped.status().message(), HasSubstr("model_type is missing"));
+
+  // A config as transformers 5 writes it for DeepseekV3Config: no
+  // scoring_func or topk_method (V3 always uses sigmoid + noaux_tc), and
+  // num_key_value_heads = 128 with 4 heads, which MLA never reads.
+  ModelConfig v3 = loadOk(R"({"model_type": "deepseek_v3",
+      "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 128,
+      "n_routed_experts": 8, "num_experts_per_tok": 2, "n_group": 2,
+      "topk_group": 1, "first_k_dense_replace": 1, "num_hidden_layers": 2,
+      "dtype": "bfloat16"})");
+  EXPECT_EQ(v3.model_type, ModelType::DeepseekV3);
+  EXPECT_EQ(v3.scoring_func, ScoringFunc::Sigmoid);
+  EXPECT_EQ(v3.topk_method, TopkMethod::NoauxTC);
+  EXPECT_TRUE(v3.norm_topk_prob);
+  EXPECT_EQ(v3.routed_scaling_factor, 2.5);
+  EXPECT_EQ(v3.n_shared_experts, 1);
+  EXPECT_TRUE(v3.routing().hasCorrectionBias);
+  EXPECT_TRUE(v3.isMoELayer(1));
+  EXPECT_THAT(checkAttentionSupport(v3).message(),
+              HasSubstr("model_type deepseek_v3 uses multi-head latent "
+                        "attention, which moec does not compile yet"));
+
+  ModelConfig v3Defaults = loadOk(R"({"model_type": "deepseek_v3"})");
+  EXPECT_EQ(v3Defaults.n_routed_experts, 256);
+  EXPECT_EQ(v3Defaults.num_experts_per_tok, 8);
+  EXPECT_EQ(v3Defaults.n_group, 8);
+  EXPECT_EQ(v3Defaults.topk_group, 4);
+  EXPECT_EQ(v3Defaults.first_k_dense_replace, 3);
+  EXPECT_EQ(v3Defaults.q_lora_rank, 1536);
+  EXPECT_EQ(v3Defaults.vocab_size, 129280);
+  EXPECT_EQ(loadError(R"({"model_type": "deepseek_v3", "scoring_func":
+      "softmax"})"),
+            "model_type deepseek_v3 always routes with scoring_func "
+            "\"sigmoid\" and topk_method \"noaux_tc\", but the config says "
+            "\"softmax\" and \"noaux_tc\"");
+
+  // V2 reads its routing keys; softmax and greedy when absent.
+  ModelConfig v2 = loadOk(R"({"model_type": "deepseek_v2",
+      "num_experts_per_tok": 6, "q_lora_rank": null, "kv_lora_rank": 512})");
+  EXPECT_EQ(v2.scoring_func, ScoringFunc::Softmax);
+  EXPECT_EQ(v2.topk_method, TopkMethod::Greedy);
+  EXPECT_EQ(v2.n_routed_experts, 64);
+  EXPECT_EQ(v2.n_shared_experts, 2);
+  EXPECT_EQ(v2.q_lora_rank, 0);
+  EXPECT_THAT(checkAttentionSupport(v2).message(),
+              HasSubstr("model_type deepseek_v2 uses multi-head latent"));
+  EXPECT_THAT(loadError(R"({"model_type": "deepseek_v2",
+      "num_experts_per_tok": 6, "topk_method": "noaux_tc"})"),
+              HasSubstr("model_type deepseek_v2 routes with softmax scores"));
 }
 
 TEST_F(ConfigTest, InvalidRouting) {
@@ -286,8 +416,8 @@ TEST_F(ConfigTest, UnreadableFiles) {
   EXPECT_THAT(missing.status().message(),
               HasSubstr("cannot open " + dir + "/config.json"));
 
-  EXPECT_EQ(loadError("{\"hidden_size\": 2048,}"),
-            "line 1, column 22 (byte 21): expected a string key, got '}'");
+  EXPECT_EQ(loadError("{\"model_type\": \"deepseek\",}"),
+            "line 1, column 27 (byte 26): expected a string key, got '}'");
   EXPECT_EQ(loadError("[1]"), "expected a JSON object, got [...]");
 }
 

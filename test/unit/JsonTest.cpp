@@ -1,5 +1,5 @@
 //===- JsonTest.cpp - the strict JSON parser ------------------------------===//
-#include "moec/Model/Json.h"
+#include "moec/Support/Json.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 //===- NpyTest.cpp - reading and writing float32 .npy files ---------------===//
-#include "moec/Model/Npy.h"
+#include "moec/Support/Npy.h"
 
 #include "TempDirTest.h"
 

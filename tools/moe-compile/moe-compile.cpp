@@ -1,99 +1,109 @@
-//===- moe-compile.cpp - compile DeepSeekMoE layers ahead of time ---------===//
+//===- moe-compile.cpp - compile DeepSeek models ahead of time ------------===//
 //
+//   moe-compile model --model DIR --output FILE.so
 //   moe-compile layer --model DIR --layer L --output FILE.so
 //
-// Writes a shared library with layer L's MLP block compiled for this CPU and
-// the checkpoint's configuration and weight dtypes. `moe-run layer --module`
-// and the runtime C API (moec/runtime.h) run it without the compiler.
+// Writes a shared library with the whole model (embedding, decoder layers,
+// head) or one layer's MLP block compiled for this CPU. It reads config.json
+// and the checkpoint headers only, never the weights. `moe-run --module`
+// and the runtime C API run it without the compiler.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Compiler/Compile.h"
-#include "moec/Compiler/MLPModule.h"
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
-#include "moec/Pipelines/Registration.h"
-#include "moec/Runtime/MLPWeights.h"
+#include "moec/Runtime/ModuleSpec.h"
+#include "moec/Tools/ToolSupport.h"
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/raw_ostream.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <map>
 #include <string>
 
 using namespace moec;
+namespace cl = llvm::cl;
 
 namespace {
 
-const char *kUsage =
-    "usage: moe-compile layer --model DIR --layer L --output FILE.so\n"
-    "                         [--no-fold-shared-experts] [--unfused] "
-    "[--sequential]\n"
-    "\n"
-    "Compiles decoder layer L's MLP block of the Hugging Face DeepSeekMoE\n"
-    "checkpoint in DIR for this CPU into the shared library FILE.so, for\n"
-    "`moe-run layer --module FILE.so` and the runtime C API.\n";
+cl::SubCommand modelCmd("model", "Compile the whole model (prefill and "
+                                 "decode with a KV cache)");
+cl::SubCommand layerCmd("layer", "Compile decoder layer L's MLP block");
+
+cl::opt<std::string> modelDir("model",
+                              cl::desc("Hugging Face checkpoint directory "
+                                       "(config.json + safetensors)"),
+                              cl::value_desc("DIR"), cl::Required,
+                              cl::sub(modelCmd), cl::sub(layerCmd));
+cl::opt<std::string> outputPath("output",
+                                cl::desc("The shared library to "
+                                         "write"),
+                                cl::value_desc("FILE.so"), cl::Required,
+                                cl::sub(modelCmd), cl::sub(layerCmd));
+cl::opt<bool>
+    emitMLIR("emit-mlir",
+             cl::desc("Write the module as MLIR (moe ops, before any pass) to "
+                      "--output instead of compiling it"),
+             cl::sub(modelCmd), cl::sub(layerCmd));
+cl::opt<int64_t> layerIndex("layer", cl::desc("Decoder layer index"),
+                            cl::value_desc("L"), cl::Required,
+                            cl::sub(layerCmd));
+
+CompileFlags compileFlags({&modelCmd, &layerCmd});
 
 int fail(const std::string &message) {
-  std::fprintf(stderr, "moe-compile: error: %s\n", message.c_str());
-  return 1;
+  return reportError("moe-compile", message);
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
-      !std::strcmp(argv[1], "-h")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 1 : 0;
-  }
-  if (std::strcmp(argv[1], "layer") != 0)
-    return fail(std::string("unknown command '") + argv[1] + "'\n" + kUsage);
-  std::map<std::string, std::string> opts;
-  CompileOptions compileOptions;
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (applyCompileFlag(arg, compileOptions))
-      continue;
-    if (arg != "--model" && arg != "--layer" && arg != "--output")
-      return fail("unknown option '" + arg + "'\n" + kUsage);
-    if (i + 1 >= argc)
-      return fail(arg + " needs a value");
-    opts[arg] = argv[++i];
-  }
-  for (const char *required : {"--model", "--layer", "--output"})
-    if (!opts.count(required))
-      return fail(std::string("missing ") + required + "\n" + kUsage);
-
-  StatusOr<ModelConfig> config = loadModelConfig(opts["--model"]);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "moe-compile: compile DeepSeek models ahead of time\n\n"
+      "  moe-compile model --model DIR --output FILE.so\n"
+      "  moe-compile layer --model DIR --layer L --output FILE.so\n\n"
+      "`moe-compile SUBCOMMAND --help` lists a subcommand's options.\n");
+  if (!modelCmd && !layerCmd)
+    return fail("no subcommand given: use model or layer (see --help)");
+  if (Status s = checkOutputPath(outputPath, modelDir); !s.ok())
+    return fail(s.message());
+  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
   if (!config.ok())
     return fail(config.status().message());
-  const std::string &layerText = opts["--layer"];
-  StatusOr<int64_t> layer = parseLayerIndex(layerText, *config);
-  if (!layer.ok())
-    return fail(layer.status().message());
-  StatusOr<std::unique_ptr<Checkpoint>> ckpt =
-      Checkpoint::open(opts["--model"]);
+  if (layerCmd && (layerIndex < 0 || layerIndex >= config->num_hidden_layers))
+    return fail("layer " + std::to_string(layerIndex) +
+                " is out of range: the model has " +
+                std::to_string(config->num_hidden_layers) + " layers (0.." +
+                std::to_string(config->num_hidden_layers - 1) + ")");
+  if (modelCmd)
+    if (Status s = checkAttentionSupport(*config, modelDir + "/config.json");
+        !s.ok())
+      return fail(s.message());
+  StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(modelDir);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
-  // The weights fix the operand dtypes and shapes the code is compiled for.
-  StatusOr<MLPWeights> weights = loadMLPWeights(**ckpt, *config, *layer);
-  if (!weights.ok())
-    return fail(weights.status().message());
+  StatusOr<ModuleSpec> spec =
+      modelCmd ? deriveModelModuleSpec(*config, **ckpt)
+               : deriveMLPModuleSpec(*config, **ckpt, layerIndex);
+  if (!spec.ok())
+    return fail(spec.status().message());
 
-  mlir::DialectRegistry registry;
-  registerCompilerDialects(registry);
-  mlir::MLIRContext context(registry);
-  auto module = buildMLPModule(context, *config, *layer, weights->dtypes());
-  if (!module)
-    return fail("internal error: could not build the MLP of layer " +
-                layerText);
-  Status written = compileToSharedLibrary(
-      *module, compileOptions, mlpSignature(*config, *layer, *weights),
-      opts["--output"]);
-  if (!written.ok())
-    return fail(written.message());
+  if (emitMLIR) {
+    std::string text = printModule(*spec);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(outputPath, ec);
+    if (ec)
+      return fail("cannot write " + outputPath + ": " + ec.message());
+    os << text;
+    return 0;
+  }
+
+  ProgressBar bar("compiling");
+  CompileOptions options = compileFlags.options();
+  options.progress = [&](int64_t done, int64_t total) {
+    bar.update(done, total);
+  };
+  if (Status s = compileModuleToFile(*spec, options, outputPath); !s.ok())
+    return fail(s.message());
   return 0;
 }

@@ -1,71 +1,104 @@
-//===- moe-run.cpp - run compiled DeepSeekMoE layers ----------------------===//
+//===- moe-run.cpp - run compiled DeepSeek models -------------------------===//
 //
-//   moe-run layer --model DIR --layer L --input X.npy --output Y.npy
+//   moe-run generate --model DIR --prompt-ids 1,2,3 [--max-new-tokens N]
+//   moe-run logits   --model DIR --prompt-ids 1,2,3 --output L.npy
+//   moe-run layer    --model DIR --layer L --input X.npy --output Y.npy
 //
-// Runs layer L's MLP block (MoE or dense) on hidden states X [T, H] (float32,
-// after post_attention_layernorm) and writes the block's output Y [T, H]
-// (before the residual add), compiled by moec for this CPU.
+// Compiles the model (or one layer's MLP block) for this CPU, or takes an
+// ahead-of-time module from moe-compile (--module), and runs it.
 //
 //===----------------------------------------------------------------------===//
-#include "moec/Compiler/CPUJit.h"
-#include "moec/Compiler/MLPModule.h"
+#include "moec/Compiler/Compile.h"
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
-#include "moec/Model/Npy.h"
-#include "moec/Pipelines/Registration.h"
-#include "moec/Runtime/MLPWeights.h"
+#include "moec/Runtime/Generate.h"
+#include "moec/Runtime/Model.h"
+#include "moec/Runtime/ModuleSpec.h"
+#include "moec/Runtime/Weights.h"
+#include "moec/Support/Npy.h"
+#include "moec/Tools/ToolSupport.h"
 #include "moec/runtime.h"
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/CommandLine.h"
 
-#include <climits>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <map>
 #include <string>
 
 using namespace moec;
+namespace cl = llvm::cl;
 
 namespace {
 
-const char *kUsage =
-    "usage: moe-run layer --model DIR --layer L --input X.npy --output Y.npy\n"
-    "                     [--module FILE.so]\n"
-    "                     [--no-fold-shared-experts] [--unfused] "
-    "[--sequential]\n"
-    "\n"
-    "Runs decoder layer L's MLP block (MoE or dense, per "
-    "first_k_dense_replace\n"
-    "and moe_layer_freq) of the Hugging Face DeepSeekMoE checkpoint in DIR on\n"
-    "the hidden states in X.npy (float32, shape [T, hidden_size], T >= 1; the\n"
-    "input after post_attention_layernorm) and writes the block's output\n"
-    "(before the residual add) to Y.npy. The block is compiled by moec for\n"
-    "this CPU, or with --module taken from a library written by moe-compile\n"
-    "(run through the runtime C API, without the compiler).\n";
+cl::SubCommand generateCmd("generate",
+                           "Generate tokens after a prompt (greedy unless "
+                           "--temperature is set); prints the new ids on "
+                           "one line");
+cl::SubCommand logitsCmd("logits", "Write the logits [T, vocab_size] of "
+                                   "every prompt position to --output");
+cl::SubCommand
+    layerCmd("layer",
+             "Run decoder layer L's MLP block (MoE or dense) on hidden "
+             "states X [T, hidden_size] (after post_attention_layernorm) and "
+             "write its output (before the residual add) to --output");
 
-int fail(const std::string &message) {
-  std::fprintf(stderr, "moe-run: error: %s\n", message.c_str());
-  return 1;
-}
+cl::opt<std::string> modelDir("model",
+                              cl::desc("Hugging Face checkpoint directory "
+                                       "(config.json + safetensors)"),
+                              cl::value_desc("DIR"), cl::Required,
+                              cl::sub(generateCmd), cl::sub(logitsCmd),
+                              cl::sub(layerCmd));
+cl::opt<std::string> modulePath(
+    "module",
+    cl::desc("Run this ahead-of-time module from moe-compile instead of "
+             "compiling"),
+    cl::value_desc("FILE.so"), cl::sub(generateCmd), cl::sub(logitsCmd),
+    cl::sub(layerCmd));
+cl::opt<std::string> promptIds("prompt-ids",
+                               cl::desc("The prompt as token ids, e.g. 1,2,3"),
+                               cl::value_desc("IDS"), cl::sub(generateCmd),
+                               cl::sub(logitsCmd));
+cl::opt<int64_t> maxNewTokens("max-new-tokens",
+                              cl::desc("Tokens to generate at most"),
+                              cl::init(16), cl::sub(generateCmd));
+cl::opt<double>
+    temperature("temperature",
+                cl::desc("Sample from softmax(logits / T); 0 is greedy"),
+                cl::init(0.0), cl::sub(generateCmd));
+cl::opt<double> topP("top-p",
+                     cl::desc("Sample only from the most likely tokens whose "
+                              "probabilities sum to P"),
+                     cl::init(1.0), cl::sub(generateCmd));
+cl::opt<uint64_t> seed("seed", cl::desc("Seed of the sampler"), cl::init(0),
+                       cl::sub(generateCmd));
+cl::opt<std::string>
+    stepLogits("logits-output",
+               cl::desc("Also write the logits each new token was chosen from, "
+                        "[new tokens, vocab_size]"),
+               cl::value_desc("FILE.npy"), cl::sub(generateCmd));
+cl::opt<int64_t> layerIndex("layer", cl::desc("Decoder layer index"),
+                            cl::value_desc("L"), cl::Required,
+                            cl::sub(layerCmd));
+cl::opt<std::string> inputPath("input",
+                               cl::desc("Hidden states, float32 [T, H]"),
+                               cl::value_desc("X.npy"), cl::Required,
+                               cl::sub(layerCmd));
+cl::opt<std::string> outputPath("output", cl::desc("Where to write"),
+                                cl::value_desc("FILE.npy"), cl::Required,
+                                cl::sub(layerCmd), cl::sub(logitsCmd));
 
-std::string shapeString(const std::vector<int64_t> &shape) {
+CompileFlags compileFlags({&generateCmd, &logitsCmd, &layerCmd});
+
+int fail(const std::string &message) { return reportError("moe-run", message); }
+
+std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
     s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
 
-bool sameFile(const std::string &a, const std::string &b) {
-  char ra[PATH_MAX], rb[PATH_MAX];
-  return realpath(a.c_str(), ra) && realpath(b.c_str(), rb) &&
-         std::strcmp(ra, rb) == 0;
-}
-
 /// Runs a moe-compile artifact through the runtime C API.
-int runModule(const std::string &modulePath, const std::string &dir,
-              int64_t layer, const NpyArray &x, const std::string &output) {
+int runLayerModule(int64_t layer, const NpyArray &x) {
   struct Handles {
     moec_model_t *model = nullptr;
     moec_module_t *module = nullptr;
@@ -81,107 +114,225 @@ int runModule(const std::string &modulePath, const std::string &dir,
     moec_status_free(status);
     return false;
   };
-  if (!check(moec_model_open(dir.c_str(), &h.model)) ||
+  if (!check(moec_model_open(modelDir.c_str(), &h.model)) ||
       !check(moec_module_load(modulePath.c_str(), &h.module)))
     return 1;
   std::vector<float> y(x.data.size());
   if (!check(moec_module_run_mlp(h.module, h.model, layer, x.data.data(),
                                  x.shape[0], y.data())))
     return 1;
-  Status written = writeNpy(output, x.shape, y.data());
+  Status written = writeNpy(outputPath, x.shape, y.data());
   return written.ok() ? 0 : fail(written.message());
 }
 
-int runLayer(const std::map<std::string, std::string> &opts,
-             const CompileOptions &compileOptions) {
-  for (const char *required : {"--model", "--layer", "--input", "--output"})
-    if (!opts.count(required))
-      return fail(std::string("missing ") + required + "\n" + kUsage);
-  const std::string &dir = opts.at("--model");
-  const std::string &input = opts.at("--input");
-  const std::string &output = opts.at("--output");
-  if (sameFile(input, output))
-    return fail("--output " + output +
-                " is the input file; refusing to "
-                "overwrite it");
-
-  StatusOr<ModelConfig> config = loadModelConfig(dir);
+int runLayer() {
+  if (Status s = checkOutputPath(outputPath, modelDir, {inputPath}); !s.ok())
+    return fail(s.message());
+  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
   if (!config.ok())
     return fail(config.status().message());
-  const std::string &layerText = opts.at("--layer");
-  StatusOr<int64_t> layer = parseLayerIndex(layerText, *config);
-  if (!layer.ok())
-    return fail(layer.status().message());
-
-  StatusOr<NpyArray> x = readNpy(input);
+  if (layerIndex < 0 || layerIndex >= config->num_hidden_layers)
+    return fail("layer " + std::to_string(layerIndex) +
+                " is out of range: the model has " +
+                std::to_string(config->num_hidden_layers) + " layers (0.." +
+                std::to_string(config->num_hidden_layers - 1) + ")");
+  StatusOr<NpyArray> x = readNpy(inputPath);
   if (!x.ok())
     return fail(x.status().message());
   const int64_t h = config->hidden_size;
   if (x->shape.size() != 2 || x->shape[1] != h || x->shape[0] < 1)
-    return fail(input + " has shape " + shapeString(x->shape) + " but layer " +
-                layerText + " takes [T, " + std::to_string(h) +
-                "] (T >= 1 tokens of hidden_size " + std::to_string(h) + ")");
+    return fail(inputPath + " has shape " + shapeText(x->shape) +
+                " but layer " + std::to_string(layerIndex) + " takes [T, " +
+                std::to_string(h) + "] (T >= 1 tokens of hidden_size " +
+                std::to_string(h) + ")");
+  if (!modulePath.empty())
+    return runLayerModule(layerIndex, *x);
 
-  if (opts.count("--module"))
-    return runModule(opts.at("--module"), dir, *layer, *x, output);
-
-  StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(dir);
+  StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(modelDir);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
-  StatusOr<MLPWeights> weights = loadMLPWeights(**ckpt, *config, *layer);
+  StatusOr<ModuleSpec> spec = deriveMLPModuleSpec(*config, **ckpt, layerIndex);
+  if (!spec.ok())
+    return fail(spec.status().message());
+  StatusOr<std::unique_ptr<CompiledModule>> module =
+      compileModule(*spec, compileFlags.options());
+  if (!module.ok())
+    return fail(module.status().message());
+  const FunctionSpec &fn = spec->functions[0];
+  StatusOr<PackedFunction> entry = (*module)->lookup(fn.name);
+  if (!entry.ok())
+    return fail(entry.status().message());
+  StatusOr<std::vector<WeightBuffer>> weights =
+      bindWeights(**ckpt, fn, spec->mlp, /*releaseSources=*/false);
   if (!weights.ok())
     return fail(weights.status().message());
+  std::vector<float> y(x->data.size());
+  std::vector<Argument> args{Argument::buffer(x->data.data(), x->shape),
+                             Argument::buffer(y.data(), x->shape)};
+  for (const WeightBuffer &w : *weights)
+    args.push_back(Argument::buffer(w.data(), w.shape));
+  if (Status s = invoke(*entry, fn, args); !s.ok())
+    return fail(s.message());
+  Status written = writeNpy(outputPath, x->shape, y.data());
+  return written.ok() ? 0 : fail(written.message());
+}
 
-  mlir::DialectRegistry registry;
-  registerCompilerDialects(registry);
-  mlir::MLIRContext context(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      buildMLPModule(context, *config, *layer, weights->dtypes());
-  if (!module)
-    return fail("internal error: could not build the MLP of layer " +
-                layerText);
-  StatusOr<std::unique_ptr<CPUJit>> jit =
-      CPUJit::compile(*module, compileOptions);
-  if (!jit.ok())
-    return fail(jit.status().message());
+/// Opens the model, compiles it (or loads --module) and binds its weights.
+StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadedModel::open(modelDir);
+  if (!model.ok())
+    return model.status();
+  StatusOr<std::unique_ptr<CompiledModule>> module = Status::error("");
+  if (!modulePath.empty()) {
+    module = loadSharedLibraryModule(modulePath);
+  } else {
+    ProgressBar bar("compiling");
+    CompileOptions options = compileFlags.options();
+    options.progress = [&](int64_t done, int64_t total) {
+      bar.update(done, total);
+    };
+    module = compileModule((*model)->spec(), options);
+  }
+  if (!module.ok())
+    return module.status();
+  ProgressBar bar("loading weights");
+  if (Status s = (*model)->load(
+          std::move(*module),
+          [&](int64_t done, int64_t total) { bar.update(done, total); });
+      !s.ok())
+    return s;
+  return model;
+}
 
-  std::vector<BufferArg> args{{x->data.data(), x->shape}};
-  for (const WeightOperand &w : weights->operands)
-    args.push_back({w.data, w.shape});
-  std::vector<int64_t> outShape;
-  std::vector<float> out;
-  Status run =
-      (*jit)->callMatrixFunction(kMLPFunctionName, args, outShape, out);
-  if (!run.ok())
-    return fail(run.message());
-  Status written = writeNpy(output, outShape, out.data());
-  if (!written.ok())
-    return fail(written.message());
+/// The prompt's token ids, checked against the model.
+StatusOr<std::vector<int32_t>> promptTokens(const ModelConfig &config) {
+  if (promptIds.empty())
+    return Status::error("no prompt: give --prompt-ids");
+  StatusOr<std::vector<int32_t>> ids = parseTokenIds(promptIds);
+  if (!ids.ok())
+    return ids.status();
+  for (size_t i = 0; i < ids->size(); ++i)
+    if ((*ids)[i] >= config.vocab_size)
+      return Status::error("prompt token id " + std::to_string((*ids)[i]) +
+                           " (position " + std::to_string(i) +
+                           ") is out of range: vocab_size is " +
+                           std::to_string(config.vocab_size));
+  return ids;
+}
+
+/// An error if `tokens` positions exceed the model's context.
+Status checkContext(const ModelConfig &config, int64_t tokens,
+                    const std::string &what) {
+  if (tokens <= config.max_position_embeddings)
+    return Status();
+  return Status::error(what + " is " + std::to_string(tokens) +
+                       " tokens, beyond the model's max_position_embeddings "
+                       "of " +
+                       std::to_string(config.max_position_embeddings));
+}
+
+int runGenerate() {
+  if (maxNewTokens < 1)
+    return fail("--max-new-tokens must be at least 1, got " +
+                std::to_string(maxNewTokens));
+  if (!(temperature >= 0))
+    return fail("--temperature must be non-negative");
+  if (!(topP > 0 && topP <= 1))
+    return fail("--top-p must be in (0, 1]");
+  if (!stepLogits.empty())
+    if (Status s = checkOutputPath(stepLogits, modelDir); !s.ok())
+      return fail(s.message());
+  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
+  if (!config.ok())
+    return fail(config.status().message());
+  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config);
+  if (!prompt.ok())
+    return fail(prompt.status().message());
+  const int64_t length = static_cast<int64_t>(prompt->size()) + maxNewTokens;
+  if (Status s = checkContext(*config, length,
+                              "the prompt (" + std::to_string(prompt->size()) +
+                                  " tokens) plus --max-new-tokens");
+      !s.ok())
+    return fail(s.message());
+
+  StatusOr<std::unique_ptr<LoadedModel>> model = loadModel();
+  if (!model.ok())
+    return fail(model.status().message());
+  StatusOr<std::unique_ptr<Session>> session = Session::create(**model, length);
+  if (!session.ok())
+    return fail(session.status().message());
+  GenerateOptions options;
+  options.maxNewTokens = maxNewTokens;
+  options.sampling = {temperature, topP, seed};
+  options.stopIds = (*model)->config().eos_token_id;
+  std::vector<int32_t> generated;
+  std::vector<float> allLogits;
+  Status s = generate(**session, *prompt, options, generated,
+                      [&](int32_t, const std::vector<float> &logits) {
+                        if (!stepLogits.empty())
+                          allLogits.insert(allLogits.end(), logits.begin(),
+                                           logits.end());
+                      });
+  if (!s.ok())
+    return fail(s.message());
+  if (!stepLogits.empty())
+    if (Status w = writeNpy(
+            stepLogits,
+            {static_cast<int64_t>(generated.size()), config->vocab_size},
+            allLogits.data());
+        !w.ok())
+      return fail(w.message());
+  std::string line;
+  for (size_t i = 0; i < generated.size(); ++i)
+    line += (i ? " " : "") + std::to_string(generated[i]);
+  std::printf("%s\n", line.c_str());
   return 0;
+}
+
+int runLogits() {
+  if (Status s = checkOutputPath(outputPath, modelDir); !s.ok())
+    return fail(s.message());
+  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
+  if (!config.ok())
+    return fail(config.status().message());
+  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config);
+  if (!prompt.ok())
+    return fail(prompt.status().message());
+  const int64_t tokens = static_cast<int64_t>(prompt->size());
+  if (Status s = checkContext(*config, tokens, "the prompt"); !s.ok())
+    return fail(s.message());
+  StatusOr<std::unique_ptr<LoadedModel>> model = loadModel();
+  if (!model.ok())
+    return fail(model.status().message());
+  StatusOr<std::unique_ptr<Session>> session = Session::create(**model, tokens);
+  if (!session.ok())
+    return fail(session.status().message());
+  std::vector<float> logits;
+  if (Status s = (*session)->forward(*prompt, /*allLogits=*/true, logits);
+      !s.ok())
+    return fail(s.message());
+  Status written =
+      writeNpy(outputPath, {tokens, config->vocab_size}, logits.data());
+  return written.ok() ? 0 : fail(written.message());
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") ||
-      !std::strcmp(argv[1], "-h")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 1 : 0;
-  }
-  if (std::strcmp(argv[1], "layer") != 0)
-    return fail(std::string("unknown command '") + argv[1] + "'\n" + kUsage);
-  std::map<std::string, std::string> opts;
-  CompileOptions compileOptions;
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (applyCompileFlag(arg, compileOptions))
-      continue;
-    if (arg != "--model" && arg != "--layer" && arg != "--input" &&
-        arg != "--output" && arg != "--module")
-      return fail("unknown option '" + arg + "'\n" + kUsage);
-    if (i + 1 >= argc)
-      return fail(arg + " needs a value");
-    opts[arg] = argv[++i];
-  }
-  return runLayer(opts, compileOptions);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "moe-run: run DeepSeek models compiled by moec\n\n"
+      "  moe-run generate --model DIR --prompt-ids 1,2,3 [--max-new-tokens N]\n"
+      "  moe-run logits   --model DIR --prompt-ids 1,2,3 --output L.npy\n"
+      "  moe-run layer    --model DIR --layer L --input X.npy --output Y.npy\n"
+      "\n"
+      "`moe-run SUBCOMMAND --help` lists a subcommand's options.\n");
+  if (generateCmd)
+    return runGenerate();
+  if (logitsCmd)
+    return runLogits();
+  if (layerCmd)
+    return runLayer();
+  return fail("no subcommand given: use generate, logits or layer (see "
+              "--help)");
 }

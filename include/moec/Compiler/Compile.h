@@ -3,11 +3,15 @@
 #define MOEC_COMPILER_COMPILE_H
 
 #include "moec/Conversion/MoEToVector.h"
-#include "moec/Model/Status.h"
+#include "moec/Runtime/CompiledModule.h"
+#include "moec/Runtime/ModuleSpec.h"
+#include "moec/Support/Status.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 namespace moec {
@@ -21,26 +25,42 @@ struct CompileOptions {
   bool parallel = true;
   /// Tiling of the expert kernels; a vectorWidth of 0 means the host's.
   ExpertKernelTiling tiling{/*vectorWidth=*/0};
+  /// Called with (steps done, steps in all) as compilation advances: the
+  /// passes of the pipeline, then LLVM's optimisation and code generation.
+  std::function<void(int64_t, int64_t)> progress;
 };
 
-/// Applies a tool flag that selects a CompileOptions field
-/// (--no-fold-shared-experts, --unfused, --sequential) to `options`; false
-/// if `flag` is not one of them.
-bool applyCompileFlag(const std::string &flag, CompileOptions &options);
-
 /// Runs moe-cpu-pipeline on `module`. Diagnostics come back in the Status.
-Status lowerToLLVMDialect(mlir::ModuleOp module, const CompileOptions &options);
+/// `steps`, if given, receives the number of progress steps of the whole
+/// compilation (the pipeline's passes and the code generation after it).
+Status lowerToLLVMDialect(mlir::ModuleOp module, const CompileOptions &options,
+                          int64_t *steps = nullptr);
 
 /// Compiles `module` (moe ops on tensors) for this CPU into the shared
-/// library `outputPath`, which exports the module's C interfaces and
-/// `moec_signature` = `signature` (a null-terminated string). Links with the
-/// system C compiler driver (`cc`) against the OpenMP runtime. The output is
-/// written to a temporary file and renamed, so a failure leaves no partial
-/// library and an existing file is only replaced by a complete one.
+/// library `outputPath`, which exports the module's packed entry points
+/// (moec/Runtime/CompiledModule.h) and `moec_signature` = `signature` (a
+/// null-terminated string). Links with the system C compiler driver (`cc`)
+/// against the OpenMP runtime. The output is written to a temporary file and
+/// renamed, so a failure leaves no partial library and an existing file is
+/// only replaced by a complete one.
 Status compileToSharedLibrary(mlir::ModuleOp module,
                               const CompileOptions &options,
                               const std::string &signature,
                               const std::string &outputPath);
+
+/// Builds the module of `spec` (buildModule) and JIT-compiles it for this
+/// CPU (compileForThisCPU).
+StatusOr<std::unique_ptr<CompiledModule>>
+compileModule(const ModuleSpec &spec, const CompileOptions &options);
+
+/// Builds the module of `spec` and writes it ahead of time to `outputPath`
+/// (compileToSharedLibrary), with spec.signature().
+Status compileModuleToFile(const ModuleSpec &spec,
+                           const CompileOptions &options,
+                           const std::string &outputPath);
+
+/// The module of `spec` as MLIR text (moe ops on tensors, before any pass).
+std::string printModule(const ModuleSpec &spec);
 
 } // namespace moec
 

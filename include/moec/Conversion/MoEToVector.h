@@ -29,10 +29,12 @@ struct ExpertKernelTiling {
   int64_t downBlock = 64;
 };
 
-/// Lowers moe.expert_ffn (static H and I) and moe.router_scores (static H
-/// and E) to parallel (scf.forall), vectorised loop nests on buffers.
-void populateExpertFFNToVectorPatterns(mlir::RewritePatternSet &patterns,
-                                       const ExpertKernelTiling &tiling);
+/// Lowers the moe ops with static inner sizes to parallel (scf.forall),
+/// vectorised loop nests on buffers: moe.expert_ffn, moe.swiglu (as an
+/// expert_ffn), moe.router_scores, and the decoder ops (moe.linear,
+/// moe.rms_norm, moe.rope, moe.attention, moe.embedding).
+void populateMoEToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                 const ExpertKernelTiling &tiling);
 
 } // namespace moec
 

@@ -10,12 +10,15 @@ def ConvertMoEToLinalg : Pass<"convert-moe-to-linalg"> {
     Lowers every moe op (a remaining `moe.block` is decomposed first):
 
     * `moe.router_scores`, `moe.swiglu`, `moe.grouped_swiglu`, `moe.permute`,
-      `moe.combine`, `moe.append_shared_experts` become `linalg.generic` ops
-      on tensors (the grouped op: a loop over expert segments, each a slice
-      of the sorted rows through that expert's SwiGLU);
-    * `moe.topk` and `moe.dispatch` become scalar loop nests over buffers
-      (`bufferization.to_buffer` / `to_tensor restrict`), since they are
-      data-dependent and small.
+      `moe.combine`, `moe.append_shared_experts`, and the decoder ops
+      `moe.embedding`, `moe.rms_norm`, `moe.linear` and `moe.rope` become
+      `linalg.generic` ops on tensors (the grouped op: a loop over expert
+      segments, each a slice of the sorted rows through that expert's
+      SwiGLU);
+    * `moe.topk`, `moe.dispatch` and `moe.attention` become scalar loop
+      nests over buffers (`bufferization.to_buffer` / `to_tensor restrict`):
+      the first two are data-dependent and small, and attention's causal
+      limit depends on the start position.
 
     The result is ready for one-shot bufferization.
   }];
@@ -31,7 +34,7 @@ def ConvertMoEToLinalg : Pass<"convert-moe-to-linalg"> {
 }
 
 def ConvertMoEToVector : Pass<"convert-moe-to-vector"> {
-  let summary = "Lower moe.expert_ffn to tiled, vectorised, parallel loops";
+  let summary = "Lower moe compute ops to tiled, vectorised, parallel loops";
   let description = [{
     Lowers `moe.expert_ffn` (static H and I) to three parallel phases on
     buffers, each an `scf.forall` over independent work items:
@@ -55,6 +58,13 @@ def ConvertMoEToVector : Pass<"convert-moe-to-vector"> {
     `moe.expert_ffn` with one expert that every token reaches with weight 1,
     and `moe.router_scores` becomes the same kind of dot-product tiles over
     (tokens, experts), followed by softmax or sigmoid per token.
+
+    The decoder ops: `moe.linear` becomes dot-product tiles parallel over
+    (column block, row block) items, with its RoPE epilogue on whole
+    (j, j + head_dim/2) pairs in registers and its residual added before
+    the store; `moe.attention` one item per (head, query row) streaming
+    over its visible keys with an online softmax; `moe.rms_norm`,
+    `moe.embedding` and `moe.rope` vector loops per row.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", "16",

@@ -9,7 +9,7 @@
 #ifndef MOEC_MODEL_CHECKPOINT_H
 #define MOEC_MODEL_CHECKPOINT_H
 
-#include "moec/Model/Status.h"
+#include "moec/Support/Status.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -20,10 +20,11 @@
 
 namespace moec {
 
-/// The element types moec loads.
-enum class DType { F32, F16, BF16 };
+/// Element types: those of the weights moec loads (F32, F16, BF16), and I32
+/// for token ids (never a weight).
+enum class DType { F32, F16, BF16, I32 };
 
-/// The safetensors spelling: "F32", "F16" or "BF16".
+/// The safetensors spelling: "F32", "F16", "BF16" or "I32".
 const char *dtypeName(DType dtype);
 /// Bytes per element.
 size_t dtypeSize(DType dtype);
@@ -56,6 +57,13 @@ public:
   static StatusOr<std::unique_ptr<Checkpoint>>
   open(const std::string &modelDir);
 
+  /// A checkpoint of tensors already in memory (benchmarks and tests build
+  /// models without files). The caller keeps each view's data alive for the
+  /// checkpoint's lifetime; `name` is the name each tensor is found by.
+  static std::unique_ptr<Checkpoint>
+  fromMemory(const std::vector<TensorView> &tensors,
+             const std::string &description = "memory");
+
   ~Checkpoint();
   Checkpoint(const Checkpoint &) = delete;
   Checkpoint &operator=(const Checkpoint &) = delete;
@@ -66,6 +74,11 @@ public:
   StatusOr<TensorView> tensor(const std::string &name,
                               const std::vector<int64_t> &expectedShape) const;
   bool has(const std::string &name) const;
+  /// Tells the kernel that the pages wholly inside `tensor`'s bytes will not
+  /// be read again (for a tensor copied elsewhere), so they stop counting
+  /// towards resident memory. Reading them later is still valid: they are
+  /// read from the file again. Does nothing for a fromMemory() checkpoint.
+  void releasePages(const TensorView &tensor) const;
   /// Every tensor name, sorted.
   std::vector<std::string> names() const;
   const std::string &directory() const { return dir; }
@@ -80,6 +93,8 @@ private:
   std::vector<std::unique_ptr<MappedFile>> files;
   /// Name -> tensor; `file` and `data` point into `files`.
   std::map<std::string, TensorView> tensors;
+  /// False for fromMemory(): its pages are the caller's, never released.
+  bool mapped = true;
 };
 
 /// Converts all numElements() elements of `tensor` to float32 in `out`.

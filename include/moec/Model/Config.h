@@ -1,27 +1,59 @@
-//===- Config.h - A DeepSeekMoE model's config.json -------------*- C++ -*-===//
+//===- Config.h - A DeepSeek model's config.json ----------------*- C++ -*-===//
 //
-// The hyperparameters of a DeepSeekMoE checkpoint (reference section 2), read
-// from config.json with the defaults of Hugging Face's DeepseekConfig, and
-// checked so that the rest of the runtime can trust them.
+// The hyperparameters of a DeepSeek MoE checkpoint (reference sections 2, 7
+// and 8), read from config.json with the defaults of the Hugging Face config
+// class of its `model_type`, and checked so that the rest of the runtime can
+// trust them.
+//
+// Keys that only attention uses are read and type-checked on loading, but
+// their relations (heads dividing the hidden size, the RoPE variant) are
+// checked by checkAttentionSupport(), which only code that compiles attention
+// calls: a run of MLP blocks alone must not fail on them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MOEC_MODEL_CONFIG_H
 #define MOEC_MODEL_CONFIG_H
 
-#include "moec/Model/Status.h"
 #include "moec/Support/Routing.h"
+#include "moec/Support/Status.h"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace moec {
+
+/// The three DeepSeek architectures (config `model_type`, reference §7).
+enum class ModelType { Deepseek, DeepseekV2, DeepseekV3 };
+
+/// The config.json spelling ("deepseek", "deepseek_v2", "deepseek_v3").
+const char *modelTypeName(ModelType type);
 
 /// How router logits become expert scores.
 enum class ScoringFunc { Softmax, Sigmoid };
 
+/// RoPE frequency scaling (`rope_scaling`, or `rope_parameters` in configs
+/// written by transformers 5). Only the fields of `type` are meaningful.
+struct RopeScaling {
+  /// "default" when absent or null; otherwise the `type`/`rope_type` value
+  /// as written ("linear", "yarn", "dynamic", ...).
+  std::string type = "default";
+  double factor = 1.0;
+  // YaRN (reference §8); 0 when absent.
+  int64_t original_max_position_embeddings = 0;
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  double mscale = 0.0;
+  double mscale_all_dim = 0.0;
+  bool hasFactor = false;
+};
+
 /// The keys of config.json that inference needs. Field names follow the
-/// JSON keys; defaults are those used when a key is absent.
+/// JSON keys; the defaults below are the `deepseek` ones (remote-code
+/// DeepseekConfig); other model types start from their own (see
+/// parseModelConfig).
 struct ModelConfig {
+  ModelType model_type = ModelType::Deepseek;
   int64_t hidden_size = 4096;
   int64_t intermediate_size = 11008;
   int64_t moe_intermediate_size = 1407;
@@ -45,17 +77,28 @@ struct ModelConfig {
   /// Equal to num_attention_heads when null or absent.
   int64_t num_key_value_heads = 32;
   double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
   double rms_norm_eps = 1e-6;
   int64_t vocab_size = 102400;
   int64_t max_position_embeddings = 2048;
   bool tie_word_embeddings = false;
-  /// Informational only ("bfloat16", ...); each tensor states its own dtype.
-  /// Empty when absent.
-  std::string torch_dtype;
-  // rope_scaling (only null), hidden_act (only "silu") and attention_bias
-  // (only false) are checked on loading and need no field.
+  bool attention_bias = false;
+  /// Multi-head latent attention (deepseek_v2/v3, reference §8); 0 for a
+  /// null q_lora_rank (a plain q_proj).
+  int64_t q_lora_rank = 0;
+  int64_t kv_lora_rank = 512;
+  int64_t qk_nope_head_dim = 128;
+  int64_t qk_rope_head_dim = 64;
+  int64_t v_head_dim = 128;
+  /// Tokens that end generation (`eos_token_id`: one id, a list, or null).
+  std::vector<int64_t> eos_token_id;
+  /// `bos_token_id`, or -1 when null or absent.
+  int64_t bos_token_id = -1;
+  /// `dtype` (transformers 5) or `torch_dtype`; informational only, since
+  /// each tensor states its own dtype. Empty when absent.
+  std::string dtype;
 
-  /// H / num_attention_heads.
+  /// H / num_attention_heads (multi-head attention of `deepseek`).
   int64_t headDim() const { return hidden_size / num_attention_heads; }
   /// Whether decoder layer `layer` has an MoE block rather than a dense MLP.
   bool isMoELayer(int64_t layer) const;
@@ -71,6 +114,13 @@ StatusOr<ModelConfig> loadModelConfig(const std::string &modelDir);
 /// `fileName`. loadModelConfig applies this to the file's contents.
 StatusOr<ModelConfig> parseModelConfig(const std::string &jsonText,
                                        const std::string &fileName);
+
+/// Checks what compiling the model's attention needs: heads that divide the
+/// hidden size and each other, an even head_dim, a supported RoPE variant,
+/// no attention bias, and a model type whose attention moec implements.
+/// The message names the key (and `fileName`, when given).
+Status checkAttentionSupport(const ModelConfig &config,
+                             const std::string &fileName = "config.json");
 
 } // namespace moec
 

@@ -2,6 +2,8 @@
 #ifndef MOEC_TRANSFORMS_PASSES_H
 #define MOEC_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -26,6 +28,9 @@ void populateFuseExpertFFNPatterns(mlir::RewritePatternSet &patterns);
 /// Patterns that expand moe.expert_ffn back into permute + grouped SwiGLU +
 /// combine (the unfused reference lowering).
 void populateUnfuseExpertFFNPatterns(mlir::RewritePatternSet &patterns);
+
+/// Patterns that fold moe.rope and arith.addf users into moe.linear.
+void populateFuseLinearEpiloguesPatterns(mlir::RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "moec/Transforms/Passes.h.inc"

@@ -66,4 +66,57 @@ def MoEFuseExpertFFN : Pass<"moe-fuse-expert-ffn"> {
   }];
 }
 
+def MoEFuseLinearEpilogues : Pass<"moe-fuse-linear-epilogues"> {
+  let summary = "Fold RoPE and residual adds into the moe.linear that "
+                "produces their input";
+  let description = [{
+    Rewrites
+
+    ```
+    q = moe.rope (moe.linear x, w) at %start <rope>   ->  moe.linear x, w rope <rope> at %start
+    h = arith.addf (moe.linear x, w), r               ->  moe.linear x, w residual r
+    ```
+
+    (the add in either operand order, after a fused RoPE too) when the
+    linear has no other user, so the kernel applies RoPE to whole
+    (j, j + head_dim/2) pairs and adds the residual on each tile before it
+    stores it: no [T, N] round trip and no extra pass over it. A RoPE is only
+    folded into a linear without a residual, since RoPE comes first.
+  }];
+}
+
+def MoEExpandStridedCopies : Pass<"moe-expand-strided-copies"> {
+  let summary = "Turn memref.copy between strided buffers into linalg.copy";
+  let description = [{
+    One-shot bufferization copies a kernel's result into a slice of another
+    buffer (e.g. new keys into rows of the KV cache) with `memref.copy`. Its
+    LLVM lowering calls `memrefCopy` from MLIR's C runner utilities when a
+    layout is not the identity, a library that neither moec's JIT nor its
+    ahead-of-time modules load. This pass rewrites such copies (identity
+    layouts keep their memcpy) into `linalg.copy`, which lowers to plain
+    loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def MoEEmitPackedEntryPoints : Pass<"moe-emit-packed-entry-points",
+                                    "::mlir::ModuleOp"> {
+  let summary = "Give every C-interface function a packed entry point";
+  let description = [{
+    After lowering to the LLVM dialect, adds for each
+    `_mlir_ciface_<name>` function (which returns nothing) a function
+
+    ```
+    llvm.func @moec_call_<name>(%args: !llvm.ptr)
+    ```
+
+    whose argument points to an array of pointers, entry i pointing to
+    operand i: a memref descriptor for a memref operand, the value for a
+    scalar (index) operand. The runtime calls every compiled function,
+    JIT-compiled or ahead of time, through this one signature, whatever its
+    arity.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // MOEC_TRANSFORMS_PASSES_TD

@@ -37,7 +37,11 @@ struct ConvertMoEToLinalg
     moec::populateDecomposeBlockPatterns(patterns);
     moec::populateUnfuseExpertFFNPatterns(patterns);
     moec::populateRoutingToLoopsPatterns(patterns);
-    moec::populateExpertsToLinalgPatterns(patterns);
+    moec::populateRouterScoresToLinalgPatterns(patterns);
+    moec::populateSwiGLUToLinalgPatterns(patterns);
+    moec::populatePermuteCombineToLinalgPatterns(patterns);
+    moec::populateDecoderToLinalgPatterns(patterns);
+    moec::populateAttentionToLoopsPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

@@ -101,3 +101,49 @@ void moec::lowering::parallelFor(Emitter &e, Value count,
   Emitter inner{e.b, e.loc};
   body(inner, forall.getInductionVar(0));
 }
+
+void moec::lowering::forEachTile(Emitter &e, Value lo, Value hi, Value begin,
+                                 Value end, std::optional<int64_t> uniformBlock,
+                                 int64_t rows, int64_t cols, TileBody body) {
+  auto visit = [&](Emitter &e, Value m0, int64_t tileRows, int64_t tileCols) {
+    const bool exact = uniformBlock && *uniformBlock % tileCols == 0;
+    SmallVector<Value> rowIds;
+    for (int64_t i = 0; i < tileRows; ++i)
+      rowIds.push_back(e.add(m0, e.index(i)));
+    e.loop(
+        begin, end, {},
+        [&](Emitter &e, Value n0, ValueRange) {
+          SmallVector<Value> colIds, colValid;
+          for (int64_t c = 0; c < tileCols; ++c) {
+            Value n = e.add(n0, e.index(c));
+            if (exact) {
+              colIds.push_back(n);
+              continue;
+            }
+            colValid.push_back(e.cmpi(arith::CmpIPredicate::ult, n, end));
+            colIds.push_back(e.minIndex(n, e.sub(end, e.index(1))));
+          }
+          body(e, rowIds, colIds,
+               [&](Emitter &e, int64_t, int64_t c,
+                   function_ref<void(Emitter &)> store) {
+                 if (exact)
+                   store(e);
+                 else
+                   e.when(colValid[c], store);
+               });
+          return SmallVector<Value>();
+        },
+        tileCols);
+  };
+  Value count = e.sub(hi, lo);
+  Value fullEnd = e.add(lo, e.mul(e.div(count, e.index(rows)), e.index(rows)));
+  e.loop(
+      lo, fullEnd, {},
+      [&](Emitter &e, Value m0, ValueRange) {
+        visit(e, m0, rows, cols);
+        return SmallVector<Value>();
+      },
+      rows);
+  e.loop(fullEnd, hi,
+         [&](Emitter &e, Value m) { visit(e, m, 1, cols * rows); });
+}

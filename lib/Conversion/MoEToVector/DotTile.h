@@ -11,6 +11,8 @@
 #include "moec/Conversion/Emitter.h"
 #include "moec/Conversion/MoEToVector.h"
 
+#include <optional>
+
 namespace mlir {
 class RewritePatternSet;
 } // namespace mlir
@@ -39,6 +41,52 @@ dotTile(Emitter &e, int64_t length, int64_t width, llvm::ArrayRef<Row> as,
 /// A parallel loop (scf.forall) over [0, count): the body runs once per item.
 void parallelFor(Emitter &e, mlir::Value count,
                  llvm::function_ref<void(Emitter &, mlir::Value)> body);
+
+/// Runs `store` for output (row i, column c) of a tile; columns that only
+/// pad the tile are skipped.
+using TileGuard = llvm::function_ref<void(Emitter &, int64_t i, int64_t c,
+                                          llvm::function_ref<void(Emitter &)>)>;
+/// The body of one register tile: its row and column ids.
+using TileBody =
+    llvm::function_ref<void(Emitter &, llvm::ArrayRef<mlir::Value> rowIds,
+                            llvm::ArrayRef<mlir::Value> colIds, TileGuard)>;
+
+/// Visits the register tiles of rows [lo, hi) x columns [begin, end): full
+/// tiles of `rows` rows x `cols` columns, then single rows (a decode step
+/// has one row per expert) with `rows` times the columns: the same number
+/// of accumulators, and more weight rows in flight for a memory-bound step.
+/// Columns past `end` repeat the last one and are skipped by the guard.
+/// `uniformBlock` is the width of every column block when all are equal
+/// (the usual case: 1408 and 2048 split into blocks of 64); where it is a
+/// multiple of the tile width, columns need no clamp and no guard.
+void forEachTile(Emitter &e, mlir::Value lo, mlir::Value hi, mlir::Value begin,
+                 mlir::Value end, std::optional<int64_t> uniformBlock,
+                 int64_t rows, int64_t cols, TileBody body);
+
+// The patterns of convert-moe-to-vector, one family per file.
+
+/// moe.expert_ffn as three parallel phases of dot-product tiles.
+void populateExpertFFNToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                       const ExpertKernelTiling &tiling);
+
+/// moe.linear as dot-product tiles with RoPE and residual epilogues.
+void populateLinearToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                    const ExpertKernelTiling &tiling);
+
+/// moe.rms_norm as vector loops per row.
+void populateRMSNormToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                     const ExpertKernelTiling &tiling);
+
+/// moe.embedding as vector row copies.
+void populateEmbeddingToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                       const ExpertKernelTiling &tiling);
+
+/// moe.rope on buffers.
+void populateRoPEToVectorPatterns(mlir::RewritePatternSet &patterns);
+
+/// moe.attention with an online softmax per (head, query row).
+void populateAttentionToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                       const ExpertKernelTiling &tiling);
 
 /// moe.router_scores as dot-product tiles, then softmax or sigmoid.
 void populateRouterScoresToVectorPatterns(mlir::RewritePatternSet &patterns,

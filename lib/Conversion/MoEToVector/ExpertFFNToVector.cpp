@@ -125,65 +125,13 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
       });
     };
 
-    // Visits the register tiles of rows [lo, hi) x columns [begin, end):
-    // full tiles of `tiling.rows` rows x `cols` columns, then single rows
-    // (a decode step has one row per expert) with `tiling.rows` times the
-    // columns: the same number of accumulators, and more weight rows in
-    // flight for a memory-bound step. Columns past `end` repeat the last one;
-    // `store` is only called for real ones.
-    using Guard = function_ref<void(Emitter &, int64_t, int64_t,
-                                    function_ref<void(Emitter &)>)>;
-    using TileBody = function_ref<void(Emitter &, ArrayRef<Value> rowIds,
-                                       ArrayRef<Value> colIds, Guard)>;
-    // When every block is full and a multiple of the tile width (the usual
-    // case: 1408 and 2048 split into blocks of 64), columns need no clamp
-    // and no guard, and the tile's weight rows are affine in one base
-    // pointer.
     auto tiles = [&](Emitter &e, Value lo, Value hi, Value begin, Value end,
                      int64_t extent, int64_t block, int64_t cols,
                      TileBody body) {
-      auto visit = [&](Emitter &e, Value m0, int64_t rows, int64_t cols) {
-        const bool exact = extent % block == 0 && block % cols == 0;
-        SmallVector<Value> rowIds;
-        for (int64_t i = 0; i < rows; ++i)
-          rowIds.push_back(e.add(m0, e.index(i)));
-        e.loop(
-            begin, end, {},
-            [&](Emitter &e, Value n0, ValueRange) {
-              SmallVector<Value> colIds, colValid;
-              for (int64_t c = 0; c < cols; ++c) {
-                Value n = e.add(n0, e.index(c));
-                if (exact) {
-                  colIds.push_back(n);
-                  continue;
-                }
-                colValid.push_back(e.cmpi(arith::CmpIPredicate::ult, n, end));
-                colIds.push_back(e.minIndex(n, e.sub(end, e.index(1))));
-              }
-              body(e, rowIds, colIds,
-                   [&](Emitter &e, int64_t, int64_t c,
-                       function_ref<void(Emitter &)> store) {
-                     if (exact)
-                       store(e);
-                     else
-                       e.when(colValid[c], store);
-                   });
-              return SmallVector<Value>();
-            },
-            cols);
-      };
-      Value count = e.sub(hi, lo);
-      Value fullEnd = e.add(
-          lo, e.mul(e.div(count, e.index(tiling.rows)), e.index(tiling.rows)));
-      e.loop(
-          lo, fullEnd, {},
-          [&](Emitter &e, Value m0, ValueRange) {
-            visit(e, m0, tiling.rows, cols);
-            return SmallVector<Value>();
-          },
-          tiling.rows);
-      e.loop(fullEnd, hi,
-             [&](Emitter &e, Value m) { visit(e, m, 1, cols * tiling.rows); });
+      std::optional<int64_t> uniform;
+      if (extent % block == 0)
+        uniform = block;
+      forEachTile(e, lo, hi, begin, end, uniform, tiling.rows, cols, body);
     };
 
     // Phase 1: act[r, n] = silu(x_r . gate_n) * (x_r . up_n).
@@ -194,7 +142,7 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
           tiles(e, lo, hi, begin, end, width, tiling.gateUpBlock,
                 tiling.gateUpCols,
                 [&](Emitter &e, ArrayRef<Value> rowIds, ArrayRef<Value> colIds,
-                    auto guarded) {
+                    TileGuard guarded) {
                   SmallVector<Row> as;
                   for (Value r : rowIds) {
                     Value token = e.div(e.toIndex(e.load(perm, r)), e.index(k));
@@ -229,7 +177,7 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
           tiles(
               e, lo, hi, begin, end, hidden, tiling.downBlock, tiling.downCols,
               [&](Emitter &e, ArrayRef<Value> rowIds, ArrayRef<Value> colIds,
-                  auto guarded) {
+                  TileGuard guarded) {
                 SmallVector<Row> as;
                 SmallVector<Value> pairIds, scales;
                 for (Value r : rowIds) {
@@ -289,9 +237,7 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
 
 } // namespace
 
-void moec::populateExpertFFNToVectorPatterns(RewritePatternSet &patterns,
-                                             const ExpertKernelTiling &tiling) {
+void moec::lowering::populateExpertFFNToVectorPatterns(
+    RewritePatternSet &patterns, const ExpertKernelTiling &tiling) {
   patterns.add<ExpertFFNToVector>(patterns.getContext(), tiling);
-  moec::lowering::populateRouterScoresToVectorPatterns(patterns, tiling);
-  moec::lowering::populateSwiGLUAsExpertFFNPatterns(patterns);
 }

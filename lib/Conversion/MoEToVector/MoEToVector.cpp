@@ -1,6 +1,8 @@
 //===- MoEToVector.cpp - the convert-moe-to-vector pass -------------------===//
 #include "moec/Conversion/MoEToVector.h"
 
+#include "DotTile.h"
+
 #include "MoE/MoEOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -48,6 +50,18 @@ struct ConvertMoEToVector
       return op.getX().getType().isDynamicDim(1) ||
              op.getGateWeight().getType().isDynamicDim(0);
     });
+    target.addDynamicallyLegalOp<moe::LinearOp>([](moe::LinearOp op) {
+      return op.getX().getType().isDynamicDim(1) ||
+             op.getWeight().getType().isDynamicDim(0);
+    });
+    target.addDynamicallyLegalOp<moe::RMSNormOp>(
+        [](moe::RMSNormOp op) { return op.getX().getType().isDynamicDim(1); });
+    target.addDynamicallyLegalOp<moe::EmbeddingOp>([](moe::EmbeddingOp op) {
+      return op.getTable().getType().isDynamicDim(1);
+    });
+    // The verifiers of moe.rope and moe.attention already require static
+    // row widths.
+    target.addIllegalOp<moe::RoPEOp, moe::AttentionOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     moec::ExpertKernelTiling tiling;
     tiling.vectorWidth = vectorWidth;
@@ -57,7 +71,7 @@ struct ConvertMoEToVector
     tiling.gateUpBlock = gateUpBlock;
     tiling.downBlock = downBlock;
     RewritePatternSet patterns(ctx);
-    moec::populateExpertFFNToVectorPatterns(patterns, tiling);
+    moec::populateMoEToVectorPatterns(patterns, tiling);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -65,3 +79,16 @@ struct ConvertMoEToVector
 };
 
 } // namespace
+
+void moec::populateMoEToVectorPatterns(RewritePatternSet &patterns,
+                                       const ExpertKernelTiling &tiling) {
+  using namespace moec::lowering;
+  populateExpertFFNToVectorPatterns(patterns, tiling);
+  populateSwiGLUAsExpertFFNPatterns(patterns);
+  populateRouterScoresToVectorPatterns(patterns, tiling);
+  populateLinearToVectorPatterns(patterns, tiling);
+  populateRMSNormToVectorPatterns(patterns, tiling);
+  populateEmbeddingToVectorPatterns(patterns, tiling);
+  populateRoPEToVectorPatterns(patterns);
+  populateAttentionToVectorPatterns(patterns, tiling);
+}

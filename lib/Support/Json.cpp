@@ -1,5 +1,5 @@
 //===- Json.cpp - A small, strict JSON parser -----------------------------===//
-#include "moec/Model/Json.h"
+#include "moec/Support/Json.h"
 
 #include <algorithm>
 #include <cassert>

@@ -6,10 +6,10 @@
 // outside and a lenient reading could silently load the wrong weights.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_MODEL_JSON_H
-#define MOEC_MODEL_JSON_H
+#ifndef MOEC_SUPPORT_JSON_H
+#define MOEC_SUPPORT_JSON_H
 
-#include "moec/Model/Status.h"
+#include "moec/Support/Status.h"
 
 #include <cstdint>
 #include <functional>
@@ -90,4 +90,4 @@ StatusOr<JsonValue> parseJsonFile(const std::string &path);
 
 } // namespace moec
 
-#endif // MOEC_MODEL_JSON_H
+#endif // MOEC_SUPPORT_JSON_H

@@ -6,8 +6,8 @@
 // Status. The C API turns both into its own status + message.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_MODEL_STATUS_H
-#define MOEC_MODEL_STATUS_H
+#ifndef MOEC_SUPPORT_STATUS_H
+#define MOEC_SUPPORT_STATUS_H
 
 #include <cassert>
 #include <optional>
@@ -84,4 +84,4 @@ private:
 
 } // namespace moec
 
-#endif // MOEC_MODEL_STATUS_H
+#endif // MOEC_SUPPORT_STATUS_H

@@ -6,7 +6,7 @@
 // padded with spaces and a newline, then the raw data.
 //
 //===----------------------------------------------------------------------===//
-#include "moec/Model/Npy.h"
+#include "moec/Support/Npy.h"
 
 #include <atomic>
 #include <cerrno>

@@ -5,10 +5,10 @@
 // to 3.0 on reading, 1.0 on writing.
 //
 //===----------------------------------------------------------------------===//
-#ifndef MOEC_MODEL_NPY_H
-#define MOEC_MODEL_NPY_H
+#ifndef MOEC_SUPPORT_NPY_H
+#define MOEC_SUPPORT_NPY_H
 
-#include "moec/Model/Status.h"
+#include "moec/Support/Status.h"
 
 #include <cstdint>
 #include <string>
@@ -35,4 +35,4 @@ Status writeNpy(const std::string &path, const std::vector<int64_t> &shape,
 
 } // namespace moec
 
-#endif // MOEC_MODEL_NPY_H
+#endif // MOEC_SUPPORT_NPY_H

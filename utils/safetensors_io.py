@@ -125,6 +125,55 @@ def save_model(model_dir: str | Path, tensors: Mapping[str, tuple[str, np.ndarra
     (model_dir / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n")
 
 
+_ITEM_SIZE = {"F32": 4, "F16": 2, "BF16": 2}
+
+
+def _write_streaming(path: Path, specs, values) -> int:
+    """Writes one safetensors file whose header is known from `specs`
+    [(name, dtype, shape)] before the data: each array of `values` is
+    encoded and written as it arrives. Returns the data bytes written."""
+    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
+    offset = 0
+    for name, dtype, shape in specs:
+        size = int(np.prod(shape, dtype=np.int64)) * _ITEM_SIZE[dtype]
+        header[name] = {"dtype": dtype, "shape": list(shape),
+                        "data_offsets": [offset, offset + size]}
+        offset += size
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for (name, dtype, shape), array in zip(specs, values):
+            if tuple(np.shape(array)) != tuple(shape):
+                raise ValueError(f"tensor {name} has shape {np.shape(array)}, "
+                                 f"expected {tuple(shape)}")
+            f.write(_encode(array, dtype))
+    return offset
+
+
+def save_model_streaming(model_dir: str | Path, specs, values, shards: int = 1) -> None:
+    """As save_model, for tensors described by `specs` [(name, dtype, shape)]
+    and drawn one at a time from the iterator `values` in the same order, so
+    a model larger than memory can be written."""
+    model_dir = Path(model_dir)
+    values = iter(values)
+    if shards == 1:
+        _write_streaming(model_dir / SINGLE_FILE, specs, values)
+        return
+    if not 1 <= shards <= len(specs):
+        raise ValueError(f"cannot split {len(specs)} tensors into {shards} shards")
+    weight_map = {}
+    total_size = 0
+    for i, group in enumerate(np.array_split(np.arange(len(specs)), shards), start=1):
+        file_name = shard_file_name(i, shards)
+        part = [specs[j] for j in group]
+        total_size += _write_streaming(model_dir / file_name, part, values)
+        weight_map.update(dict.fromkeys((name for name, _, _ in part), file_name))
+    index = {"metadata": {"total_size": total_size}, "weight_map": weight_map}
+    (model_dir / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n")
+
+
 def read_header(path: str | Path) -> tuple[dict, int]:
     """Returns the JSON header of a safetensors file and where its data starts."""
     path = Path(path)

@@ -1,0 +1,169 @@
+//===- MoEDecoderOps.td - the rest of a decoder layer ------*- tablegen -*-===//
+//
+// The ops of a DeepSeek decoder layer around its MLP block (reference
+// section 4): embedding, RMSNorm, Linear projections, RoPE and causal
+// attention over a KV cache. Included by MoEOps.td.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOE_DECODER_OPS_TD
+#define MOE_DECODER_OPS_TD
+
+def MoE_EmbeddingOp : MoE_Op<"embedding", [Pure]> {
+  let summary = "token embedding lookup";
+  let description = [{
+    `result[t] = table[ids[t]]`, widened to f32: the rows of the embedding
+    table [V, H] that the token ids [T] select. An id outside [0, V) is
+    undefined behaviour; the runtime checks token ids before they reach
+    compiled code.
+
+    Example:
+    ```mlir
+    %h = moe.embedding %table[%ids]
+        : tensor<102400x2048xbf16>, tensor<?xi32> -> tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins MoE_Weight2D:$table, MoE_Index1D:$ids);
+  let results = (outs MoE_Activations:$result);
+  let assemblyFormat = [{
+    $table `[` $ids `]` attr-dict `:` type($table) `,` type($ids) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def MoE_RMSNormOp : MoE_Op<"rms_norm", [Pure]> {
+  let summary = "RMSNorm of each row, times a weight";
+  let description = [{
+    `result[t] = x[t] / sqrt(mean(x[t]^2) + epsilon) * weight` for x [T, H]
+    and weight [H], computed in f32.
+
+    Example:
+    ```mlir
+    %n = moe.rms_norm %x, %w epsilon 1.0e-06
+        : tensor<?x2048xf32>, tensor<2048xbf16> -> tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins MoE_Activations:$x, MoE_Weight1D:$weight,
+                       F64Attr:$epsilon);
+  let results = (outs MoE_Activations:$result);
+  let assemblyFormat = [{
+    $x `,` $weight `epsilon` $epsilon attr-dict `:` type($x) `,` type($weight)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def MoE_LinearOp : MoE_Op<"linear", [Pure, AttrSizedOperandSegments]> {
+  let summary = "a PyTorch Linear layer without bias, with fused epilogues";
+  let description = [{
+    `result = x * weight^T` for x [T, K] and weight [N, K] (PyTorch Linear
+    layout), accumulated in f32. Two optional epilogues are applied to each
+    output element as it is produced, so neither needs a pass of its own:
+
+    * `rope <head_dim = .., theta = .., scaling_factor = ..> at %start` (a
+      `#moe.rope` attribute, printed without its prefix): the result rows
+      are heads of `head_dim` values that RoPE turns (as `moe.rope`), row t
+      being at position `start + t`;
+    * `residual %r` [T, N]: `result += r`, after RoPE.
+
+    `moe-fuse-linear-epilogues` forms these from `moe.rope` and `arith.addf`
+    users of a plain `moe.linear`.
+
+    Example:
+    ```mlir
+    %q = moe.linear %x, %wq rope <head_dim = 128, theta = 1.000000e+04 : f64,
+        scaling_factor = 1.000000e+00 : f64> at %start
+        : (tensor<?x2048xf32>, tensor<2048x2048xbf16>, index)
+        -> tensor<?x2048xf32>
+    %h = moe.linear %a, %wo residual %x
+        : (tensor<?x2048xf32>, tensor<2048x2048xbf16>, tensor<?x2048xf32>)
+        -> tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins MoE_Activations:$x, MoE_Weight2D:$weight,
+                       Optional<MoE_Activations>:$residual,
+                       Optional<Index>:$rope_start,
+                       OptionalAttr<MoE_RoPEAttr>:$rope);
+  let results = (outs MoE_Activations:$result);
+  let assemblyFormat = [{
+    $x `,` $weight (`rope` $rope^ `at` $rope_start)?
+    (`residual` $residual^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def MoE_RoPEOp : MoE_Op<"rope", [Pure]> {
+  let summary = "rotary position embedding of query or key heads";
+  let description = [{
+    `x` [T, n * head_dim] holds n heads per row; row t is at position
+    `start + t`. Each head's pair (x_j, x_{j + head_dim/2}) turns by the
+    angle of `#moe.rope` (reference section 4, the rotate-half form):
+
+    `y_j = x_j cos a - x_{j+hd/2} sin a`,
+    `y_{j+hd/2} = x_{j+hd/2} cos a + x_j sin a`.
+
+    Angles are computed in f64 and rounded, so positions far into a long
+    context lose no accuracy.
+
+    Example:
+    ```mlir
+    %k = moe.rope %x at %start <head_dim = 128, theta = 1.000000e+04 : f64,
+        scaling_factor = 1.000000e+00 : f64>
+        : tensor<?x2048xf32> -> tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins MoE_Activations:$x, Index:$start, MoE_RoPEAttr:$rope);
+  let results = (outs MoE_Activations:$result);
+  let assemblyFormat = [{
+    $x `at` $start $rope attr-dict `:` type($x) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def MoE_AttentionOp : MoE_Op<"attention", [Pure]> {
+  let summary = "causal grouped-query attention over a KV cache";
+  let description = [{
+    `q` [T, num_heads * D] holds the queries of T new tokens at positions
+    `start .. start + T - 1`; `keys` and `values` [S, num_kv_heads * D] hold
+    the keys and values of positions 0 .. S - 1 (a KV cache that already
+    contains the new tokens; S >= start + T, rows past start + T - 1 are
+    never read). Query head h reads kv head `h / (num_heads / num_kv_heads)`
+    (grouped-query attention; each kv head serves consecutive query heads).
+    For the query of row t:
+
+    `out[t, h] = sum_{s <= start + t} softmax_s(q[t, h] . k[s, kv(h)] * scale)
+    * v[s, kv(h)]`
+
+    with `scale` = 1 / sqrt(D) unless given. The result [T, num_heads * D]
+    concatenates the heads.
+
+    Example:
+    ```mlir
+    %o = moe.attention %q, %k, %v at %start heads 16 kv_heads 16
+        : tensor<?x2048xf32>, tensor<?x2048xf32>, tensor<?x2048xf32>
+        -> tensor<?x2048xf32>
+    ```
+  }];
+  let arguments = (ins MoE_Activations:$q, MoE_Activations:$keys,
+                       MoE_Activations:$values, Index:$start,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs MoE_Activations:$result);
+  let assemblyFormat = [{
+    $q `,` $keys `,` $values `at` $start `heads` $num_heads `kv_heads`
+    $num_kv_heads attr-dict `:` type($q) `,` type($keys) `,` type($values)
+    `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Values per head (D), when the query width is static.
+    int64_t getHeadDim() {
+      return getQ().getType().getDimSize(1) / getNumHeads();
+    }
+    /// The softmax scale: `scale`, else 1 / sqrt(D).
+    double getScaleOrDefault();
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // MOE_DECODER_OPS_TD

@@ -1,0 +1,62 @@
+//===- Generate.h - token generation on a session --------------*- C++ -*-===//
+#ifndef MOEC_RUNTIME_GENERATE_H
+#define MOEC_RUNTIME_GENERATE_H
+
+#include "moec/Runtime/Model.h"
+#include "moec/Support/Status.h"
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <vector>
+
+namespace moec {
+
+/// How the next token is chosen from the logits.
+struct SamplingOptions {
+  /// 0: greedy (the highest logit; the lowest id among equal ones).
+  /// Otherwise sample from softmax(logits / temperature).
+  double temperature = 0.0;
+  /// Nucleus sampling: only the most likely tokens whose probabilities sum
+  /// to at least top_p are kept (1: all).
+  double topP = 1.0;
+  /// Seeds the sampler; the same seed gives the same tokens.
+  uint64_t seed = 0;
+};
+
+/// Picks tokens from logits, deterministically for a given seed (the
+/// generator is std::mt19937_64, whose output the C++ standard fixes).
+class Sampler {
+public:
+  explicit Sampler(const SamplingOptions &options);
+  /// The next token from `logits` [vocab]; an error if the logits are not
+  /// finite.
+  StatusOr<int32_t> next(const float *logits, int64_t vocab);
+
+private:
+  SamplingOptions options;
+  std::mt19937_64 rng;
+};
+
+struct GenerateOptions {
+  int64_t maxNewTokens = 16;
+  SamplingOptions sampling;
+  /// Generation stops after producing one of these (included in the
+  /// output).
+  std::vector<int64_t> stopIds;
+};
+
+/// Called with each new token and the logits it was chosen from.
+using TokenCallback =
+    std::function<void(int32_t token, const std::vector<float> &logits)>;
+
+/// Prefills `prompt` on a fresh `session`, then decodes one token at a time
+/// (each step runs one token against the KV cache) until maxNewTokens or a
+/// stop id. The new tokens are appended to `generated`.
+Status generate(Session &session, const std::vector<int32_t> &prompt,
+                const GenerateOptions &options, std::vector<int32_t> &generated,
+                const TokenCallback &onToken = {});
+
+} // namespace moec
+
+#endif // MOEC_RUNTIME_GENERATE_H

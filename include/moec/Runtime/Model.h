@@ -1,0 +1,105 @@
+//===- Model.h - a compiled DeepSeek model and its sessions ----*- C++ -*-===//
+//
+// LoadedModel holds what every sequence shares: the config, the
+// memory-mapped checkpoint, the module spec, the compiled module and each
+// call's weight operands. It is immutable once loaded, so any number of
+// Sessions may run on it at once. A Session is one sequence: its KV cache
+// (per layer, [capacity, num_key_value_heads * head_dim] f32 keys and
+// values) and its position. A prefill runs the prompt in chunks; a decode
+// step runs one token against the cache and never recomputes the prefix.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_RUNTIME_MODEL_H
+#define MOEC_RUNTIME_MODEL_H
+
+#include "moec/Model/Checkpoint.h"
+#include "moec/Model/Config.h"
+#include "moec/Runtime/CompiledModule.h"
+#include "moec/Runtime/ModuleSpec.h"
+#include "moec/Runtime/Weights.h"
+#include "moec/Support/Status.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace moec {
+
+/// Called with (units done, units in all) as a long operation advances.
+using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
+
+class LoadedModel {
+public:
+  /// Opens `directory`'s config.json (checking what compiling attention
+  /// needs) and checkpoint headers, and derives the module spec. Reads no
+  /// weight data.
+  static StatusOr<std::unique_ptr<LoadedModel>>
+  open(const std::string &directory);
+
+  /// Runs code from `module`, which must be compiled for spec(), and binds
+  /// every call's weight operands (per-expert tensors are stacked; their
+  /// mapped pages are released once copied). `progress` counts layers.
+  Status load(std::unique_ptr<CompiledModule> module,
+              const ProgressCallback &progress = {});
+
+  const ModelConfig &config() const { return cfg; }
+  const ModuleSpec &spec() const { return moduleSpec; }
+  const std::string &directory() const { return dir; }
+  /// Bytes of weights held outside the checkpoint mapping (stacked experts).
+  size_t ownedWeightBytes() const;
+
+private:
+  friend class Session;
+  /// One call of a compiled function with its weights bound.
+  struct Call {
+    PackedFunction entry = nullptr;
+    const FunctionSpec *function = nullptr;
+    std::vector<WeightBuffer> weights;
+  };
+  StatusOr<Call> bind(const Binding &binding) const;
+  /// Calls `call` with `runtime` (its non-weight operands) then its weights.
+  Status run(const Call &call, std::vector<Argument> runtime) const;
+
+  std::string dir;
+  ModelConfig cfg;
+  std::unique_ptr<Checkpoint> checkpoint;
+  ModuleSpec moduleSpec;
+  std::unique_ptr<CompiledModule> module;
+  Call embed, head;
+  std::vector<Call> layers;
+  bool loaded = false;
+};
+
+class Session {
+public:
+  /// A sequence of up to `capacity` tokens (prompt and generated), at most
+  /// max_position_embeddings.
+  static StatusOr<std::unique_ptr<Session>> create(const LoadedModel &model,
+                                                   int64_t capacity);
+
+  int64_t position() const { return pos; }
+  int64_t capacity() const { return cap; }
+
+  /// Runs `ids` at positions position() .. position() + n - 1 (a prefill,
+  /// or a decode step for one id), appends their keys and values to the
+  /// cache, and writes into `logits` the logits of every token, [n, V] row
+  /// by row (`allLogits`), or of the last one, [V]. Checks every id against
+  /// vocab_size and the capacity first; on an error the session is
+  /// unchanged.
+  Status forward(const std::vector<int32_t> &ids, bool allLogits,
+                 std::vector<float> &logits);
+
+private:
+  explicit Session(const LoadedModel &model) : model(model) {}
+  const LoadedModel &model;
+  int64_t pos = 0, cap = 0;
+  /// Per layer: keys and values, [cap, kv width] each.
+  std::vector<std::vector<float>> keys, values;
+  std::vector<float> hidden;
+};
+
+} // namespace moec
+
+#endif // MOEC_RUNTIME_MODEL_H

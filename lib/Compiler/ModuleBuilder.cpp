@@ -1,0 +1,243 @@
+//===- ModuleBuilder.cpp - moe IR from a module spec ----------------------===//
+#include "moec/Compiler/ModuleBuilder.h"
+
+#include "MoE/MoEOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+using namespace moec;
+
+namespace {
+
+Type elementType(OpBuilder &b, DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return b.getF32Type();
+  case DType::F16:
+    return b.getF16Type();
+  case DType::BF16:
+    return b.getBF16Type();
+  case DType::I32:
+    return b.getI32Type();
+  }
+  return b.getF32Type();
+}
+
+SmallVector<int64_t> mlirShape(const std::vector<int64_t> &shape) {
+  SmallVector<int64_t> result;
+  for (int64_t d : shape)
+    result.push_back(d == kDynamicSize ? ShapedType::kDynamic : d);
+  return result;
+}
+
+/// Builds the body of one function: its operands as tensors, in spec order.
+class FunctionBuilder {
+public:
+  FunctionBuilder(OpBuilder &b, Location loc, const ModelConfig &config,
+                  const FunctionSpec &spec, func::FuncOp func)
+      : b(b), loc(loc), config(config), spec(spec) {
+    Block *body = func.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    for (auto [op, arg] : llvm::zip(spec.operands, body->getArguments())) {
+      memrefs.push_back(arg);
+      if (op.role == OperandRole::Index) {
+        values.push_back(arg);
+        continue;
+      }
+      auto type = cast<MemRefType>(arg.getType());
+      bool writable =
+          op.role == OperandRole::Output || op.role == OperandRole::InOut;
+      values.push_back(bufferization::ToTensorOp::create(
+          b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
+          arg,
+          /*restrict=*/true, writable));
+    }
+  }
+
+  /// Operand `i` (a tensor, or the index value).
+  Value operand(size_t i) const { return values[i]; }
+  /// The next weight operand, in order.
+  Value nextWeight() {
+    while (spec.operands[next].role != OperandRole::Weight)
+      ++next;
+    return values[next++];
+  }
+  /// Writes `value` into the buffer of operand `i`.
+  void store(Value value, size_t i) {
+    bufferization::MaterializeInDestinationOp::create(
+        b, loc, TypeRange{}, value, memrefs[i], /*restrict=*/true,
+        /*writable=*/true);
+  }
+
+  RankedTensorType activations(int64_t width) const {
+    return RankedTensorType::get({ShapedType::kDynamic, width}, b.getF32Type());
+  }
+
+  /// The MLP block (moe.block or a dense moe.swiglu) on `x`, reading the
+  /// next weight operands in the order of ModuleSpec's MLP weights.
+  Value mlp(Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    if (!spec.moe) {
+      Value gate = nextWeight(), up = nextWeight(), down = nextWeight();
+      return moe::SwiGLUOp::create(b, loc, type, x, gate, up, down);
+    }
+    Value router = nextWeight();
+    bool noaux = config.topk_method == TopkMethod::NoauxTC;
+    Value bias = noaux ? nextWeight() : Value();
+    Value gate = nextWeight(), up = nextWeight(), down = nextWeight();
+    Value sg, su, sd;
+    if (config.n_shared_experts > 0) {
+      sg = nextWeight();
+      su = nextWeight();
+      sd = nextWeight();
+    }
+    MLIRContext *ctx = b.getContext();
+    auto scoring = config.scoring_func == ScoringFunc::Sigmoid
+                       ? moe::ScoringFunc::sigmoid
+                       : moe::ScoringFunc::softmax;
+    RoutingConfig routing = config.routing();
+    return moe::BlockOp::create(
+        b, loc, type, x, router, bias, gate, up, down, sg, su, sd,
+        moe::ScoringFuncAttr::get(ctx, scoring),
+        b.getI64IntegerAttr(routing.topK),
+        moe::TopkMethodAttr::get(ctx,
+                                 static_cast<moe::TopkMethod>(routing.method)),
+        b.getBoolAttr(routing.normTopkProb),
+        b.getF64FloatAttr(routing.routedScalingFactor),
+        b.getI64IntegerAttr(routing.nGroup),
+        b.getI64IntegerAttr(routing.topkGroup));
+  }
+
+  Value rmsNorm(Value x, Value weight) {
+    return moe::RMSNormOp::create(b, loc, x.getType(), x, weight,
+                                  b.getF64FloatAttr(config.rms_norm_eps));
+  }
+
+  Value linear(Value x, Value weight) {
+    int64_t out = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    return moe::LinearOp::create(b, loc, activations(out), x, weight, Value(),
+                                 Value(), moe::RoPEAttr());
+  }
+
+  Value rope(Value x, Value start) {
+    double factor =
+        config.rope_scaling.type == "linear" ? config.rope_scaling.factor : 1.0;
+    auto attr = moe::RoPEAttr::get(b.getContext(), config.headDim(),
+                                   b.getF64FloatAttr(config.rope_theta),
+                                   b.getF64FloatAttr(factor));
+    return moe::RoPEOp::create(b, loc, x.getType(), x, start, attr);
+  }
+
+  /// Writes the rows of `rows` [T, W] into `cache` [S, W] at rows start...
+  Value appendToCache(Value rows, Value cache, Value start) {
+    Value tokens = tensor::DimOp::create(b, loc, rows, 0);
+    int64_t width = cast<RankedTensorType>(rows.getType()).getDimSize(1);
+    SmallVector<OpFoldResult> offsets{start, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{tokens, b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    return tensor::InsertSliceOp::create(b, loc, rows, cache, offsets, sizes,
+                                         strides);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const ModelConfig &config;
+  const FunctionSpec &spec;
+
+private:
+  SmallVector<Value> memrefs, values;
+  size_t next = 0;
+};
+
+void buildMLP(FunctionBuilder &f) { f.store(f.mlp(f.operand(0)), 1); }
+
+void buildEmbed(FunctionBuilder &f) {
+  Value table = f.nextWeight();
+  int64_t hidden = cast<RankedTensorType>(table.getType()).getDimSize(1);
+  Value h = moe::EmbeddingOp::create(f.b, f.loc, f.activations(hidden), table,
+                                     f.operand(0));
+  f.store(h, 1);
+}
+
+void buildHead(FunctionBuilder &f) {
+  Value norm = f.nextWeight(), lmHead = f.nextWeight();
+  f.store(f.linear(f.rmsNorm(f.operand(0), norm), lmHead), 1);
+}
+
+/// A pre-norm decoder layer (reference section 4): h += Attn(RMSNorm(h)),
+/// then h += MLP(RMSNorm(h)); the new keys and values join the cache.
+void buildDecoderLayer(FunctionBuilder &f) {
+  OpBuilder &b = f.b;
+  Location loc = f.loc;
+  const ModelConfig &c = f.config;
+  Value x = f.operand(0), start = f.operand(1);
+  Value keys = f.operand(2), values = f.operand(3);
+  Value inputNorm = f.nextWeight(), wq = f.nextWeight(), wk = f.nextWeight(),
+        wv = f.nextWeight(), wo = f.nextWeight(), postNorm = f.nextWeight();
+
+  Value n = f.rmsNorm(x, inputNorm);
+  Value q = f.rope(f.linear(n, wq), start);
+  Value k = f.rope(f.linear(n, wk), start);
+  Value v = f.linear(n, wv);
+  keys = f.appendToCache(k, keys, start);
+  values = f.appendToCache(v, values, start);
+  Value attn = moe::AttentionOp::create(
+      b, loc, q.getType(), q, keys, values, start,
+      b.getI64IntegerAttr(c.num_attention_heads),
+      b.getI64IntegerAttr(c.num_key_value_heads), FloatAttr());
+  Value h = arith::AddFOp::create(b, loc, f.linear(attn, wo), x);
+  Value mlp = f.mlp(f.rmsNorm(h, postNorm));
+  h = arith::AddFOp::create(b, loc, mlp, h);
+  f.store(h, 0);
+  f.store(keys, 2);
+  f.store(values, 3);
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> moec::buildModule(MLIRContext &ctx,
+                                        const ModuleSpec &spec) {
+  ctx.loadDialect<moe::MoEDialect, func::FuncDialect, arith::ArithDialect,
+                  bufferization::BufferizationDialect, tensor::TensorDialect>();
+  OpBuilder b(&ctx);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(UnknownLoc::get(&ctx));
+  for (const FunctionSpec &fn : spec.functions) {
+    std::string where =
+        spec.kind == ModuleSpec::Kind::MLP
+            ? "model.layers." + std::to_string(spec.layer) + ".mlp"
+            : fn.name;
+    Location loc = FileLineColLoc::get(&ctx, where, 0, 0);
+    SmallVector<Type> argTypes;
+    for (const OperandSpec &op : fn.operands)
+      argTypes.push_back(op.role == OperandRole::Index
+                             ? Type(b.getIndexType())
+                             : Type(MemRefType::get(mlirShape(op.shape),
+                                                    elementType(b, op.dtype))));
+    b.setInsertionPointToEnd(module->getBody());
+    auto func =
+        func::FuncOp::create(b, loc, fn.name, b.getFunctionType(argTypes, {}));
+    func->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    FunctionBuilder f(b, loc, spec.config, fn, func);
+    switch (fn.kind) {
+    case FunctionKind::MLP:
+      buildMLP(f);
+      break;
+    case FunctionKind::Embed:
+      buildEmbed(f);
+      break;
+    case FunctionKind::DecoderLayer:
+      buildDecoderLayer(f);
+      break;
+    case FunctionKind::Head:
+      buildHead(f);
+      break;
+    }
+    func::ReturnOp::create(b, loc);
+  }
+  return module;
+}

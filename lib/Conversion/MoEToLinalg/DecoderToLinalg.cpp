@@ -1,0 +1,216 @@
+//===- DecoderToLinalg.cpp - decoder-layer ops as linalg ------------------===//
+//
+// moe.embedding, moe.rms_norm, moe.linear and moe.rope as linalg.generic on
+// tensors: the straightforward lowering, for shapes the vector kernels do
+// not take and as their reference in the unfused pipeline.
+//
+//===----------------------------------------------------------------------===//
+#include "LinalgBuilders.h"
+
+#include "MoE/MoEOps.h"
+#include "moec/Conversion/Emitter.h"
+#include "moec/Conversion/MoEToLinalg.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::moe;
+using namespace moec::lowering;
+
+namespace {
+
+/// An f32 tensor of `like`'s [rows, cols] sizes, left undefined.
+Value emptyLike(OpBuilder &b, Location loc, Value like) {
+  return tensor::EmptyOp::create(
+      b, loc, ArrayRef{dimOf(b, loc, like, 0), dimOf(b, loc, like, 1)},
+      b.getF32Type());
+}
+
+/// `x` [T, W] (heads of the RoPE's head_dim per row, row t at position
+/// start + t) with every (j, j + head_dim/2) pair turned. Angles in f64.
+Value applyRoPE(OpBuilder &b, Location loc, Value x, Value start,
+                RoPEAttr rope) {
+  MLIRContext *ctx = b.getContext();
+  const int64_t dim = rope.getHeadDim(), half = dim / 2;
+  const double theta = rope.getTheta().getValueAsDouble();
+  const double scale = rope.getScalingFactor().getValueAsDouble();
+  auto identity = map(ctx, 2, {0, 1});
+  auto gen = linalg::GenericOp::create(
+      b, loc, x.getType(), ValueRange{}, ValueRange{emptyLike(b, loc, x)},
+      ArrayRef{identity}, ArrayRef{kPar, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        Emitter e{nb, l};
+        Type f64 = nb.getF64Type();
+        Value t = linalg::IndexOp::create(nb, l, 0);
+        Value c = linalg::IndexOp::create(nb, l, 1);
+        Value inHead = e.rem(c, e.index(dim));
+        Value first = e.cmpi(arith::CmpIPredicate::ult, inHead, e.index(half));
+        Value j = e.select(first, inHead, e.sub(inHead, e.index(half)));
+        Value partner =
+            e.select(first, e.add(c, e.index(half)), e.sub(c, e.index(half)));
+        auto toF64 = [&](Value index) {
+          return arith::UIToFPOp::create(
+              nb, l, f64,
+              arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), index));
+        };
+        // inv_freq_j = theta^(-2j / head_dim), divided by the scaling.
+        Value exponent = e.mul(
+            toF64(j),
+            arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(-2.0 / dim)));
+        Value freq =
+            e.div(math::PowFOp::create(nb, l,
+                                       arith::ConstantOp::create(
+                                           nb, l, nb.getF64FloatAttr(theta)),
+                                       exponent),
+                  arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(scale)));
+        Value angle = e.mul(toF64(e.add(start, t)), freq);
+        Type f32 = nb.getF32Type();
+        Value cos = arith::TruncFOp::create(nb, l, f32,
+                                            math::CosOp::create(nb, l, angle));
+        Value sin = arith::TruncFOp::create(nb, l, f32,
+                                            math::SinOp::create(nb, l, angle));
+        Value self = tensor::ExtractOp::create(nb, l, x, ValueRange{t, c});
+        Value other =
+            tensor::ExtractOp::create(nb, l, x, ValueRange{t, partner});
+        // First half: a cos - b sin; second half: b cos + a sin.
+        Value rotated = e.select(
+            first,
+            arith::SubFOp::create(nb, l, e.mul(self, cos), e.mul(other, sin)),
+            e.add(e.mul(self, cos), e.mul(other, sin)));
+        linalg::YieldOp::create(nb, l, rotated);
+      });
+  return gen.getResult(0);
+}
+
+struct EmbeddingToLinalg : OpConversionPattern<EmbeddingOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(EmbeddingOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value table = adaptor.getTable(), ids = adaptor.getIds();
+    Value empty = tensor::EmptyOp::create(
+        rewriter, loc,
+        ArrayRef{dimOf(rewriter, loc, ids, 0), dimOf(rewriter, loc, table, 1)},
+        rewriter.getF32Type());
+    auto gather = linalg::GenericOp::create(
+        rewriter, loc, empty.getType(), ValueRange{ids}, ValueRange{empty},
+        ArrayRef{map(ctx, 2, {0}), map(ctx, 2, {0, 1})}, ArrayRef{kPar, kPar},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Emitter e{nb, l};
+          Value row =
+              arith::IndexCastUIOp::create(nb, l, nb.getIndexType(), args[0]);
+          Value h = linalg::IndexOp::create(nb, l, 1);
+          linalg::YieldOp::create(nb, l,
+                                  e.toF32(tensor::ExtractOp::create(
+                                      nb, l, table, ValueRange{row, h})));
+        });
+    rewriter.replaceOp(op, gather.getResult(0));
+    return success();
+  }
+};
+
+struct RMSNormToLinalg : OpConversionPattern<RMSNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RMSNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = adaptor.getX(), w = adaptor.getWeight();
+    OpFoldResult tokens = dimOf(rewriter, loc, x, 0);
+    Value sums = tensor::EmptyOp::create(rewriter, loc, ArrayRef{tokens},
+                                         rewriter.getF32Type());
+    Value zero =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+    sums = linalg::FillOp::create(rewriter, loc, zero, sums).getResult(0);
+    auto identity = map(ctx, 2, {0, 1}), rowMap = map(ctx, 2, {0});
+    auto squares = linalg::GenericOp::create(
+        rewriter, loc, sums.getType(), ValueRange{x}, ValueRange{sums},
+        ArrayRef{identity, rowMap}, ArrayRef{kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          Emitter e{nb, l};
+          linalg::YieldOp::create(nb, l,
+                                  e.add(args[1], e.mul(args[0], args[0])));
+        });
+    const int64_t hidden = op.getX().getType().getDimSize(1);
+    const double eps = op.getEpsilon().convertToDouble();
+    auto norm = linalg::GenericOp::create(
+        rewriter, loc, op.getType(), ValueRange{x, squares.getResult(0), w},
+        ValueRange{emptyLike(rewriter, loc, x)},
+        ArrayRef{identity, rowMap, map(ctx, 2, {1}), identity},
+        ArrayRef{kPar, kPar}, [&](OpBuilder &nb, Location l, ValueRange args) {
+          Emitter e{nb, l};
+          Value size = ShapedType::isDynamic(hidden)
+                           ? arith::UIToFPOp::create(
+                                 nb, l, nb.getF32Type(),
+                                 arith::IndexCastUIOp::create(
+                                     nb, l, nb.getI64Type(),
+                                     tensor::DimOp::create(nb, l, x, 1)))
+                                 .getResult()
+                           : e.f32(static_cast<double>(hidden));
+          Value mean = e.div(args[1], size);
+          Value inv = e.div(
+              e.f32(1.0), math::SqrtOp::create(nb, l, e.add(mean, e.f32(eps))));
+          linalg::YieldOp::create(nb, l,
+                                  e.mul(e.mul(args[0], inv), e.toF32(args[2])));
+        });
+    rewriter.replaceOp(op, norm.getResult(0));
+    return success();
+  }
+};
+
+struct LinearToLinalg : OpConversionPattern<LinearOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(LinearOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = adaptor.getX(), w = adaptor.getWeight();
+    Value y =
+        matmulTransposedB(rewriter, loc, x, w,
+                          filled(rewriter, loc, dimOf(rewriter, loc, x, 0),
+                                 dimOf(rewriter, loc, w, 0), 0.0f));
+    if (RoPEAttr rope = op.getRopeAttr())
+      y = applyRoPE(rewriter, loc, y, adaptor.getRopeStart(), rope);
+    if (Value r = adaptor.getResidual()) {
+      auto identity = map(ctx, 2, {0, 1});
+      y = linalg::GenericOp::create(
+              rewriter, loc, op.getType(), ValueRange{y, r},
+              ValueRange{emptyLike(rewriter, loc, y)},
+              ArrayRef{identity, identity, identity}, ArrayRef{kPar, kPar},
+              [](OpBuilder &nb, Location l, ValueRange args) {
+                linalg::YieldOp::create(nb, l,
+                                        Emitter{nb, l}.add(args[0], args[1]));
+              })
+              .getResult(0);
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct RoPEToLinalg : OpConversionPattern<RoPEOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(RoPEOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, applyRoPE(rewriter, op.getLoc(), adaptor.getX(),
+                                     adaptor.getStart(), op.getRope()));
+    return success();
+  }
+};
+
+} // namespace
+
+void moec::populateDecoderToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns
+      .add<EmbeddingToLinalg, RMSNormToLinalg, LinearToLinalg, RoPEToLinalg>(
+          patterns.getContext());
+}

@@ -1,0 +1,58 @@
+//===- Rotary.cpp - RoPE angles and rotations in kernels ------------------===//
+#include "Rotary.h"
+
+#include "DotTile.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace moec::lowering;
+
+RotaryTable moec::lowering::buildRotaryTable(Emitter &e, Value start,
+                                             Value tokens, moe::RoPEAttr rope) {
+  const int64_t half = rope.getHeadDim() / 2;
+  const double theta = rope.getTheta().getValueAsDouble();
+  const double scale = rope.getScalingFactor().getValueAsDouble();
+  // inv_freq_j / scaling_factor, exactly in f64 (reference section 4).
+  SmallVector<double> freqs;
+  for (int64_t j = 0; j < half; ++j)
+    freqs.push_back(std::pow(theta, -2.0 * static_cast<double>(j) /
+                                        static_cast<double>(2 * half)) /
+                    scale);
+  Type f64 = e.b.getF64Type(), f32 = e.b.getF32Type();
+  auto freqType = RankedTensorType::get({half}, f64);
+  Value freqTensor = arith::ConstantOp::create(
+      e.b, e.loc, DenseElementsAttr::get(freqType, ArrayRef<double>(freqs)));
+  Value freq = e.buffer(freqTensor);
+
+  auto tableType = RankedTensorType::get({ShapedType::kDynamic, half}, f32);
+  RotaryTable table{e.alloc(tableType, tokens), e.alloc(tableType, tokens),
+                    half};
+  parallelFor(e, tokens, [&](Emitter &e, Value t) {
+    Value pos = arith::UIToFPOp::create(
+        e.b, e.loc, f64,
+        arith::IndexCastUIOp::create(e.b, e.loc, e.b.getI64Type(),
+                                     e.add(start, t)));
+    e.loop(e.index(0), e.index(half), [&](Emitter &e, Value j) {
+      Value angle = e.mul(pos, e.load(freq, j));
+      Value c = math::CosOp::create(e.b, e.loc, angle);
+      Value s = math::SinOp::create(e.b, e.loc, angle);
+      e.store(arith::TruncFOp::create(e.b, e.loc, f32, c), table.cos, {t, j});
+      e.store(arith::TruncFOp::create(e.b, e.loc, f32, s), table.sin, {t, j});
+    });
+  });
+  return table;
+}
+
+std::pair<Value, Value> moec::lowering::rotatePair(Emitter &e,
+                                                   const RotaryTable &table,
+                                                   Value t, Value j, Value a,
+                                                   Value b) {
+  Value c = e.load(table.cos, {t, j});
+  Value s = e.load(table.sin, {t, j});
+  Value ra = arith::SubFOp::create(e.b, e.loc, e.mul(a, c), e.mul(b, s));
+  Value rb = e.add(e.mul(b, c), e.mul(a, s));
+  return {ra, rb};
+}

@@ -1,0 +1,178 @@
+//===- Model.cpp - a compiled DeepSeek model and its sessions -------------===//
+#include "moec/Runtime/Model.h"
+
+#include <algorithm>
+
+using namespace moec;
+
+namespace {
+
+/// Tokens per compiled call during a prefill: bounds the activations the
+/// layers allocate while keeping the matrix products large.
+constexpr int64_t kPrefillChunk = 512;
+
+} // namespace
+
+StatusOr<std::unique_ptr<LoadedModel>>
+LoadedModel::open(const std::string &directory) {
+  std::unique_ptr<LoadedModel> model(new LoadedModel());
+  model->dir = directory;
+  StatusOr<ModelConfig> config = loadModelConfig(directory);
+  if (!config.ok())
+    return config.status();
+  model->cfg = std::move(*config);
+  if (Status s = checkAttentionSupport(model->cfg, directory + "/config.json");
+      !s.ok())
+    return s;
+  StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(directory);
+  if (!ckpt.ok())
+    return ckpt.status();
+  model->checkpoint = std::move(*ckpt);
+  StatusOr<ModuleSpec> spec =
+      deriveModelModuleSpec(model->cfg, *model->checkpoint);
+  if (!spec.ok())
+    return spec.status();
+  model->moduleSpec = std::move(*spec);
+  return model;
+}
+
+StatusOr<LoadedModel::Call> LoadedModel::bind(const Binding &binding) const {
+  Call call;
+  call.function = &moduleSpec.functions[binding.function];
+  StatusOr<PackedFunction> entry = module->lookup(call.function->name);
+  if (!entry.ok())
+    return entry.status();
+  call.entry = *entry;
+  StatusOr<std::vector<WeightBuffer>> weights =
+      bindWeights(*checkpoint, *call.function, binding,
+                  /*releaseSources=*/true);
+  if (!weights.ok())
+    return weights.status();
+  call.weights = std::move(*weights);
+  return call;
+}
+
+Status LoadedModel::load(std::unique_ptr<CompiledModule> compiled,
+                         const ProgressCallback &progress) {
+  if (Status s = compiled->checkSignature(moduleSpec); !s.ok())
+    return s;
+  module = std::move(compiled);
+  const int64_t total = static_cast<int64_t>(moduleSpec.layers.size()) + 2;
+  int64_t done = 0;
+  auto step = [&](const Binding &binding, Call &out) -> Status {
+    StatusOr<Call> call = bind(binding);
+    if (!call.ok())
+      return call.status();
+    out = std::move(*call);
+    if (progress)
+      progress(++done, total);
+    return Status();
+  };
+  if (Status s = step(moduleSpec.embed, embed); !s.ok())
+    return s;
+  layers.resize(moduleSpec.layers.size());
+  for (size_t l = 0; l < layers.size(); ++l)
+    if (Status s = step(moduleSpec.layers[l], layers[l]); !s.ok())
+      return s;
+  if (Status s = step(moduleSpec.head, head); !s.ok())
+    return s;
+  loaded = true;
+  return Status();
+}
+
+size_t LoadedModel::ownedWeightBytes() const {
+  size_t bytes = 0;
+  auto add = [&](const Call &call) {
+    for (const WeightBuffer &w : call.weights)
+      bytes += w.ownedBytes();
+  };
+  add(embed);
+  add(head);
+  for (const Call &call : layers)
+    add(call);
+  return bytes;
+}
+
+Status LoadedModel::run(const Call &call, std::vector<Argument> args) const {
+  for (const WeightBuffer &w : call.weights)
+    args.push_back(Argument::buffer(w.data(), w.shape));
+  return invoke(call.entry, *call.function, args);
+}
+
+StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
+                                                   int64_t capacity) {
+  if (!model.loaded)
+    return Status::error("internal error: a session needs a loaded model");
+  const ModelConfig &c = model.config();
+  if (capacity < 1 || capacity > c.max_position_embeddings)
+    return Status::error(
+        "a sequence of " + std::to_string(capacity) +
+        " tokens does not fit the model's context: max_position_embeddings "
+        "is " +
+        std::to_string(c.max_position_embeddings));
+  std::unique_ptr<Session> session(new Session(model));
+  session->cap = capacity;
+  const size_t kvWidth =
+      static_cast<size_t>(c.num_key_value_heads * c.headDim());
+  session->keys.assign(c.num_hidden_layers,
+                       std::vector<float>(capacity * kvWidth));
+  session->values.assign(c.num_hidden_layers,
+                         std::vector<float>(capacity * kvWidth));
+  session->hidden.resize(
+      static_cast<size_t>(std::min(capacity, kPrefillChunk) * c.hidden_size));
+  return session;
+}
+
+Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
+                        std::vector<float> &logits) {
+  const ModelConfig &c = model.config();
+  const int64_t n = static_cast<int64_t>(ids.size());
+  const int64_t h = c.hidden_size, v = c.vocab_size;
+  if (n == 0)
+    return Status::error("no tokens to run");
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= v)
+      return Status::error("token id " + std::to_string(ids[i]) +
+                           " (position " + std::to_string(pos + i) +
+                           ") is out of range: vocab_size is " +
+                           std::to_string(v));
+  if (pos + n > cap)
+    return Status::error("positions " + std::to_string(pos) + ".." +
+                         std::to_string(pos + n - 1) +
+                         " exceed the session's capacity of " +
+                         std::to_string(cap) + " tokens");
+  logits.assign(static_cast<size_t>((allLogits ? n : 1) * v), 0.0f);
+  const int64_t kvWidth = c.num_key_value_heads * c.headDim();
+
+  for (int64_t first = 0; first < n; first += kPrefillChunk) {
+    const int64_t m = std::min(kPrefillChunk, n - first);
+    std::vector<int32_t> chunk(ids.begin() + first, ids.begin() + first + m);
+    if (Status s =
+            model.run(model.embed, {Argument::buffer(chunk.data(), {m}),
+                                    Argument::buffer(hidden.data(), {m, h})});
+        !s.ok())
+      return s;
+    for (size_t l = 0; l < model.layers.size(); ++l)
+      if (Status s =
+              model.run(model.layers[l],
+                        {Argument::buffer(hidden.data(), {m, h}),
+                         Argument::indexValue(pos + first),
+                         Argument::buffer(keys[l].data(), {cap, kvWidth}),
+                         Argument::buffer(values[l].data(), {cap, kvWidth})});
+          !s.ok())
+        return s;
+    Status s;
+    if (allLogits)
+      s = model.run(model.head,
+                    {Argument::buffer(hidden.data(), {m, h}),
+                     Argument::buffer(logits.data() + first * v, {m, v})});
+    else if (first + m == n)
+      s = model.run(model.head,
+                    {Argument::buffer(hidden.data() + (m - 1) * h, {1, h}),
+                     Argument::buffer(logits.data(), {1, v})});
+    if (!s.ok())
+      return s;
+  }
+  pos += n;
+  return Status();
+}

@@ -1,0 +1,344 @@
+//===- ModuleSpec.cpp - what a compiled module takes ----------------------===//
+#include "moec/Runtime/ModuleSpec.h"
+
+#include <cstdio>
+
+using namespace moec;
+
+std::vector<const OperandSpec *> FunctionSpec::weights() const {
+  std::vector<const OperandSpec *> result;
+  for (const OperandSpec &op : operands)
+    if (op.role == OperandRole::Weight)
+      result.push_back(&op);
+  return result;
+}
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// a * b, or an error naming `what` when it does not fit in int64.
+StatusOr<int64_t> checkedMul(int64_t a, int64_t b, const std::string &what) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return Status::error(what + " = " + std::to_string(a) + " x " +
+                         std::to_string(b) + " overflows 64 bits");
+  return r;
+}
+
+/// Appends the weight operands of one function and their sources, reading
+/// only checkpoint headers.
+class WeightCollector {
+public:
+  WeightCollector(const Checkpoint &ckpt, std::string prefix,
+                  FunctionSpec &function, Binding &binding)
+      : ckpt(ckpt), prefix(std::move(prefix)), function(function),
+        binding(binding) {}
+
+  /// The tensor `<prefix><name>` of shape `shape`.
+  Status tensor(const std::string &name, std::vector<int64_t> shape) {
+    return tensorNamed(prefix + name, name, std::move(shape));
+  }
+
+  /// A tensor by its full name, named `operandName` in the signature.
+  Status tensorNamed(const std::string &full, const std::string &operandName,
+                     std::vector<int64_t> shape) {
+    StatusOr<TensorView> t = ckpt.tensor(full, shape);
+    if (!t.ok())
+      return t.status();
+    add(operandName, t->dtype, std::move(shape), {{full}, false});
+    return Status();
+  }
+
+  /// `<prefix>mlp.experts.{e}.<proj>.weight` for every expert e, each of
+  /// `shape`, stacked into [experts, shape...]. Mixed element types stack
+  /// as F32, so one type describes the whole operand.
+  Status experts(const std::string &proj, int64_t count,
+                 std::vector<int64_t> shape) {
+    WeightSource source{{}, true};
+    DType dtype = DType::F32;
+    for (int64_t e = 0; e < count; ++e) {
+      std::string name =
+          prefix + "mlp.experts." + std::to_string(e) + "." + proj + ".weight";
+      StatusOr<TensorView> t = ckpt.tensor(name, shape);
+      if (!t.ok())
+        return t.status();
+      dtype = e == 0 || t->dtype == dtype ? t->dtype : DType::F32;
+      source.tensors.push_back(std::move(name));
+    }
+    shape.insert(shape.begin(), count);
+    add("mlp.experts." + proj + ".weight", dtype, std::move(shape),
+        std::move(source));
+    return Status();
+  }
+
+private:
+  void add(std::string name, DType dtype, std::vector<int64_t> shape,
+           WeightSource source) {
+    function.operands.push_back(
+        {std::move(name), OperandRole::Weight, dtype, std::move(shape)});
+    binding.weights.push_back(std::move(source));
+  }
+
+  const Checkpoint &ckpt;
+  std::string prefix;
+  FunctionSpec &function;
+  Binding &binding;
+};
+
+/// The weights of layer `layer`'s MLP block (moec/Compiler builds the code
+/// in this order): MoE: router [E, H], e_score_correction_bias [E]
+/// (noaux_tc), gate/up [E, I, H], down [E, H, I], then shared gate/up
+/// [S*I, H], down [H, S*I] when there are shared experts; dense: gate/up
+/// [Id, H], down [H, Id].
+Status collectMLPWeights(WeightCollector &w, const ModelConfig &c,
+                         int64_t layer) {
+  const int64_t h = c.hidden_size;
+  auto mlp = [&](const std::string &name, int64_t width) -> Status {
+    for (auto [proj, shape] : {std::pair<const char *, std::vector<int64_t>>{
+                                   "gate_proj", {width, h}},
+                               {"up_proj", {width, h}},
+                               {"down_proj", {h, width}}})
+      if (Status s = w.tensor(name + proj + ".weight", shape); !s.ok())
+        return s;
+    return Status();
+  };
+  if (!c.isMoELayer(layer))
+    return mlp("mlp.", c.intermediate_size);
+
+  const int64_t experts = c.n_routed_experts, width = c.moe_intermediate_size;
+  if (Status s = w.tensor("mlp.gate.weight", {experts, h}); !s.ok())
+    return s;
+  if (c.topk_method == TopkMethod::NoauxTC)
+    if (Status s = w.tensor("mlp.gate.e_score_correction_bias", {experts});
+        !s.ok())
+      return s;
+  for (auto [proj, shape] :
+       {std::pair<const char *, std::vector<int64_t>>{"gate_proj", {width, h}},
+        {"up_proj", {width, h}},
+        {"down_proj", {h, width}}})
+    if (Status s = w.experts(proj, experts, shape); !s.ok())
+      return s;
+  if (c.n_shared_experts == 0)
+    return Status();
+  StatusOr<int64_t> shared =
+      checkedMul(width, c.n_shared_experts,
+                 "the shared experts' width moe_intermediate_size x "
+                 "n_shared_experts");
+  if (!shared.ok())
+    return shared.status();
+  return mlp("mlp.shared_experts.", *shared);
+}
+
+OperandSpec buffer(std::string name, OperandRole role, DType dtype,
+                   std::vector<int64_t> shape) {
+  return {std::move(name), role, dtype, std::move(shape)};
+}
+
+bool sameContract(const FunctionSpec &a, const FunctionSpec &b) {
+  if (a.kind != b.kind || a.moe != b.moe ||
+      a.operands.size() != b.operands.size())
+    return false;
+  for (size_t i = 0; i < a.operands.size(); ++i) {
+    const OperandSpec &x = a.operands[i], &y = b.operands[i];
+    if (x.name != y.name || x.role != y.role || x.dtype != y.dtype ||
+        x.shape != y.shape)
+      return false;
+  }
+  return true;
+}
+
+/// Adds `function` unless an equal one exists; returns its index.
+size_t addFunction(std::vector<FunctionSpec> &functions,
+                   FunctionSpec function) {
+  for (size_t i = 0; i < functions.size(); ++i)
+    if (sameContract(functions[i], function))
+      return i;
+  functions.push_back(std::move(function));
+  return functions.size() - 1;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+const char *roleName(OperandRole role) {
+  switch (role) {
+  case OperandRole::Input:
+    return "in";
+  case OperandRole::Output:
+    return "out";
+  case OperandRole::InOut:
+    return "inout";
+  case OperandRole::Index:
+    return "index";
+  case OperandRole::Weight:
+    return "weight";
+  }
+  return "?";
+}
+
+/// The config values that compiled MLP code depends on.
+std::string routingJson(const ModelConfig &c) {
+  RoutingConfig r = c.routing();
+  return std::string("\"scoring_func\": \"") +
+         (c.scoring_func == ScoringFunc::Sigmoid ? "sigmoid" : "softmax") +
+         "\", \"topk_method\": \"" + topkMethodName(r.method) +
+         "\", \"num_experts_per_tok\": " + std::to_string(r.topK) +
+         ", \"n_group\": " + std::to_string(r.nGroup) +
+         ", \"topk_group\": " + std::to_string(r.topkGroup) +
+         ", \"norm_topk_prob\": " + (r.normTopkProb ? "true" : "false") +
+         ", \"routed_scaling_factor\": " + number(r.routedScalingFactor);
+}
+
+} // namespace
+
+std::string ModuleSpec::signature() const {
+  const ModelConfig &c = config;
+  std::string s = "{\"format\": \"moec-module-1\", \"kind\": \"";
+  s += kind == Kind::MLP ? "mlp" : "model";
+  s += "\", \"hidden_size\": " + std::to_string(c.hidden_size);
+  if (c.n_routed_experts > 0)
+    s += ", " + routingJson(c);
+  if (kind == Kind::Model)
+    s += ", \"model_type\": \"" + std::string(modelTypeName(c.model_type)) +
+         "\", \"rms_norm_eps\": " + number(c.rms_norm_eps) +
+         ", \"num_attention_heads\": " + std::to_string(c.num_attention_heads) +
+         ", \"num_key_value_heads\": " + std::to_string(c.num_key_value_heads) +
+         ", \"rope_theta\": " + number(c.rope_theta) + ", \"rope_type\": \"" +
+         c.rope_scaling.type +
+         "\", \"rope_factor\": " + number(c.rope_scaling.factor);
+  s += ", \"functions\": [";
+  for (size_t f = 0; f < functions.size(); ++f) {
+    const FunctionSpec &fn = functions[f];
+    s += std::string(f ? ", " : "") + "{\"name\": \"" + fn.name + "\"";
+    if (fn.kind == FunctionKind::MLP || fn.kind == FunctionKind::DecoderLayer)
+      s += std::string(", \"mlp\": \"") + (fn.moe ? "moe" : "dense") + "\"";
+    s += ", \"operands\": [";
+    for (size_t i = 0; i < fn.operands.size(); ++i) {
+      const OperandSpec &op = fn.operands[i];
+      s += std::string(i ? ", " : "") + "{\"name\": \"" + op.name +
+           "\", \"role\": \"" + roleName(op.role) + "\"";
+      if (op.role != OperandRole::Index)
+        s += std::string(", \"dtype\": \"") + dtypeName(op.dtype) +
+             "\", \"shape\": " + shapeText(op.shape);
+      s += "}";
+    }
+    s += "]}";
+  }
+  s += "]";
+  if (kind == Kind::Model) {
+    s += ", \"layers\": [";
+    for (size_t l = 0; l < layers.size(); ++l)
+      s += std::string(l ? ", " : "") + "\"" +
+           functions[layers[l].function].name + "\"";
+    s += "]";
+  }
+  return s + "}";
+}
+
+StatusOr<ModuleSpec> moec::deriveMLPModuleSpec(const ModelConfig &config,
+                                               const Checkpoint &checkpoint,
+                                               int64_t layer) {
+  ModuleSpec spec;
+  spec.kind = ModuleSpec::Kind::MLP;
+  spec.config = config;
+  spec.layer = layer;
+  const int64_t h = config.hidden_size;
+  FunctionSpec fn;
+  fn.name = "mlp";
+  fn.kind = FunctionKind::MLP;
+  fn.moe = config.isMoELayer(layer);
+  fn.operands = {
+      buffer("x", OperandRole::Input, DType::F32, {kDynamicSize, h}),
+      buffer("y", OperandRole::Output, DType::F32, {kDynamicSize, h})};
+  WeightCollector weights(
+      checkpoint, "model.layers." + std::to_string(layer) + ".", fn, spec.mlp);
+  if (Status s = collectMLPWeights(weights, config, layer); !s.ok())
+    return s;
+  spec.functions.push_back(std::move(fn));
+  return spec;
+}
+
+StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
+                                                 const Checkpoint &checkpoint) {
+  if (Status s = checkAttentionSupport(config); !s.ok())
+    return s;
+  ModuleSpec spec;
+  spec.kind = ModuleSpec::Kind::Model;
+  spec.config = config;
+  const ModelConfig &c = config;
+  const int64_t h = c.hidden_size, v = c.vocab_size;
+  const int64_t headDim = c.headDim();
+  StatusOr<int64_t> qWidth =
+      checkedMul(c.num_attention_heads, headDim, "the query width");
+  StatusOr<int64_t> kvWidth =
+      checkedMul(c.num_key_value_heads, headDim, "the key/value width");
+  if (!qWidth.ok() || !kvWidth.ok())
+    return qWidth.ok() ? kvWidth.status() : qWidth.status();
+  const std::string table = "model.embed_tokens.weight";
+
+  FunctionSpec embed{"embed", FunctionKind::Embed, false, {}};
+  embed.operands = {
+      buffer("ids", OperandRole::Input, DType::I32, {kDynamicSize}),
+      buffer("hidden", OperandRole::Output, DType::F32, {kDynamicSize, h})};
+  WeightCollector embedWeights(checkpoint, "", embed, spec.embed);
+  if (Status s = embedWeights.tensorNamed(table, table, {v, h}); !s.ok())
+    return s;
+  spec.embed.function = addFunction(spec.functions, std::move(embed));
+
+  for (int64_t layer = 0; layer < c.num_hidden_layers; ++layer) {
+    FunctionSpec fn{"decoder_layer_" + std::to_string(layer),
+                    FunctionKind::DecoderLayer,
+                    c.isMoELayer(layer),
+                    {}};
+    fn.operands = {
+        buffer("hidden", OperandRole::InOut, DType::F32, {kDynamicSize, h}),
+        buffer("start", OperandRole::Index, DType::I32, {}),
+        buffer("keys", OperandRole::InOut, DType::F32,
+               {kDynamicSize, *kvWidth}),
+        buffer("values", OperandRole::InOut, DType::F32,
+               {kDynamicSize, *kvWidth})};
+    Binding binding;
+    WeightCollector w(checkpoint, "model.layers." + std::to_string(layer) + ".",
+                      fn, binding);
+    for (auto [name, shape] : {std::pair<const char *, std::vector<int64_t>>{
+                                   "input_layernorm.weight", {h}},
+                               {"self_attn.q_proj.weight", {*qWidth, h}},
+                               {"self_attn.k_proj.weight", {*kvWidth, h}},
+                               {"self_attn.v_proj.weight", {*kvWidth, h}},
+                               {"self_attn.o_proj.weight", {h, *qWidth}},
+                               {"post_attention_layernorm.weight", {h}}})
+      if (Status s = w.tensor(name, shape); !s.ok())
+        return s;
+    if (Status s = collectMLPWeights(w, c, layer); !s.ok())
+      return s;
+    binding.function = addFunction(spec.functions, std::move(fn));
+    spec.layers.push_back(std::move(binding));
+  }
+
+  FunctionSpec head{"head", FunctionKind::Head, false, {}};
+  head.operands = {
+      buffer("hidden", OperandRole::Input, DType::F32, {kDynamicSize, h}),
+      buffer("logits", OperandRole::Output, DType::F32, {kDynamicSize, v})};
+  WeightCollector headWeights(checkpoint, "", head, spec.head);
+  if (Status s =
+          headWeights.tensorNamed("model.norm.weight", "norm.weight", {h});
+      !s.ok())
+    return s;
+  // Tied embeddings: the head reads the embedding table (reference §2).
+  const std::string lmHead =
+      c.tie_word_embeddings ? table : std::string("lm_head.weight");
+  if (Status s = headWeights.tensorNamed(lmHead, "lm_head.weight", {v, h});
+      !s.ok())
+    return s;
+  spec.head.function = addFunction(spec.functions, std::move(head));
+  return spec;
+}

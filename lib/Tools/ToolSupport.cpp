@@ -1,0 +1,136 @@
+//===- ToolSupport.cpp - what moe-run, moe-compile, moe-bench share -------===//
+#include "moec/Tools/ToolSupport.h"
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace moec;
+namespace cl = llvm::cl;
+
+namespace {
+
+template <typename Opt>
+void attach(Opt &opt, std::initializer_list<cl::SubCommand *> subcommands) {
+  for (cl::SubCommand *sub : subcommands)
+    opt.addSubCommand(*sub);
+}
+
+} // namespace
+
+CompileFlags::CompileFlags(std::initializer_list<cl::SubCommand *> subs)
+    : noFoldSharedExperts("no-fold-shared-experts",
+                          cl::desc("Run the shared experts as their own MLP "
+                                   "rather than inside the grouped kernel")),
+      unfused("unfused",
+              cl::desc("Use moec's unfused reference lowering (linalg, "
+                       "scalar loops) instead of the fused kernels")),
+      sequential("sequential", cl::desc("Run compiled code on one thread")) {
+  attach(noFoldSharedExperts, subs);
+  attach(unfused, subs);
+  attach(sequential, subs);
+}
+
+CompileOptions CompileFlags::options() const {
+  CompileOptions o;
+  o.foldSharedExperts = !noFoldSharedExperts;
+  o.fuseExperts = !unfused;
+  o.parallel = !sequential;
+  return o;
+}
+
+ProgressBar::ProgressBar(std::string what)
+    : what(std::move(what)), start(std::chrono::steady_clock::now()),
+      terminal(::isatty(STDERR_FILENO)) {}
+
+ProgressBar::~ProgressBar() {
+  if (drawn && terminal)
+    std::fputc('\n', stderr);
+}
+
+void ProgressBar::update(int64_t done, int64_t total) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  if (seconds < 1.0 || total <= 0)
+    return;
+  done = std::min(done, total);
+  int64_t tenth = done * 10 / total;
+  if (!terminal && tenth == lastTenth)
+    return;
+  lastTenth = tenth;
+  constexpr int kWidth = 30;
+  int filled = static_cast<int>(done * kWidth / total);
+  std::string bar(filled, '#');
+  bar.resize(kWidth, ' ');
+  std::fprintf(stderr, "%s%s [%s] %lld/%lld %.1fs%s", terminal ? "\r" : "",
+               what.c_str(), bar.c_str(), static_cast<long long>(done),
+               static_cast<long long>(total), seconds, terminal ? "" : "\n");
+  std::fflush(stderr);
+  drawn = true;
+}
+
+StatusOr<std::vector<int32_t>> moec::parseTokenIds(const std::string &text) {
+  std::vector<int32_t> ids;
+  size_t i = 0;
+  while (i <= text.size()) {
+    size_t end = text.find(',', i);
+    if (end == std::string::npos)
+      end = text.size();
+    std::string item = text.substr(i, end - i);
+    bool digits = !item.empty() && item.size() <= 10 &&
+                  item.find_first_not_of("0123456789") == std::string::npos;
+    long long value = digits ? std::atoll(item.c_str()) : -1;
+    if (!digits || value > INT32_MAX)
+      return Status::error("token ids must be non-negative decimal integers "
+                           "separated by commas, got '" +
+                           item + "' in '" + text + "'");
+    ids.push_back(static_cast<int32_t>(value));
+    i = end + 1;
+  }
+  return ids;
+}
+
+namespace {
+
+/// The canonical path of `path`, or of its directory plus its name when the
+/// file does not exist yet.
+std::string canonical(const std::string &path) {
+  char buf[PATH_MAX];
+  if (::realpath(path.c_str(), buf))
+    return buf;
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (!::realpath(dir.empty() ? "/" : dir.c_str(), buf))
+    return path;
+  return std::string(buf) + "/" + name;
+}
+
+} // namespace
+
+Status moec::checkOutputPath(const std::string &output,
+                             const std::string &modelDirectory,
+                             const std::vector<std::string> &inputs) {
+  std::string out = canonical(output);
+  for (const std::string &input : inputs)
+    if (canonical(input) == out)
+      return Status::error("--output " + output +
+                           " is an input file; refusing to overwrite it");
+  std::string dir = canonical(modelDirectory);
+  struct stat st;
+  if (out.rfind(dir + "/", 0) == 0 && ::stat(out.c_str(), &st) == 0)
+    return Status::error("--output " + output +
+                         " is a file of the model directory " + modelDirectory +
+                         "; refusing to overwrite it");
+  return Status();
+}
+
+int moec::reportError(const char *tool, const std::string &message) {
+  std::fprintf(stderr, "%s: error: %s\n", tool, message.c_str());
+  return 1;
+}

@@ -1,0 +1,258 @@
+//===- LayerBench.cpp - the DeepSeekMoE-16B MoE layer, side by side -------===//
+//
+// Times one DeepSeekMoE MLP block compiled by moec (fused kernels and the
+// unfused lowering) through the same spec, weight binding and calls as
+// `moe-run layer`, beside baselines of the same work: an OpenBLAS SGEMM of
+// equal FLOPs, PyTorch eager (HF moe_infer style, torch_moe.py) and, for
+// decode, the memory-bandwidth bound.
+//
+//===----------------------------------------------------------------------===//
+#include "Bench.h"
+
+#include "Baselines.h"
+
+#include "moec/Compiler/Compile.h"
+#include "moec/Pipelines/Pipelines.h"
+#include "moec/Runtime/Weights.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+#include <thread>
+
+using namespace moec;
+using namespace moec::bench;
+
+namespace {
+
+/// DeepSeekMoE 16B's MoE layer: H 2048, E 64 experts of width 1408, k 6,
+/// 2 shared experts; softmax, greedy.
+ModelConfig deepseekMoE16B() {
+  ModelConfig c;
+  c.hidden_size = 2048;
+  c.moe_intermediate_size = 1408;
+  c.n_routed_experts = 64;
+  c.n_shared_experts = 2;
+  c.num_experts_per_tok = 6;
+  c.first_k_dense_replace = 0;
+  c.num_hidden_layers = 1;
+  return c;
+}
+
+/// Random tensors of layer 0's MLP under their checkpoint names (one per
+/// expert, as checkpoints store them), uniform with the variance of
+/// 1/fan_in, in `dtype`.
+class RandomLayer {
+public:
+  RandomLayer(const ModelConfig &c, DType dtype) {
+    const int64_t h = c.hidden_size, i = c.moe_intermediate_size,
+                  s = c.n_shared_experts * i;
+    const std::string p = "model.layers.0.mlp.";
+    add(p + "gate.weight", {c.n_routed_experts, h}, dtype);
+    for (int64_t e = 0; e < c.n_routed_experts; ++e) {
+      std::string expert = p + "experts." + std::to_string(e) + ".";
+      add(expert + "gate_proj.weight", {i, h}, dtype);
+      add(expert + "up_proj.weight", {i, h}, dtype);
+      add(expert + "down_proj.weight", {h, i}, dtype);
+    }
+    add(p + "shared_experts.gate_proj.weight", {s, h}, dtype);
+    add(p + "shared_experts.up_proj.weight", {s, h}, dtype);
+    add(p + "shared_experts.down_proj.weight", {h, s}, dtype);
+  }
+  std::vector<TensorView> views;
+
+private:
+  void add(const std::string &name, std::vector<int64_t> shape, DType dtype) {
+    TensorView view;
+    view.name = name;
+    view.dtype = dtype;
+    view.shape = std::move(shape);
+    size_t n = view.numElements();
+    float scale = std::sqrt(3.0f / static_cast<float>(view.shape.back()));
+    storage.emplace_back(n * dtypeSize(dtype));
+    std::vector<uint8_t> &bytes = storage.back();
+    for (size_t j = 0; j < n; ++j) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      float u = static_cast<float>(state >> 40) / static_cast<float>(1 << 24);
+      float v = (2.0f * u - 1.0f) * scale;
+      if (dtype == DType::F32)
+        reinterpret_cast<float *>(bytes.data())[j] = v;
+      else
+        reinterpret_cast<uint16_t *>(bytes.data())[j] = floatToBf16(v);
+    }
+    view.data = bytes.data();
+    views.push_back(view);
+  }
+  std::vector<std::vector<uint8_t>> storage;
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+};
+
+/// A compiled MLP with its weights bound, ready to time.
+class BoundMLP {
+public:
+  BoundMLP(const ModuleSpec &spec, const Checkpoint &ckpt,
+           const CompileOptions &options)
+      : spec(spec) {
+    StatusOr<std::unique_ptr<CompiledModule>> compiled =
+        compileModule(spec, options);
+    check(compiled.status());
+    module = std::move(*compiled);
+    StatusOr<PackedFunction> fn = module->lookup(spec.functions[0].name);
+    check(fn.status());
+    entry = *fn;
+    StatusOr<std::vector<WeightBuffer>> bound =
+        bindWeights(ckpt, spec.functions[0], spec.mlp, false);
+    check(bound.status());
+    weights = std::move(*bound);
+  }
+  void run(const std::vector<float> &x, std::vector<float> &y, int64_t t) {
+    const int64_t h = spec.config.hidden_size;
+    std::vector<Argument> args{Argument::buffer(x.data(), {t, h}),
+                               Argument::buffer(y.data(), {t, h})};
+    for (const WeightBuffer &w : weights)
+      args.push_back(Argument::buffer(w.data(), w.shape));
+    check(invoke(entry, spec.functions[0], args));
+  }
+
+private:
+  static void check(const Status &s) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "moe-bench: %s\n", s.message().c_str());
+      std::exit(1);
+    }
+  }
+  const ModuleSpec &spec;
+  std::unique_ptr<CompiledModule> module;
+  PackedFunction entry = nullptr;
+  std::vector<WeightBuffer> weights;
+};
+
+/// PyTorch eager seconds per token count, or empty if unavailable.
+std::map<int64_t, double> torchBaseline(const LayerBenchOptions &o,
+                                        const ModelConfig &c) {
+  std::ostringstream cmd, tokens;
+  for (size_t i = 0; i < o.tokens.size(); ++i)
+    tokens << (i ? "," : "") << o.tokens[i];
+  cmd << o.python << " " << MOEC_SOURCE_DIR << "/tools/moe-bench/torch_moe.py"
+      << " --hidden " << c.hidden_size << " --width " << c.moe_intermediate_size
+      << " --experts " << c.n_routed_experts << " --top-k "
+      << c.num_experts_per_tok << " --shared " << c.n_shared_experts
+      << " --tokens " << tokens.str() << " --repeats " << o.repeats
+      << " 2>/dev/null";
+  std::map<int64_t, double> result;
+  FILE *pipe = popen(cmd.str().c_str(), "r");
+  if (!pipe)
+    return result;
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe)) {
+    long long t;
+    double s;
+    if (std::sscanf(line, "{\"tokens\": %lld, \"seconds\": %lf", &t, &s) == 2)
+      result[t] = s;
+  }
+  pclose(pipe);
+  return result;
+}
+
+} // namespace
+
+int moec::bench::runLayerBench(const LayerBenchOptions &o) {
+  ModelConfig config = deepseekMoE16B();
+  const int64_t h = config.hidden_size, i = config.moe_intermediate_size,
+                e = config.n_routed_experts, k = config.num_experts_per_tok,
+                s = config.n_shared_experts;
+  std::printf("preset: DeepSeekMoE-16B MoE layer (H %lld, I %lld, E %lld, k "
+              "%lld, %lld shared), %s weights\n",
+              (long long)h, (long long)i, (long long)e, (long long)k,
+              (long long)s, dtypeName(o.dtype));
+  std::printf("host: %u hardware threads, kernels use %lld-lane f32 "
+              "vectors\n",
+              std::thread::hardware_concurrency(),
+              (long long)hostVectorWidth());
+  RandomLayer layer(config, o.dtype);
+  std::unique_ptr<Checkpoint> ckpt = Checkpoint::fromMemory(layer.views);
+  StatusOr<ModuleSpec> spec = deriveMLPModuleSpec(config, *ckpt, 0);
+  if (!spec.ok()) {
+    std::fprintf(stderr, "moe-bench: %s\n", spec.status().message().c_str());
+    return 1;
+  }
+  CompileOptions options;
+  options.tiling = o.tiling;
+  BoundMLP fused(*spec, *ckpt, options);
+  std::unique_ptr<BoundMLP> unfused;
+  if (o.unfused) {
+    options.fuseExperts = false;
+    unfused = std::make_unique<BoundMLP>(*spec, *ckpt, options);
+  }
+
+  const double bandwidth = copyBandwidth();
+  const double readBw = readBandwidth();
+  std::map<int64_t, double> torch;
+  if (o.torch)
+    torch = torchBaseline(o, config);
+
+  // One SGEMM with the same FLOPs per token: [T, H] x [H, 3*I*(k+S) + E].
+  const int64_t gemmN = 3 * i * (k + s) + e;
+  std::vector<float> gemmB(static_cast<size_t>(h) * gemmN, 0.01f);
+  const double flopsPerToken = 2.0 * h * gemmN;
+
+  std::printf("OpenBLAS: %s, kernels for %s, %d threads\n",
+              openblas_get_config(), openblas_get_corename(),
+              openblas_get_num_threads());
+  std::printf("copy bandwidth: %.1f GB/s copied (memcpy), read bandwidth: "
+              "%.1f GB/s\n\n",
+              bandwidth / 1e9, readBw / 1e9);
+  std::printf("%6s | %-22s | %-22s | %-22s | %-22s | %s\n", "T",
+              "moec fused tok/s (GF/s)", "moec unfused", "OpenBLAS SGEMM",
+              "PyTorch eager", "ratios");
+  for (int64_t t : o.tokens) {
+    std::vector<float> x(static_cast<size_t>(t) * h), y(x.size());
+    for (size_t j = 0; j < x.size(); ++j)
+      x[j] = std::sin(0.37f * j);
+    double fusedS = medianSeconds(o.repeats, [&] { fused.run(x, y, t); });
+    double unfusedS = 0;
+    if (unfused && t <= o.unfusedMaxTokens)
+      unfusedS = medianSeconds(1, [&] { unfused->run(x, y, t); });
+    std::vector<float> c(static_cast<size_t>(t) * gemmN);
+    double gemmS = medianSeconds(o.repeats, [&] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, gemmN, h, 1.0f,
+                  x.data(), h, gemmB.data(), gemmN, 0.0f, c.data(), gemmN);
+    });
+    auto cell = [&](double secs) {
+      char buf[64];
+      if (secs <= 0)
+        std::snprintf(buf, sizeof buf, "-");
+      else
+        std::snprintf(buf, sizeof buf, "%.1f (%.1f)", t / secs,
+                      flopsPerToken * t / secs / 1e9);
+      return std::string(buf);
+    };
+    std::string ratios =
+        "fused/SGEMM " + std::to_string(gemmS / fusedS).substr(0, 5);
+    if (torch.count(t))
+      ratios +=
+          ", fused/torch " + std::to_string(torch[t] / fusedS).substr(0, 5);
+    if (t == 1) {
+      // Bytes a one-token step must read: k routed + the shared experts'
+      // weights and the router.
+      double bytes =
+          dtypeSize(o.dtype) * (3.0 * h * i * (k + s) + double(e) * h);
+      ratios += ", fused/copy-bound " +
+                std::to_string(fusedS / (bytes / bandwidth)).substr(0, 5) +
+                "x, fused/read-bound " +
+                std::to_string(fusedS / (bytes / readBw)).substr(0, 5) + "x";
+    }
+    std::printf("%6lld | %-22s | %-22s | %-22s | %-22s | %s\n", (long long)t,
+                cell(fusedS).c_str(), cell(unfusedS).c_str(),
+                cell(gemmS).c_str(),
+                cell(torch.count(t) ? torch[t] : 0).c_str(), ratios.c_str());
+    std::fflush(stdout);
+  }
+  return 0;
+}
