@@ -81,8 +81,8 @@ def MoE_LinearOp : MoE_Op<"linear", [Pure, AttrSizedOperandSegments]> {
     ```
   }];
   let arguments = (ins MoE_Activations:$x, MoE_Weight2D:$weight,
-                       Optional<MoE_Activations>:$residual,
                        Optional<Index>:$rope_start,
+                       Optional<MoE_Activations>:$residual,
                        OptionalAttr<MoE_RoPEAttr>:$rope);
   let results = (outs MoE_Activations:$result);
   let assemblyFormat = [{

@@ -120,8 +120,9 @@ public:
 
   Value linear(Value x, Value weight) {
     int64_t out = cast<RankedTensorType>(weight.getType()).getDimSize(0);
-    return moe::LinearOp::create(b, loc, activations(out), x, weight, Value(),
-                                 Value(), moe::RoPEAttr());
+    return moe::LinearOp::create(b, loc, activations(out), x, weight,
+                                 /*rope_start=*/Value(), /*residual=*/Value(),
+                                 moe::RoPEAttr());
   }
 
   Value rope(Value x, Value start) {

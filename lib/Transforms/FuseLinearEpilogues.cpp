@@ -30,9 +30,9 @@ struct FuseRoPE : OpRewritePattern<RoPEOp> {
     LinearOp linear = soleLinear(rope.getX());
     if (!linear || linear.getResidual() || linear.getRopeAttr())
       return rewriter.notifyMatchFailure(rope, "not a plain linear's only use");
-    rewriter.replaceOpWithNewOp<LinearOp>(rope, rope.getType(), linear.getX(),
-                                          linear.getWeight(), Value(),
-                                          rope.getStart(), rope.getRope());
+    rewriter.replaceOpWithNewOp<LinearOp>(
+        rope, rope.getType(), linear.getX(), linear.getWeight(),
+        rope.getStart(), /*residual=*/Value(), rope.getRope());
     rewriter.eraseOp(linear);
     return success();
   }
@@ -50,8 +50,8 @@ struct FuseResidual : OpRewritePattern<arith::AddFOp> {
       // Which operand the linear is does not matter: f32 addition of two
       // values is commutative, bit for bit.
       rewriter.replaceOpWithNewOp<LinearOp>(
-          add, add.getType(), linear.getX(), linear.getWeight(), other,
-          linear.getRopeStart(), linear.getRopeAttr());
+          add, add.getType(), linear.getX(), linear.getWeight(),
+          linear.getRopeStart(), other, linear.getRopeAttr());
       rewriter.eraseOp(linear);
       return success();
     }

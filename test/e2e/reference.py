@@ -295,3 +295,25 @@ def model_forward(weights: dict, config: dict, token_ids) -> np.ndarray:
     h = rms_norm(h, weights["model.norm.weight"], get(config, "rms_norm_eps"))
     lm_head = embed if get(config, "tie_word_embeddings") else weights["lm_head.weight"]
     return h @ lm_head.T
+
+
+def greedy_generate(weights: dict, config: dict, prompt, max_new: int):
+    """Greedy decoding by full recomputation at every step (no cache).
+
+    Returns the new tokens (stopping after an eos_token_id) and, per step,
+    the gap between the two largest logits: a step whose gap is within
+    rounding may legitimately pick the other token in f32.
+    """
+    eos = config.get("eos_token_id")
+    stop = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+    sequence, tokens, margins = list(prompt), [], []
+    for _ in range(max_new):
+        last = model_forward(weights, config, sequence)[-1]
+        top2 = np.sort(last)[-2:]
+        token = int(np.argmax(last))
+        tokens.append(token)
+        margins.append(float(top2[1] - top2[0]))
+        sequence.append(token)
+        if token in stop:
+            break
+    return tokens, margins

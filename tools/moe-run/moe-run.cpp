@@ -206,8 +206,11 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
 
 /// The prompt's token ids, checked against the model.
 StatusOr<std::vector<int32_t>> promptTokens(const ModelConfig &config) {
-  if (promptIds.empty())
+  if (promptIds.getNumOccurrences() == 0)
     return Status::error("no prompt: give --prompt-ids");
+  if (promptIds.empty())
+    return Status::error("the prompt is empty: --prompt-ids needs at least "
+                         "one token id");
   StatusOr<std::vector<int32_t>> ids = parseTokenIds(promptIds);
   if (!ids.ok())
     return ids.status();

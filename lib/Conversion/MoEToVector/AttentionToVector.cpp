@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DotTile.h"
+#include "Patterns.h"
 
 #include "MoE/MoEOps.h"
 

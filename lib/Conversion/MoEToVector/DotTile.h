@@ -13,10 +13,6 @@
 
 #include <optional>
 
-namespace mlir {
-class RewritePatternSet;
-} // namespace mlir
-
 namespace moec::lowering {
 
 /// One operand row of a dot product: the elements mem[prefix..., base + c]
@@ -62,38 +58,6 @@ using TileBody =
 void forEachTile(Emitter &e, mlir::Value lo, mlir::Value hi, mlir::Value begin,
                  mlir::Value end, std::optional<int64_t> uniformBlock,
                  int64_t rows, int64_t cols, TileBody body);
-
-// The patterns of convert-moe-to-vector, one family per file.
-
-/// moe.expert_ffn as three parallel phases of dot-product tiles.
-void populateExpertFFNToVectorPatterns(mlir::RewritePatternSet &patterns,
-                                       const ExpertKernelTiling &tiling);
-
-/// moe.linear as dot-product tiles with RoPE and residual epilogues.
-void populateLinearToVectorPatterns(mlir::RewritePatternSet &patterns,
-                                    const ExpertKernelTiling &tiling);
-
-/// moe.rms_norm as vector loops per row.
-void populateRMSNormToVectorPatterns(mlir::RewritePatternSet &patterns,
-                                     const ExpertKernelTiling &tiling);
-
-/// moe.embedding as vector row copies.
-void populateEmbeddingToVectorPatterns(mlir::RewritePatternSet &patterns,
-                                       const ExpertKernelTiling &tiling);
-
-/// moe.rope on buffers.
-void populateRoPEToVectorPatterns(mlir::RewritePatternSet &patterns);
-
-/// moe.attention with an online softmax per (head, query row).
-void populateAttentionToVectorPatterns(mlir::RewritePatternSet &patterns,
-                                       const ExpertKernelTiling &tiling);
-
-/// moe.router_scores as dot-product tiles, then softmax or sigmoid.
-void populateRouterScoresToVectorPatterns(mlir::RewritePatternSet &patterns,
-                                          const ExpertKernelTiling &tiling);
-
-/// moe.swiglu as a moe.expert_ffn with one expert.
-void populateSwiGLUAsExpertFFNPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace moec::lowering
 

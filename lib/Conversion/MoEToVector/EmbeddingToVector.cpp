@@ -1,5 +1,6 @@
 //===- EmbeddingToVector.cpp - moe.embedding as vector row copies ---------===//
 #include "DotTile.h"
+#include "Patterns.h"
 
 #include "MoE/MoEOps.h"
 

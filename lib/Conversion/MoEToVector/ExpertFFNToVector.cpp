@@ -12,6 +12,7 @@
 
 #include "DotTile.h"
 #include "MoE/MoEOps.h"
+#include "Patterns.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "DotTile.h"
+#include "Patterns.h"
 #include "Rotary.h"
 
 #include "MoE/MoEOps.h"

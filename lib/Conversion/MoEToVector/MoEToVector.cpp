@@ -2,6 +2,7 @@
 #include "moec/Conversion/MoEToVector.h"
 
 #include "DotTile.h"
+#include "Patterns.h"
 
 #include "MoE/MoEOps.h"
 

@@ -1,5 +1,6 @@
 //===- RMSNormToVector.cpp - moe.rms_norm as vector loops per row ---------===//
 #include "DotTile.h"
+#include "Patterns.h"
 
 #include "MoE/MoEOps.h"
 

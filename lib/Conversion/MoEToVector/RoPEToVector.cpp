@@ -1,5 +1,6 @@
 //===- RoPEToVector.cpp - moe.rope on buffers -----------------------------===//
 #include "DotTile.h"
+#include "Patterns.h"
 #include "Rotary.h"
 
 #include "MoE/MoEOps.h"

@@ -1,6 +1,7 @@
 //===- RouterScoresToVector.cpp - moe.router_scores as dot-product tiles
 //---===//
 #include "DotTile.h"
+#include "Patterns.h"
 
 #include "MoE/MoEOps.h"
 

@@ -1,5 +1,6 @@
 //===- SwiGLUAsExpertFFN.cpp - dense SwiGLU MLPs on the expert kernels ----===//
 #include "DotTile.h"
+#include "Patterns.h"
 
 #include "MoE/MoEOps.h"
 

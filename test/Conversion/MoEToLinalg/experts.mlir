@@ -1,4 +1,4 @@
-// RUN: moe-opt %s --split-input-file --convert-moe-to-linalg | FileCheck %s
+// RUN: moe-opt %s --split-input-file --convert-moe-to-linalg | FileCheck %s --implicit-check-not="moe."
 
 // CHECK-LABEL: func @router_softmax
 // Router matmul with the bf16 weight widened inside the body.
@@ -9,7 +9,6 @@
 // CHECK: math.exp
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
 // CHECK: arith.divf
-// CHECK-NOT: moe.router_scores
 func.func @router_softmax(%x: tensor<?x16xf32>, %w: tensor<8x16xbf16>) -> tensor<?x8xf32> {
   %s = moe.router_scores softmax %x, %w : tensor<?x16xf32>, tensor<8x16xbf16> -> tensor<?x8xf32>
   return %s : tensor<?x8xf32>
@@ -45,7 +44,6 @@ func.func @router_sigmoid(%x: tensor<?x16xf32>, %w: tensor<8x16xf32>) -> tensor<
 // CHECK:     tensor.insert_slice
 // CHECK: scf.for
 // CHECK:   tensor.extract_slice %{{.*}}[%{{.*}}, 0] [4, 16] [1, 1] : tensor<8x16xf16> to tensor<4x16xf16>
-// CHECK-NOT: moe.grouped_swiglu
 func.func @grouped(%xs: tensor<?x16xf32>, %off: tensor<11xi32>, %g: tensor<8x4x16xbf16>, %u: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>, %sg: tensor<8x16xf16>, %su: tensor<8x16xf16>, %sd: tensor<16x8xf16>) -> tensor<?x16xf32> {
   %y = moe.grouped_swiglu %xs, %off experts(%g, %u, %d) shared(%sg, %su, %sd) : (tensor<?x16xf32>, tensor<11xi32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>, tensor<8x16xf16>, tensor<8x16xf16>, tensor<16x8xf16>) -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>
@@ -68,7 +66,6 @@ func.func @grouped(%xs: tensor<?x16xf32>, %off: tensor<11xi32>, %g: tensor<8x4x1
 // CHECK: linalg.generic
 // CHECK:   scf.if
 // CHECK:     arith.constant 1.000000e+00 : f32
-// CHECK-NOT: moe.
 func.func @permute_combine_append(%x: tensor<?x16xf32>, %p: tensor<?xi32>, %w: tensor<?x2xf32>, %i: tensor<?x2xi32>) -> (tensor<?x16xf32>, tensor<?x4xf32>, tensor<?x4xi32>) {
   %xs = moe.permute %x[%p] top_k 2 : tensor<?x16xf32>, tensor<?xi32> -> tensor<?x16xf32>
   %y = moe.combine %xs[%p], %w : tensor<?x16xf32>, tensor<?xi32>, tensor<?x2xf32> -> tensor<?x16xf32>
@@ -78,11 +75,25 @@ func.func @permute_combine_append(%x: tensor<?x16xf32>, %p: tensor<?xi32>, %w: t
 
 // -----
 
-// Without the vector kernels, moe.expert_ffn takes the unfused lowering.
+// Without the vector kernels, moe.expert_ffn takes the unfused lowering:
+// the permuted copy of x, the loop over expert segments, the combine.
 // CHECK-LABEL: func @expert_ffn_unfused
-// CHECK: scf.for
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK-NOT: moe.
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<?x16xf32>, %[[P:[^:]*]]: tensor<?xi32>, %[[OFF:[^:]*]]: tensor<9xi32>, %[[W:[^:]*]]: tensor<?x2xf32>
+// permute: row r is x[perm[r] / 2]
+// CHECK: %[[XS:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<?xi32>)
+// CHECK:   %[[TOKEN:.*]] = arith.divui %{{.*}}, %c2 : index
+// CHECK:   tensor.extract %[[X]][%[[TOKEN]], %{{.*}}] : tensor<?x16xf32>
+// grouped SwiGLU: a segment [offsets[e], offsets[e+1]) per expert
+// CHECK: %[[YS:.*]] = scf.for %{{.*}} = %{{.*}} to %c8 {{.*}} -> (tensor<?x16xf32>)
+// CHECK:   tensor.extract %[[OFF]]
+// CHECK:   tensor.extract_slice %[[XS]]
+// CHECK:   linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:   math.exp
+// combine: the inverse permutation, then per token the weighted sum of its
+// slots' rows
+// CHECK: memref.store
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[W]] : tensor<?x2xf32>)
+// CHECK:   tensor.extract %[[YS]]
 func.func @expert_ffn_unfused(%x: tensor<?x16xf32>, %p: tensor<?xi32>, %off: tensor<9xi32>, %w: tensor<?x2xf32>, %g: tensor<8x4x16xbf16>, %u: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) -> tensor<?x16xf32> {
   %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %u, %d) : (tensor<?x16xf32>, tensor<?xi32>, tensor<9xi32>, tensor<?x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<?x16xf32>
   return %y : tensor<?x16xf32>

@@ -750,3 +750,203 @@ func.func @expert_ffn_8(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<11
   %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) shared(%sg, %sg, %sd) : (tensor<4x16xf32>, tensor<8xi32>, tensor<11xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>, tensor<6x16xbf16>, tensor<6x16xbf16>, tensor<16x6xbf16>) -> tensor<4x16xf32>
   return
 }
+
+// -----
+
+func.func @rope_attr_1(%x: tensor<?x32xf32>, %s: index) {
+  // expected-error @+1 {{rope head_dim must be even and positive, got 7}}
+  %y = moe.rope %x at %s <head_dim = 7, theta = 10000.0, scaling_factor = 1.0> : tensor<?x32xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_attr_2(%x: tensor<?x32xf32>, %s: index) {
+  // expected-error @+1 {{rope theta must be positive, got 0}}
+  %y = moe.rope %x at %s <head_dim = 8, theta = 0.0, scaling_factor = 1.0> : tensor<?x32xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rope_attr_3(%x: tensor<?x32xf32>, %s: index) {
+  // expected-error @+1 {{rope scaling_factor must be positive, got -2}}
+  %y = moe.rope %x at %s <head_dim = 8, theta = 10000.0, scaling_factor = -2.0> : tensor<?x32xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_1(%t: tensor<64x32xbf16>, %ids: tensor<5xi32>) {
+  // expected-error @+1 {{'moe.embedding' op result has tokens 4 but ids has 5}}
+  %x = moe.embedding %t[%ids] : tensor<64x32xbf16>, tensor<5xi32> -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_2(%t: tensor<64x32xbf16>, %ids: tensor<?xi32>) {
+  // expected-error @+1 {{'moe.embedding' op result has hidden size 16 but table has 32}}
+  %x = moe.embedding %t[%ids] : tensor<64x32xbf16>, tensor<?xi32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_1(%x: tensor<?x32xf32>, %w: tensor<32xbf16>) {
+  // expected-error @+1 {{'moe.rms_norm' op epsilon must be non-negative, got -1}}
+  %y = moe.rms_norm %x, %w epsilon -1.0 : tensor<?x32xf32>, tensor<32xbf16> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_2(%x: tensor<?x32xf32>, %w: tensor<16xbf16>) {
+  // expected-error @+1 {{'moe.rms_norm' op weight has hidden size 16 but x has 32}}
+  %y = moe.rms_norm %x, %w epsilon 1.0e-6 : tensor<?x32xf32>, tensor<16xbf16> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_3(%x: tensor<?x32xf32>, %w: tensor<32xbf16>) {
+  // expected-error @+1 {{'moe.rms_norm' op result type 'tensor<4x32xf32>' differs from x type 'tensor<?x32xf32>'}}
+  %y = moe.rms_norm %x, %w epsilon 1.0e-6 : tensor<?x32xf32>, tensor<32xbf16> -> tensor<4x32xf32>
+  return
+}
+
+// -----
+
+func.func @linear_1(%x: tensor<?x32xf32>, %w: tensor<16x31xbf16>) {
+  // expected-error @+1 {{'moe.linear' op weight has input size 31 but x has 32}}
+  %y = moe.linear %x, %w : (tensor<?x32xf32>, tensor<16x31xbf16>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_2(%x: tensor<3x32xf32>, %w: tensor<16x32xbf16>) {
+  // expected-error @+1 {{'moe.linear' op result has tokens 4 but x has 3}}
+  %y = moe.linear %x, %w : (tensor<3x32xf32>, tensor<16x32xbf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_3(%x: tensor<?x32xf32>, %w: tensor<16x32xbf16>) {
+  // expected-error @+1 {{'moe.linear' op result has output size 8 but weight has 16}}
+  %y = moe.linear %x, %w : (tensor<?x32xf32>, tensor<16x32xbf16>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_4(%x: tensor<?x32xf32>, %w: tensor<16x32xbf16>, %r: tensor<?x32xf32>) {
+  // expected-error @+1 {{'moe.linear' op residual type 'tensor<?x32xf32>' differs from result type 'tensor<?x16xf32>'}}
+  %y = moe.linear %x, %w residual %r : (tensor<?x32xf32>, tensor<16x32xbf16>, tensor<?x32xf32>) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_5(%x: tensor<?x32xf32>, %w: tensor<12x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.linear' op result width 12 is not a whole number of heads of head_dim 8}}
+  %y = moe.linear %x, %w rope <head_dim = 8, theta = 10000.0, scaling_factor = 1.0> at %s : (tensor<?x32xf32>, tensor<12x32xbf16>, index) -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @linear_6(%x: tensor<?x32xf32>, %w: tensor<16x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.linear' op a rope epilogue needs both a start position and a #moe.rope attribute}}
+  %y = "moe.linear"(%x, %w, %s) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>}> : (tensor<?x32xf32>, tensor<16x32xbf16>, index) -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_1(%x: tensor<?x36xf32>, %s: index) {
+  // expected-error @+1 {{'moe.rope' op x width 36 is not a whole number of heads of head_dim 8}}
+  %y = moe.rope %x at %s <head_dim = 8, theta = 10000.0, scaling_factor = 1.0> : tensor<?x36xf32> -> tensor<?x36xf32>
+  return
+}
+
+// -----
+
+func.func @rope_2(%x: tensor<?x?xf32>, %s: index) {
+  // expected-error @+1 {{'moe.rope' op x width must be static}}
+  %y = moe.rope %x at %s <head_dim = 8, theta = 10000.0, scaling_factor = 1.0> : tensor<?x?xf32> -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @rope_3(%x: tensor<?x32xf32>, %s: index) {
+  // expected-error @+1 {{'moe.rope' op result type 'tensor<2x32xf32>' differs from x type 'tensor<?x32xf32>'}}
+  %y = moe.rope %x at %s <head_dim = 8, theta = 10000.0, scaling_factor = 1.0> : tensor<?x32xf32> -> tensor<2x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_1(%q: tensor<?x?xf32>, %k: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op the query width must be static}}
+  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 : tensor<?x?xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x?xf32>
+  return
+}
+
+// -----
+
+func.func @attention_2(%q: tensor<?x30xf32>, %k: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op query width 30 is not a whole number of 4 heads}}
+  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 : tensor<?x30xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x30xf32>
+  return
+}
+
+// -----
+
+func.func @attention_3(%q: tensor<?x32xf32>, %k: tensor<?x24xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op num_heads = 4 is not a multiple of num_kv_heads = 3}}
+  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 3 : tensor<?x32xf32>, tensor<?x24xf32>, tensor<?x24xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_4(%q: tensor<?x32xf32>, %k: tensor<?x24xf32>, %v: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op keys has width 24 but num_kv_heads * head_dim has 16}}
+  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x24xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_5(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %v: tensor<?x8xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op values has width 8 but num_kv_heads * head_dim has 16}}
+  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x8xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_6(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<32x16xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op values has positions 32 but keys has 64}}
+  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<64x16xf32>, tensor<32x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_7(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op result type 'tensor<?x16xf32>' differs from q type 'tensor<?x32xf32>'}}
+  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_8(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op scale must be positive, got 0}}
+  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 {scale = 0.0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  return
+}
