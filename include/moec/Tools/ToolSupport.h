@@ -1,5 +1,4 @@
-//===- ToolSupport.h - what moe-run, moe-compile, moe-bench share -*- C++
-//-*-===//
+//===- ToolSupport.h - what the moec tools share ----------------*- C++ -*-===//
 //
 // The command-line pieces the tools have in common: the compile flags
 // (llvm::cl options attached to the subcommands that compile), a progress

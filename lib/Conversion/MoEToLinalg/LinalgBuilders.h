@@ -1,5 +1,4 @@
-//===- LinalgBuilders.h - linalg on tensors for the moe lowerings -*- C++
-//-*-===//
+//===- LinalgBuilders.h - linalg pieces of the moe lowerings ----*- C++ -*-===//
 //
 // The pieces convert-moe-to-linalg builds its lowerings from: filled
 // accumulators, matmuls against weights in PyTorch Linear layout (widened to
