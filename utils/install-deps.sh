@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
-          libomp-22-dev cmake ninja-build g++ libgtest-dev libopenblas-dev)
+          libomp-22-dev cmake ninja-build g++ libgtest-dev libopenblas-dev
+          libpcre2-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,8 +21,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The end-to-end tests compare against a float64 NumPy reference.
-if ! python3 -c "import numpy, pytest" 2>/dev/null; then
-  echo "install-deps: installing numpy and pytest with pip"
-  python3 -m pip install -q numpy pytest
+# The end-to-end tests compare against a float64 NumPy reference, and the
+# tokenizer against Hugging Face tokenizers.
+if ! python3 -c "import numpy, pytest, tokenizers" 2>/dev/null; then
+  echo "install-deps: installing numpy, pytest and tokenizers with pip"
+  python3 -m pip install -q numpy pytest tokenizers
 fi

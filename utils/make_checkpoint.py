@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_tokenizer import PRE_TOKENIZERS, make_tokenizer  # noqa: E402
 from safetensors_io import save_model_streaming  # noqa: E402
 
 _TORCH_DTYPES = {"bf16": ("BF16", "bfloat16"), "f16": ("F16", "float16"),
@@ -133,6 +134,9 @@ class CheckpointOptions:
     bos_token_id: int | None = _option(0, _optional(int), "beginning-of-sequence id")
     eos_token_id: int | None = _option(
         None, _optional(int), "end-of-sequence id; none: vocab_size (no token ends)")
+    tokenizer: str | None = _option(
+        None, _optional(str), "also write a tokenizer.json: deepseek-llm or "
+        "deepseek-v3 (its vocabulary then sets vocab_size, bos and eos ids)")
     dtype: str = _option(
         "bf16", str, "bf16, f16 or f32 (the correction bias is always F32)")
     shards: int = _option(1, int, "1 writes model.safetensors, more writes a sharded set")
@@ -243,6 +247,9 @@ def _check(o: CheckpointOptions) -> None:
         raise ValueError(f"dtype must be one of {sorted(_TORCH_DTYPES)}, got {o.dtype!r}")
     if o.model_type not in MODEL_TYPES:
         raise ValueError(f"model_type must be one of {MODEL_TYPES}, got {o.model_type!r}")
+    if o.tokenizer is not None and o.tokenizer not in PRE_TOKENIZERS:
+        raise ValueError(f"tokenizer must be one of {sorted(PRE_TOKENIZERS)}, got "
+                         f"{o.tokenizer!r}")
     if o.config_style not in ("remote", "transformers"):
         raise ValueError(f"config_style must be remote or transformers, got {o.config_style!r}")
     heads, kv_heads = o.num_attention_heads, o.num_key_value_heads or o.num_attention_heads
@@ -352,6 +359,9 @@ def make_checkpoint(out_dir: str | Path, **options) -> dict:
     _check(o)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if o.tokenizer:
+        ids = make_tokenizer(out_dir / "tokenizer.json", style=o.tokenizer)
+        o = dataclasses.replace(o, **ids)
     config = _config_json(o)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     specs = _tensor_shapes(o, config)

@@ -16,13 +16,19 @@
 #include "moec/Runtime/ModuleSpec.h"
 #include "moec/Runtime/Weights.h"
 #include "moec/Support/Npy.h"
+#include "moec/Tokenizer/Tokenizer.h"
 #include "moec/Tools/ToolSupport.h"
 #include "moec/runtime.h"
 
 #include "llvm/Support/CommandLine.h"
 
 #include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
+
+#include <unistd.h>
 
 using namespace moec;
 namespace cl = llvm::cl;
@@ -35,6 +41,10 @@ cl::SubCommand generateCmd("generate",
                            "one line");
 cl::SubCommand logitsCmd("logits", "Write the logits [T, vocab_size] of "
                                    "every prompt position to --output");
+cl::SubCommand tokenizeCmd("tokenize",
+                           "Print the token ids of --prompt (or --prompt-file) "
+                           "under DIR/tokenizer.json, as Hugging Face "
+                           "tokenizers encodes it");
 cl::SubCommand
     layerCmd("layer",
              "Run decoder layer L's MLP block (MoE or dense) on hidden "
@@ -46,7 +56,7 @@ cl::opt<std::string> modelDir("model",
                                        "(config.json + safetensors)"),
                               cl::value_desc("DIR"), cl::Required,
                               cl::sub(generateCmd), cl::sub(logitsCmd),
-                              cl::sub(layerCmd));
+                              cl::sub(layerCmd), cl::sub(tokenizeCmd));
 cl::opt<std::string> modulePath(
     "module",
     cl::desc("Run this ahead-of-time module from moe-compile instead of "
@@ -57,6 +67,21 @@ cl::opt<std::string> promptIds("prompt-ids",
                                cl::desc("The prompt as token ids, e.g. 1,2,3"),
                                cl::value_desc("IDS"), cl::sub(generateCmd),
                                cl::sub(logitsCmd));
+cl::opt<std::string> promptText(
+    "prompt", cl::desc("The prompt as text, encoded with DIR/tokenizer.json"),
+    cl::value_desc("TEXT"), cl::sub(generateCmd), cl::sub(logitsCmd),
+    cl::sub(tokenizeCmd));
+cl::opt<std::string> promptFile(
+    "prompt-file",
+    cl::desc("The prompt as the text of a file (UTF-8), encoded with "
+             "DIR/tokenizer.json"),
+    cl::value_desc("FILE"), cl::sub(generateCmd), cl::sub(logitsCmd),
+    cl::sub(tokenizeCmd));
+cl::opt<bool> noSpecialTokens(
+    "no-special-tokens",
+    cl::desc("Encode the text without the tokenizer's template tokens (the "
+             "BOS)"),
+    cl::sub(generateCmd), cl::sub(logitsCmd), cl::sub(tokenizeCmd));
 cl::opt<int64_t> maxNewTokens("max-new-tokens",
                               cl::desc("Tokens to generate at most"),
                               cl::init(16), cl::sub(generateCmd));
@@ -204,23 +229,85 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
   return model;
 }
 
-/// The prompt's token ids, checked against the model.
-StatusOr<std::vector<int32_t>> promptTokens(const ModelConfig &config) {
-  if (promptIds.getNumOccurrences() == 0)
-    return Status::error("no prompt: give --prompt-ids");
-  if (promptIds.empty())
-    return Status::error("the prompt is empty: --prompt-ids needs at least "
-                         "one token id");
-  StatusOr<std::vector<int32_t>> ids = parseTokenIds(promptIds);
-  if (!ids.ok())
-    return ids.status();
-  for (size_t i = 0; i < ids->size(); ++i)
-    if ((*ids)[i] >= config.vocab_size)
-      return Status::error("prompt token id " + std::to_string((*ids)[i]) +
+/// DIR/tokenizer.json, which --prompt and --prompt-file need.
+StatusOr<std::unique_ptr<Tokenizer>> loadTokenizer() {
+  std::string path = modelDir + "/tokenizer.json";
+  if (::access(path.c_str(), F_OK) != 0)
+    return Status::error("--prompt and --prompt-file need a tokenizer, but "
+                         "the model directory has no tokenizer.json (" +
+                         path + "); give the prompt as --prompt-ids");
+  return Tokenizer::load(path);
+}
+
+/// The text of --prompt or --prompt-file, or nothing if neither is given.
+StatusOr<std::optional<std::string>> promptString() {
+  int given = (promptIds.getNumOccurrences() > 0) +
+              (promptText.getNumOccurrences() > 0) +
+              (promptFile.getNumOccurrences() > 0);
+  if (given > 1)
+    return Status::error("give the prompt once: --prompt-ids, --prompt or "
+                         "--prompt-file");
+  if (promptText.getNumOccurrences())
+    return std::optional<std::string>(promptText.getValue());
+  if (!promptFile.getNumOccurrences())
+    return std::optional<std::string>();
+  std::ifstream in(promptFile, std::ios::binary);
+  if (!in)
+    return Status::error("cannot read --prompt-file " + promptFile);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return std::optional<std::string>(text.str());
+}
+
+/// The prompt's token ids, checked against the model; `tokenizer` is set
+/// when the prompt was text.
+StatusOr<std::vector<int32_t>>
+promptTokens(const ModelConfig &config,
+             std::unique_ptr<Tokenizer> &tokenizer) {
+  StatusOr<std::optional<std::string>> text = promptString();
+  if (!text.ok())
+    return text.status();
+  std::vector<int32_t> ids;
+  if (text->has_value()) {
+    StatusOr<std::unique_ptr<Tokenizer>> loaded = loadTokenizer();
+    if (!loaded.ok())
+      return loaded.status();
+    tokenizer = std::move(*loaded);
+    StatusOr<std::vector<int32_t>> encoded =
+        tokenizer->encode(**text, !noSpecialTokens);
+    if (!encoded.ok())
+      return Status::error("cannot encode the prompt: " +
+                           encoded.status().message());
+    ids = std::move(*encoded);
+    if (ids.empty())
+      return Status::error("the prompt is empty: its text encodes to no "
+                           "token");
+  } else {
+    if (promptIds.getNumOccurrences() == 0)
+      return Status::error("no prompt: give --prompt-ids, --prompt or "
+                           "--prompt-file");
+    if (promptIds.empty())
+      return Status::error("the prompt is empty: --prompt-ids needs at least "
+                           "one token id");
+    StatusOr<std::vector<int32_t>> parsed = parseTokenIds(promptIds);
+    if (!parsed.ok())
+      return parsed.status();
+    ids = std::move(*parsed);
+  }
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] >= config.vocab_size)
+      return Status::error("prompt token id " + std::to_string(ids[i]) +
                            " (position " + std::to_string(i) +
                            ") is out of range: vocab_size is " +
                            std::to_string(config.vocab_size));
   return ids;
+}
+
+std::string joinIds(const std::vector<int32_t> &ids) {
+  std::string line;
+  for (size_t i = 0; i < ids.size(); ++i)
+    line += (i ? " " : "") + std::to_string(ids[i]);
+  return line;
 }
 
 /// An error if `tokens` positions exceed the model's context.
@@ -248,7 +335,8 @@ int runGenerate() {
   StatusOr<ModelConfig> config = loadModelConfig(modelDir);
   if (!config.ok())
     return fail(config.status().message());
-  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config);
+  std::unique_ptr<Tokenizer> tokenizer;
+  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config, tokenizer);
   if (!prompt.ok())
     return fail(prompt.status().message());
   const int64_t length = static_cast<int64_t>(prompt->size()) + maxNewTokens;
@@ -285,10 +373,25 @@ int runGenerate() {
             allLogits.data());
         !w.ok())
       return fail(w.message());
-  std::string line;
-  for (size_t i = 0; i < generated.size(); ++i)
-    line += (i ? " " : "") + std::to_string(generated[i]);
-  std::printf("%s\n", line.c_str());
+  std::printf("%s\n", joinIds(generated).c_str());
+  // With a text prompt, the generated text as well (special tokens such as
+  // the end of sequence left out).
+  if (tokenizer)
+    std::printf("%s\n", tokenizer->decode(generated).c_str());
+  return 0;
+}
+
+int runTokenize() {
+  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
+  if (!config.ok())
+    return fail(config.status().message());
+  std::unique_ptr<Tokenizer> tokenizer;
+  StatusOr<std::vector<int32_t>> ids = promptTokens(*config, tokenizer);
+  if (!ids.ok())
+    return fail(ids.status().message());
+  if (!tokenizer)
+    return fail("give the text to tokenize as --prompt or --prompt-file");
+  std::printf("%s\n", joinIds(*ids).c_str());
   return 0;
 }
 
@@ -298,7 +401,8 @@ int runLogits() {
   StatusOr<ModelConfig> config = loadModelConfig(modelDir);
   if (!config.ok())
     return fail(config.status().message());
-  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config);
+  std::unique_ptr<Tokenizer> tokenizer;
+  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config, tokenizer);
   if (!prompt.ok())
     return fail(prompt.status().message());
   const int64_t tokens = static_cast<int64_t>(prompt->size());
@@ -328,6 +432,10 @@ int main(int argc, char **argv) {
       "  moe-run generate --model DIR --prompt-ids 1,2,3 [--max-new-tokens N]\n"
       "  moe-run logits   --model DIR --prompt-ids 1,2,3 --output L.npy\n"
       "  moe-run layer    --model DIR --layer L --input X.npy --output Y.npy\n"
+      "  moe-run tokenize --model DIR --prompt TEXT\n"
+      "\n"
+      "With DIR/tokenizer.json, --prompt TEXT (or --prompt-file) replaces\n"
+      "--prompt-ids and generate prints the new text after the new ids.\n"
       "\n"
       "`moe-run SUBCOMMAND --help` lists a subcommand's options.\n");
   if (generateCmd)
@@ -336,6 +444,8 @@ int main(int argc, char **argv) {
     return runLogits();
   if (layerCmd)
     return runLayer();
-  return fail("no subcommand given: use generate, logits or layer (see "
-              "--help)");
+  if (tokenizeCmd)
+    return runTokenize();
+  return fail("no subcommand given: use generate, logits, layer or tokenize "
+              "(see --help)");
 }
