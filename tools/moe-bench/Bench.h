@@ -25,6 +25,22 @@ struct LayerBenchOptions {
 /// The DeepSeekMoE-16B MoE layer against OpenBLAS, PyTorch and bandwidth.
 int runLayerBench(const LayerBenchOptions &options);
 
+struct ModelBenchOptions {
+  std::string model;
+  int64_t promptTokens = 512;
+  std::vector<int64_t> contexts{16, 2000};
+  int64_t decodeSteps = 16;
+  int repeats = 3;
+  std::string python = "python3";
+  /// PyTorch eager runs, one per weight dtype ("bf16", "f32").
+  std::vector<std::string> torchDtypes{"bf16", "f32"};
+  /// llama.cpp runs, one per GGUF file of the same checkpoint.
+  std::vector<std::string> ggufs;
+};
+
+/// A whole model: prefill and decode against bandwidth, PyTorch, llama.cpp.
+int runModelBench(const ModelBenchOptions &options);
+
 } // namespace moec::bench
 
 #endif // MOEC_TOOLS_MOEBENCH_BENCH_H

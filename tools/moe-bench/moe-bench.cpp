@@ -1,6 +1,7 @@
 //===- moe-bench.cpp - moec's benchmarks ----------------------------------===//
 //
 //   moe-bench layer [--tokens 1,16,128,512] ...
+//   moe-bench model --model DIR [--gguf FILE.gguf] ...
 //
 // Times code compiled by moec side by side, in one run, with baselines of
 // the same work. Not a test: results go to BENCHMARKS.md.
@@ -24,14 +25,41 @@ cl::SubCommand
              "shared; random weights) against OpenBLAS SGEMM of equal FLOPs, "
              "PyTorch eager and the memory bandwidth");
 
+cl::SubCommand modelCmd(
+    "model", "A whole checkpoint (model_type deepseek): prefill and decode "
+             "tokens/s against the read bandwidth, PyTorch eager and "
+             "llama.cpp on the same checkpoint");
+
+cl::opt<std::string> modelDir("model", cl::desc("Checkpoint directory"),
+                              cl::value_desc("DIR"), cl::Required,
+                              cl::sub(modelCmd));
+cl::opt<int64_t> promptTokens("prompt-tokens",
+                              cl::desc("Tokens of the timed prefill"),
+                              cl::init(512), cl::sub(modelCmd));
+cl::list<int64_t> contexts("contexts",
+                           cl::desc("Context lengths to time decode steps at"),
+                           cl::CommaSeparated, cl::sub(modelCmd));
+cl::opt<int64_t> decodeSteps("decode-steps",
+                             cl::desc("Timed decode steps per context"),
+                             cl::init(16), cl::sub(modelCmd));
+cl::list<std::string> torchDtypes(
+    "torch-dtypes",
+    cl::desc("Weight dtypes of the PyTorch runs (bf16, f32; none: skip)"),
+    cl::CommaSeparated, cl::sub(modelCmd));
+cl::list<std::string> ggufs("gguf",
+                            cl::desc("A GGUF of the same checkpoint for "
+                                     "llama.cpp (repeatable)"),
+                            cl::sub(modelCmd));
+
 cl::list<int64_t> tokens("tokens", cl::desc("Token counts to time"),
                          cl::CommaSeparated, cl::sub(layerCmd));
 cl::opt<int> repeats("repeats", cl::desc("Timed calls per measurement"),
-                     cl::init(5), cl::sub(layerCmd));
+                     cl::init(5), cl::sub(layerCmd), cl::sub(modelCmd));
 cl::opt<std::string> python("python",
-                            cl::desc("Python with PyTorch, for the PyTorch "
-                                     "eager baseline"),
-                            cl::init("python3"), cl::sub(layerCmd));
+                            cl::desc("Python with PyTorch (and llama_cpp), "
+                                     "for the baselines"),
+                            cl::init("python3"), cl::sub(layerCmd),
+                            cl::sub(modelCmd));
 cl::opt<bool> noTorch("no-torch", cl::desc("Skip the PyTorch baseline"),
                       cl::sub(layerCmd));
 cl::opt<bool> noUnfused("no-unfused", cl::desc("Skip moec's unfused lowering"),
@@ -67,7 +95,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "moe-bench: moec against baselines of the same work, in one run\n\n"
-      "  moe-bench layer [--tokens 1,16,128,512] [--repeats N]\n\n"
+      "  moe-bench layer [--tokens 1,16,128,512] [--repeats N]\n"
+      "  moe-bench model --model DIR [--gguf FILE.gguf] [--contexts 16,2000]\n\n"
       "`moe-bench SUBCOMMAND --help` lists a subcommand's options.\n");
   if (layerCmd) {
     LayerBenchOptions o;
@@ -96,5 +125,29 @@ int main(int argc, char **argv) {
     o.tiling.downBlock = downBlock;
     return runLayerBench(o);
   }
-  return fail("no subcommand given: use layer (see --help)");
+  if (modelCmd) {
+    ModelBenchOptions o;
+    o.model = modelDir;
+    o.promptTokens = promptTokens;
+    if (!contexts.empty())
+      o.contexts.assign(contexts.begin(), contexts.end());
+    o.decodeSteps = decodeSteps;
+    o.repeats = repeats;
+    o.python = python;
+    if (!torchDtypes.empty()) {
+      o.torchDtypes.clear();
+      for (const std::string &d : torchDtypes)
+        if (d != "none")
+          o.torchDtypes.push_back(d);
+    }
+    o.ggufs.assign(ggufs.begin(), ggufs.end());
+    if (o.promptTokens < 1 || o.decodeSteps < 1 || o.repeats < 1)
+      return fail("--prompt-tokens, --decode-steps and --repeats must be "
+                  "positive");
+    for (int64_t c : o.contexts)
+      if (c < 1)
+        return fail("--contexts must be positive");
+    return runModelBench(o);
+  }
+  return fail("no subcommand given: use layer or model (see --help)");
 }

@@ -1,0 +1,256 @@
+//===- ModelBench.cpp - a whole model: prefill and decode, side by side ---===//
+//
+// Times a checkpoint compiled by moec through the runtime that `moe-run
+// generate` uses (LoadedModel, Session): a prefill of a prompt, and decode
+// steps (one token against the KV cache) after prefills of several context
+// lengths. Beside it, in the same run: the read bandwidth, which bounds a
+// decode step from below by the bytes of weights it must read, PyTorch eager
+// (torch_model.py) and llama.cpp (llama_cpp_model.py) on the same checkpoint.
+//
+//===----------------------------------------------------------------------===//
+#include "Bench.h"
+
+#include "Baselines.h"
+
+#include "moec/Compiler/Compile.h"
+#include "moec/Runtime/Model.h"
+#include "moec/Tools/ToolSupport.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+using namespace moec;
+using namespace moec::bench;
+
+namespace {
+
+double seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
+}
+
+/// Resident memory of this process in bytes (VmRSS).
+double residentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stod(line.substr(6)) * 1024;
+  return 0;
+}
+
+/// Bytes of weights one decode step reads: every layer's attention and
+/// norms, dense MLPs whole, and of an MoE block the router, k routed
+/// experts and the shared experts; the final norm, lm_head and one
+/// embedding row. The element size is that of the checkpoint (`bytes`).
+double decodeWeightBytes(const ModelConfig &c, double bytes) {
+  const double h = c.hidden_size, hd = c.headDim();
+  const double q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd;
+  double total = 2 * h * bytes + h * c.vocab_size * bytes;
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    total += (2 * h + h * q + 2 * h * kv + q * h) * bytes;
+    if (!c.isMoELayer(l)) {
+      total += 3.0 * h * c.intermediate_size * bytes;
+      continue;
+    }
+    total += c.n_routed_experts * h * bytes;
+    total += 3.0 * h * c.moe_intermediate_size *
+             (c.num_experts_per_tok + c.n_shared_experts) * bytes;
+  }
+  return total;
+}
+
+/// Runs `command` and returns the lines of its standard output that are
+/// JSON objects.
+std::vector<std::string> jsonLines(const std::string &command) {
+  std::vector<std::string> lines;
+  FILE *pipe = popen(command.c_str(), "r");
+  if (!pipe)
+    return lines;
+  char buf[1024];
+  while (std::fgets(buf, sizeof buf, pipe))
+    if (buf[0] == '{')
+      lines.push_back(buf);
+  pclose(pipe);
+  return lines;
+}
+
+/// {"prefill": seconds, context: seconds per token} from a contender's
+/// output lines.
+struct ContenderTimes {
+  double prefill = 0;
+  std::map<int64_t, double> decode;
+  std::string error;
+};
+
+ContenderTimes parseContender(const std::vector<std::string> &lines) {
+  ContenderTimes t;
+  for (const std::string &line : lines) {
+    long long n;
+    double s;
+    char what[32];
+    if (std::sscanf(line.c_str(), "{\"what\": \"%31[a-z]\", \"tokens\": %lld, "
+                                  "\"seconds\": %lf",
+                    what, &n, &s) == 3)
+      t.prefill = s;
+    else if (std::sscanf(line.c_str(),
+                         "{\"what\": \"%31[a-z]\", \"context\": %lld, "
+                         "\"seconds_per_token\": %lf",
+                         what, &n, &s) == 3)
+      t.decode[n] = s;
+    else if (line.find("\"error\"") != std::string::npos)
+      t.error = line;
+  }
+  return t;
+}
+
+std::string cell(double secondsValue, double tokens) {
+  char buf[64];
+  if (secondsValue <= 0)
+    return "-";
+  std::snprintf(buf, sizeof buf, "%.1f tok/s (%.1f ms)", tokens / secondsValue,
+                secondsValue / tokens * 1e3);
+  return buf;
+}
+
+} // namespace
+
+int moec::bench::runModelBench(const ModelBenchOptions &o) {
+  std::printf("model: %s\n", o.model.c_str());
+  std::printf("host: %u hardware threads\n",
+              std::thread::hardware_concurrency());
+  const double readBw = readBandwidth();
+  std::printf("read bandwidth: %.1f GB/s\n", readBw / 1e9);
+
+  auto start = std::chrono::steady_clock::now();
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadedModel::open(o.model);
+  if (!model.ok())
+    return reportError("moe-bench", model.status().message());
+  const ModelConfig &c = (*model)->config();
+  StatusOr<std::unique_ptr<CompiledModule>> module =
+      compileModule((*model)->spec(), CompileOptions());
+  if (!module.ok())
+    return reportError("moe-bench", module.status().message());
+  const double compileSeconds = seconds(start);
+  start = std::chrono::steady_clock::now();
+  if (Status s = (*model)->load(std::move(*module)); !s.ok())
+    return reportError("moe-bench", s.message());
+  const double loadSeconds = seconds(start);
+  std::printf("moec: compiled in %.1f s, weights bound in %.1f s (%.2f GB "
+              "stacked expert copies), resident %.2f GB\n",
+              compileSeconds, loadSeconds,
+              (*model)->ownedWeightBytes() / 1e9, residentBytes() / 1e9);
+
+  std::mt19937 rng(0);
+  auto randomIds = [&](int64_t n) {
+    std::vector<int32_t> ids(n);
+    for (int32_t &id : ids)
+      id = static_cast<int32_t>(rng() % c.vocab_size);
+    return ids;
+  };
+  auto check = [](const Status &s) {
+    if (!s.ok()) {
+      std::fprintf(stderr, "moe-bench: %s\n", s.message().c_str());
+      std::exit(1);
+    }
+  };
+
+  std::vector<float> logits;
+  const double prefill = medianSeconds(o.repeats, [&] {
+    StatusOr<std::unique_ptr<Session>> session =
+        Session::create(**model, o.promptTokens);
+    check(session.status());
+    check((*session)->forward(randomIds(o.promptTokens), false, logits));
+  });
+  std::map<int64_t, double> decode;
+  for (int64_t context : o.contexts) {
+    StatusOr<std::unique_ptr<Session>> session =
+        Session::create(**model, context + o.decodeSteps + 1);
+    check(session.status());
+    check((*session)->forward(randomIds(context), false, logits));
+    std::vector<double> steps;
+    for (int64_t s = 0; s <= o.decodeSteps; ++s) {
+      int32_t token = static_cast<int32_t>(
+          std::max_element(logits.begin(), logits.end()) - logits.begin());
+      auto t0 = std::chrono::steady_clock::now();
+      check((*session)->forward({token}, false, logits));
+      if (s > 0) // the first step warms up
+        steps.push_back(seconds(t0));
+    }
+    std::sort(steps.begin(), steps.end());
+    decode[context] = steps[steps.size() / 2];
+  }
+
+  const double weightBytes =
+      decodeWeightBytes(c, c.dtype == "float32" ? 4.0 : 2.0);
+  const double bound = weightBytes / readBw;
+  std::printf("decode step reads %.1f MB of weights: read-bandwidth bound "
+              "%.2f ms\n\n",
+              weightBytes / 1e6, bound * 1e3);
+
+  std::map<std::string, ContenderTimes> contenders;
+  std::ostringstream contexts;
+  for (size_t i = 0; i < o.contexts.size(); ++i)
+    contexts << (i ? "," : "") << o.contexts[i];
+  std::ostringstream common;
+  common << " --model " << o.model << " --prompt-tokens " << o.promptTokens
+         << " --contexts " << contexts.str() << " --decode-steps "
+         << o.decodeSteps << " --repeats " << o.repeats;
+  for (const std::string &dtype : o.torchDtypes)
+    contenders["PyTorch eager " + dtype] = parseContender(
+        jsonLines(o.python + " " + MOEC_SOURCE_DIR +
+                  "/tools/moe-bench/torch_model.py --dtype " + dtype +
+                  common.str() + " 2>/dev/null"));
+  for (const std::string &gguf : o.ggufs)
+    contenders["llama.cpp " + gguf] = parseContender(
+        jsonLines(o.python + " " + MOEC_SOURCE_DIR +
+                  "/tools/moe-bench/llama_cpp_model.py --gguf " + gguf +
+                  common.str() + " 2>/dev/null"));
+
+  std::printf("%-40s | %-24s", "", "prefill " +
+                                        std::to_string(o.promptTokens) +
+                                        " tokens");
+  for (int64_t context : o.contexts)
+    std::printf(" | %-24s", ("decode at " + std::to_string(context)).c_str());
+  std::printf("\n%-40s | %-24s", "moec",
+              cell(prefill, o.promptTokens).c_str());
+  for (int64_t context : o.contexts)
+    std::printf(" | %-24s", cell(decode[context], 1).c_str());
+  std::printf("\n");
+  for (const auto &[name, t] : contenders) {
+    std::printf("%-40s | %-24s", name.c_str(),
+                cell(t.prefill, o.promptTokens).c_str());
+    for (int64_t context : o.contexts)
+      std::printf(" | %-24s",
+                  cell(t.decode.count(context) ? t.decode.at(context) : 0, 1)
+                      .c_str());
+    std::printf("%s\n", t.prefill > 0 ? "" : "  (did not run)");
+  }
+
+  std::printf("\nmoec decode / read-bandwidth bound:");
+  for (int64_t context : o.contexts)
+    std::printf(" %.2fx at %lld", decode[context] / bound, (long long)context);
+  if (o.contexts.size() > 1)
+    std::printf("; decode at %lld / at %lld: %.2f",
+                (long long)o.contexts.back(), (long long)o.contexts.front(),
+                decode[o.contexts.back()] / decode[o.contexts.front()]);
+  std::printf("\n");
+  for (const auto &[name, t] : contenders) {
+    if (t.prefill <= 0)
+      continue;
+    std::printf("moec speed-up over %s: prefill %.2fx", name.c_str(),
+                t.prefill / prefill);
+    for (int64_t context : o.contexts)
+      if (t.decode.count(context))
+        std::printf(", decode at %lld %.2fx", (long long)context,
+                    t.decode.at(context) / decode[context]);
+    std::printf("\n");
+  }
+  return 0;
+}
