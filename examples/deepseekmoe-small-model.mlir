@@ -16,10 +16,10 @@ module {
     bufferization.materialize_in_destination %3 in restrict writable %arg1 : (tensor<?x96xf32>, memref<?x96xf32>) -> ()
     return
   }
-  func.func @decoder_layer_0(%arg0: memref<?x96xf32>, %arg1: index, %arg2: memref<?x48xf32>, %arg3: memref<?x48xf32>, %arg4: memref<96xbf16>, %arg5: memref<96x96xbf16>, %arg6: memref<48x96xbf16>, %arg7: memref<48x96xbf16>, %arg8: memref<96x96xbf16>, %arg9: memref<96xbf16>, %arg10: memref<112x96xbf16>, %arg11: memref<112x96xbf16>, %arg12: memref<96x112xbf16>) attributes {llvm.emit_c_interface} {
+  func.func @decoder_layer_0(%arg0: memref<?x96xf32>, %arg1: index, %arg2: memref<2x?x24xf32>, %arg3: memref<2x?x24xf32>, %arg4: memref<96xbf16>, %arg5: memref<96x96xbf16>, %arg6: memref<48x96xbf16>, %arg7: memref<48x96xbf16>, %arg8: memref<96x96xbf16>, %arg9: memref<96xbf16>, %arg10: memref<112x96xbf16>, %arg11: memref<112x96xbf16>, %arg12: memref<96x112xbf16>) attributes {llvm.emit_c_interface} {
     %0 = bufferization.to_tensor %arg0 restrict writable : memref<?x96xf32> to tensor<?x96xf32>
-    %1 = bufferization.to_tensor %arg2 restrict writable : memref<?x48xf32> to tensor<?x48xf32>
-    %2 = bufferization.to_tensor %arg3 restrict writable : memref<?x48xf32> to tensor<?x48xf32>
+    %1 = bufferization.to_tensor %arg2 restrict writable : memref<2x?x24xf32> to tensor<2x?x24xf32>
+    %2 = bufferization.to_tensor %arg3 restrict writable : memref<2x?x24xf32> to tensor<2x?x24xf32>
     %3 = bufferization.to_tensor %arg4 restrict : memref<96xbf16> to tensor<96xbf16>
     %4 = bufferization.to_tensor %arg5 restrict : memref<96x96xbf16> to tensor<96x96xbf16>
     %5 = bufferization.to_tensor %arg6 restrict : memref<48x96xbf16> to tensor<48x96xbf16>
@@ -37,25 +37,37 @@ module {
     %17 = moe.linear %12, %6 : (tensor<?x96xf32>, tensor<48x96xbf16>) -> tensor<?x48xf32>
     %c0 = arith.constant 0 : index
     %dim = tensor.dim %16, %c0 : tensor<?x48xf32>
-    %inserted_slice = tensor.insert_slice %16 into %1[%arg1, 0] [%dim, 48] [1, 1] : tensor<?x48xf32> into tensor<?x48xf32>
     %c0_0 = arith.constant 0 : index
-    %dim_1 = tensor.dim %17, %c0_0 : tensor<?x48xf32>
-    %inserted_slice_2 = tensor.insert_slice %17 into %2[%arg1, 0] [%dim_1, 48] [1, 1] : tensor<?x48xf32> into tensor<?x48xf32>
-    %18 = moe.attention %14, %inserted_slice, %inserted_slice_2 at %arg1 heads 4 kv_heads 2 : tensor<?x96xf32>, tensor<?x48xf32>, tensor<?x48xf32> -> tensor<?x96xf32>
-    %19 = moe.linear %18, %7 : (tensor<?x96xf32>, tensor<96x96xbf16>) -> tensor<?x96xf32>
-    %20 = arith.addf %19, %0 : tensor<?x96xf32>
-    %21 = moe.rms_norm %20, %8 epsilon 9.9999999999999995E-7 : tensor<?x96xf32>, tensor<96xbf16> -> tensor<?x96xf32>
-    %22 = moe.swiglu %21, %9, %10, %11 : tensor<?x96xf32>, tensor<112x96xbf16>, tensor<112x96xbf16>, tensor<96x112xbf16> -> tensor<?x96xf32>
-    %23 = arith.addf %22, %20 : tensor<?x96xf32>
-    bufferization.materialize_in_destination %23 in restrict writable %arg0 : (tensor<?x96xf32>, memref<?x96xf32>) -> ()
-    bufferization.materialize_in_destination %inserted_slice in restrict writable %arg2 : (tensor<?x48xf32>, memref<?x48xf32>) -> ()
-    bufferization.materialize_in_destination %inserted_slice_2 in restrict writable %arg3 : (tensor<?x48xf32>, memref<?x48xf32>) -> ()
+    %dim_1 = tensor.dim %16, %c0_0 : tensor<?x48xf32>
+    %c1 = arith.constant 1 : index
+    %expanded = tensor.expand_shape %16 [[0], [1, 2]] output_shape [%dim_1, 2, 24] : tensor<?x48xf32> into tensor<?x2x24xf32>
+    %18 = tensor.empty(%dim) : tensor<2x?x24xf32>
+    %transposed = linalg.transpose ins(%expanded : tensor<?x2x24xf32>) outs(%18 : tensor<2x?x24xf32>) permutation = [1, 0, 2] 
+    %inserted_slice = tensor.insert_slice %transposed into %1[0, %arg1, 0] [2, %dim, 24] [1, 1, 1] : tensor<2x?x24xf32> into tensor<2x?x24xf32>
+    %c0_2 = arith.constant 0 : index
+    %dim_3 = tensor.dim %17, %c0_2 : tensor<?x48xf32>
+    %c0_4 = arith.constant 0 : index
+    %dim_5 = tensor.dim %17, %c0_4 : tensor<?x48xf32>
+    %c1_6 = arith.constant 1 : index
+    %expanded_7 = tensor.expand_shape %17 [[0], [1, 2]] output_shape [%dim_5, 2, 24] : tensor<?x48xf32> into tensor<?x2x24xf32>
+    %19 = tensor.empty(%dim_3) : tensor<2x?x24xf32>
+    %transposed_8 = linalg.transpose ins(%expanded_7 : tensor<?x2x24xf32>) outs(%19 : tensor<2x?x24xf32>) permutation = [1, 0, 2] 
+    %inserted_slice_9 = tensor.insert_slice %transposed_8 into %2[0, %arg1, 0] [2, %dim_3, 24] [1, 1, 1] : tensor<2x?x24xf32> into tensor<2x?x24xf32>
+    %20 = moe.attention %14, %inserted_slice, %inserted_slice_9 at %arg1 heads 4 : tensor<?x96xf32>, tensor<2x?x24xf32>, tensor<2x?x24xf32> -> tensor<?x96xf32>
+    %21 = moe.linear %20, %7 : (tensor<?x96xf32>, tensor<96x96xbf16>) -> tensor<?x96xf32>
+    %22 = arith.addf %21, %0 : tensor<?x96xf32>
+    %23 = moe.rms_norm %22, %8 epsilon 9.9999999999999995E-7 : tensor<?x96xf32>, tensor<96xbf16> -> tensor<?x96xf32>
+    %24 = moe.swiglu %23, %9, %10, %11 : tensor<?x96xf32>, tensor<112x96xbf16>, tensor<112x96xbf16>, tensor<96x112xbf16> -> tensor<?x96xf32>
+    %25 = arith.addf %24, %22 : tensor<?x96xf32>
+    bufferization.materialize_in_destination %25 in restrict writable %arg0 : (tensor<?x96xf32>, memref<?x96xf32>) -> ()
+    bufferization.materialize_in_destination %inserted_slice in restrict writable %arg2 : (tensor<2x?x24xf32>, memref<2x?x24xf32>) -> ()
+    bufferization.materialize_in_destination %inserted_slice_9 in restrict writable %arg3 : (tensor<2x?x24xf32>, memref<2x?x24xf32>) -> ()
     return
   }
-  func.func @decoder_layer_1(%arg0: memref<?x96xf32>, %arg1: index, %arg2: memref<?x48xf32>, %arg3: memref<?x48xf32>, %arg4: memref<96xbf16>, %arg5: memref<96x96xbf16>, %arg6: memref<48x96xbf16>, %arg7: memref<48x96xbf16>, %arg8: memref<96x96xbf16>, %arg9: memref<96xbf16>, %arg10: memref<8x96xbf16>, %arg11: memref<8x40x96xbf16>, %arg12: memref<8x40x96xbf16>, %arg13: memref<8x96x40xbf16>, %arg14: memref<80x96xbf16>, %arg15: memref<80x96xbf16>, %arg16: memref<96x80xbf16>) attributes {llvm.emit_c_interface} {
+  func.func @decoder_layer_1(%arg0: memref<?x96xf32>, %arg1: index, %arg2: memref<2x?x24xf32>, %arg3: memref<2x?x24xf32>, %arg4: memref<96xbf16>, %arg5: memref<96x96xbf16>, %arg6: memref<48x96xbf16>, %arg7: memref<48x96xbf16>, %arg8: memref<96x96xbf16>, %arg9: memref<96xbf16>, %arg10: memref<8x96xbf16>, %arg11: memref<8x40x96xbf16>, %arg12: memref<8x40x96xbf16>, %arg13: memref<8x96x40xbf16>, %arg14: memref<80x96xbf16>, %arg15: memref<80x96xbf16>, %arg16: memref<96x80xbf16>) attributes {llvm.emit_c_interface} {
     %0 = bufferization.to_tensor %arg0 restrict writable : memref<?x96xf32> to tensor<?x96xf32>
-    %1 = bufferization.to_tensor %arg2 restrict writable : memref<?x48xf32> to tensor<?x48xf32>
-    %2 = bufferization.to_tensor %arg3 restrict writable : memref<?x48xf32> to tensor<?x48xf32>
+    %1 = bufferization.to_tensor %arg2 restrict writable : memref<2x?x24xf32> to tensor<2x?x24xf32>
+    %2 = bufferization.to_tensor %arg3 restrict writable : memref<2x?x24xf32> to tensor<2x?x24xf32>
     %3 = bufferization.to_tensor %arg4 restrict : memref<96xbf16> to tensor<96xbf16>
     %4 = bufferization.to_tensor %arg5 restrict : memref<96x96xbf16> to tensor<96x96xbf16>
     %5 = bufferization.to_tensor %arg6 restrict : memref<48x96xbf16> to tensor<48x96xbf16>
@@ -77,19 +89,31 @@ module {
     %21 = moe.linear %16, %6 : (tensor<?x96xf32>, tensor<48x96xbf16>) -> tensor<?x48xf32>
     %c0 = arith.constant 0 : index
     %dim = tensor.dim %20, %c0 : tensor<?x48xf32>
-    %inserted_slice = tensor.insert_slice %20 into %1[%arg1, 0] [%dim, 48] [1, 1] : tensor<?x48xf32> into tensor<?x48xf32>
     %c0_0 = arith.constant 0 : index
-    %dim_1 = tensor.dim %21, %c0_0 : tensor<?x48xf32>
-    %inserted_slice_2 = tensor.insert_slice %21 into %2[%arg1, 0] [%dim_1, 48] [1, 1] : tensor<?x48xf32> into tensor<?x48xf32>
-    %22 = moe.attention %18, %inserted_slice, %inserted_slice_2 at %arg1 heads 4 kv_heads 2 : tensor<?x96xf32>, tensor<?x48xf32>, tensor<?x48xf32> -> tensor<?x96xf32>
-    %23 = moe.linear %22, %7 : (tensor<?x96xf32>, tensor<96x96xbf16>) -> tensor<?x96xf32>
-    %24 = arith.addf %23, %0 : tensor<?x96xf32>
-    %25 = moe.rms_norm %24, %8 epsilon 9.9999999999999995E-7 : tensor<?x96xf32>, tensor<96xbf16> -> tensor<?x96xf32>
-    %26 = moe.block %25 router(%9) experts(%10, %11, %12) shared(%13, %14, %15) scoring = softmax method = greedy top_k = 2 : (tensor<?x96xf32>, tensor<8x96xbf16>, tensor<8x40x96xbf16>, tensor<8x40x96xbf16>, tensor<8x96x40xbf16>, tensor<80x96xbf16>, tensor<80x96xbf16>, tensor<96x80xbf16>) -> tensor<?x96xf32>
-    %27 = arith.addf %26, %24 : tensor<?x96xf32>
-    bufferization.materialize_in_destination %27 in restrict writable %arg0 : (tensor<?x96xf32>, memref<?x96xf32>) -> ()
-    bufferization.materialize_in_destination %inserted_slice in restrict writable %arg2 : (tensor<?x48xf32>, memref<?x48xf32>) -> ()
-    bufferization.materialize_in_destination %inserted_slice_2 in restrict writable %arg3 : (tensor<?x48xf32>, memref<?x48xf32>) -> ()
+    %dim_1 = tensor.dim %20, %c0_0 : tensor<?x48xf32>
+    %c1 = arith.constant 1 : index
+    %expanded = tensor.expand_shape %20 [[0], [1, 2]] output_shape [%dim_1, 2, 24] : tensor<?x48xf32> into tensor<?x2x24xf32>
+    %22 = tensor.empty(%dim) : tensor<2x?x24xf32>
+    %transposed = linalg.transpose ins(%expanded : tensor<?x2x24xf32>) outs(%22 : tensor<2x?x24xf32>) permutation = [1, 0, 2] 
+    %inserted_slice = tensor.insert_slice %transposed into %1[0, %arg1, 0] [2, %dim, 24] [1, 1, 1] : tensor<2x?x24xf32> into tensor<2x?x24xf32>
+    %c0_2 = arith.constant 0 : index
+    %dim_3 = tensor.dim %21, %c0_2 : tensor<?x48xf32>
+    %c0_4 = arith.constant 0 : index
+    %dim_5 = tensor.dim %21, %c0_4 : tensor<?x48xf32>
+    %c1_6 = arith.constant 1 : index
+    %expanded_7 = tensor.expand_shape %21 [[0], [1, 2]] output_shape [%dim_5, 2, 24] : tensor<?x48xf32> into tensor<?x2x24xf32>
+    %23 = tensor.empty(%dim_3) : tensor<2x?x24xf32>
+    %transposed_8 = linalg.transpose ins(%expanded_7 : tensor<?x2x24xf32>) outs(%23 : tensor<2x?x24xf32>) permutation = [1, 0, 2] 
+    %inserted_slice_9 = tensor.insert_slice %transposed_8 into %2[0, %arg1, 0] [2, %dim_3, 24] [1, 1, 1] : tensor<2x?x24xf32> into tensor<2x?x24xf32>
+    %24 = moe.attention %18, %inserted_slice, %inserted_slice_9 at %arg1 heads 4 : tensor<?x96xf32>, tensor<2x?x24xf32>, tensor<2x?x24xf32> -> tensor<?x96xf32>
+    %25 = moe.linear %24, %7 : (tensor<?x96xf32>, tensor<96x96xbf16>) -> tensor<?x96xf32>
+    %26 = arith.addf %25, %0 : tensor<?x96xf32>
+    %27 = moe.rms_norm %26, %8 epsilon 9.9999999999999995E-7 : tensor<?x96xf32>, tensor<96xbf16> -> tensor<?x96xf32>
+    %28 = moe.block %27 router(%9) experts(%10, %11, %12) shared(%13, %14, %15) scoring = softmax method = greedy top_k = 2 : (tensor<?x96xf32>, tensor<8x96xbf16>, tensor<8x40x96xbf16>, tensor<8x40x96xbf16>, tensor<8x96x40xbf16>, tensor<80x96xbf16>, tensor<80x96xbf16>, tensor<96x80xbf16>) -> tensor<?x96xf32>
+    %29 = arith.addf %28, %26 : tensor<?x96xf32>
+    bufferization.materialize_in_destination %29 in restrict writable %arg0 : (tensor<?x96xf32>, memref<?x96xf32>) -> ()
+    bufferization.materialize_in_destination %inserted_slice in restrict writable %arg2 : (tensor<2x?x24xf32>, memref<2x?x24xf32>) -> ()
+    bufferization.materialize_in_destination %inserted_slice_9 in restrict writable %arg3 : (tensor<2x?x24xf32>, memref<2x?x24xf32>) -> ()
     return
   }
   func.func @head(%arg0: memref<?x96xf32>, %arg1: memref<?x50xf32>, %arg2: memref<96xbf16>, %arg3: memref<50x96xbf16>) attributes {llvm.emit_c_interface} {

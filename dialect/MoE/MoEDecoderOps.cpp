@@ -98,24 +98,24 @@ double AttentionOp::getScaleOrDefault() {
 
 LogicalResult AttentionOp::verify() {
   Operation *op = getOperation();
-  const int64_t heads = getNumHeads(), kvHeads = getNumKvHeads();
+  const int64_t heads = getNumHeads();
   const int64_t qWidth = dim(getQ(), 1);
-  if (failed(checkStatic(op, "the query width", qWidth)))
+  const int64_t kvHeads = getNumKvHeads(), headDim = getHeadDim();
+  if (failed(checkStatic(op, "the query width", qWidth)) ||
+      failed(checkStatic(op, "the number of key/value heads (keys dimension 0)",
+                         kvHeads)) ||
+      failed(checkStatic(op, "the head size (keys dimension 2)", headDim)))
     return failure();
-  if (qWidth % heads != 0)
-    return emitOpError() << "query width " << qWidth
-                         << " is not a whole number of " << heads << " heads";
+  if (getValues().getType() != getKeys().getType())
+    return emitOpError() << "values type " << getValues().getType()
+                         << " differs from keys type " << getKeys().getType();
+  if (qWidth != heads * headDim)
+    return emitOpError() << "query width " << qWidth << " is not " << heads
+                         << " heads of the cache's head size " << headDim;
   if (heads % kvHeads != 0)
     return emitOpError() << "num_heads = " << heads
-                         << " is not a multiple of num_kv_heads = " << kvHeads;
-  const int64_t headDim = qWidth / heads;
-  if (failed(checkSame(op, "width", "keys", dim(getKeys(), 1),
-                       "num_kv_heads * head_dim", kvHeads * headDim)) ||
-      failed(checkSame(op, "width", "values", dim(getValues(), 1),
-                       "num_kv_heads * head_dim", kvHeads * headDim)) ||
-      failed(checkSame(op, "positions", "values", dim(getValues(), 0), "keys",
-                       dim(getKeys(), 0))))
-    return failure();
+                         << " is not a multiple of the " << kvHeads
+                         << " key/value heads";
   if (getResult().getType() != getQ().getType())
     return emitOpError() << "result type " << getResult().getType()
                          << " differs from q type " << getQ().getType();

@@ -120,46 +120,47 @@ def MoE_RoPEOp : MoE_Op<"rope", [Pure]> {
   let hasVerifier = 1;
 }
 
+def MoE_KVCache : TensorRankOf<[F32], [3]>;
+
 def MoE_AttentionOp : MoE_Op<"attention", [Pure]> {
   let summary = "causal grouped-query attention over a KV cache";
   let description = [{
     `q` [T, num_heads * D] holds the queries of T new tokens at positions
-    `start .. start + T - 1`; `keys` and `values` [S, num_kv_heads * D] hold
-    the keys and values of positions 0 .. S - 1 (a KV cache that already
-    contains the new tokens; S >= start + T, rows past start + T - 1 are
-    never read). Query head h reads kv head `h / (num_heads / num_kv_heads)`
-    (grouped-query attention; each kv head serves consecutive query heads).
-    For the query of row t:
+    `start .. start + T - 1`; `keys` and `values` [num_kv_heads, S, D] hold
+    the keys and values of positions 0 .. S - 1, head by head (a KV cache
+    that already contains the new tokens; S >= start + T, positions past
+    start + T - 1 are never read). Keeping each head's positions contiguous
+    lets a query stream over its keys. Query head h reads kv head
+    `h / (num_heads / num_kv_heads)` (grouped-query attention; each kv head
+    serves consecutive query heads). For the query of row t:
 
-    `out[t, h] = sum_{s <= start + t} softmax_s(q[t, h] . k[s, kv(h)] * scale)
-    * v[s, kv(h)]`
+    `out[t, h] = sum_{s <= start + t} softmax_s(q[t, h] . k[kv(h), s] * scale)
+    * v[kv(h), s]`
 
     with `scale` = 1 / sqrt(D) unless given. The result [T, num_heads * D]
     concatenates the heads.
 
     Example:
     ```mlir
-    %o = moe.attention %q, %k, %v at %start heads 16 kv_heads 16
-        : tensor<?x2048xf32>, tensor<?x2048xf32>, tensor<?x2048xf32>
+    %o = moe.attention %q, %k, %v at %start heads 16
+        : tensor<?x2048xf32>, tensor<16x?x128xf32>, tensor<16x?x128xf32>
         -> tensor<?x2048xf32>
     ```
   }];
-  let arguments = (ins MoE_Activations:$q, MoE_Activations:$keys,
-                       MoE_Activations:$values, Index:$start,
+  let arguments = (ins MoE_Activations:$q, MoE_KVCache:$keys,
+                       MoE_KVCache:$values, Index:$start,
                        ConfinedAttr<I64Attr, [IntPositive]>:$num_heads,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$num_kv_heads,
                        OptionalAttr<F64Attr>:$scale);
   let results = (outs MoE_Activations:$result);
   let assemblyFormat = [{
-    $q `,` $keys `,` $values `at` $start `heads` $num_heads `kv_heads`
-    $num_kv_heads attr-dict `:` type($q) `,` type($keys) `,` type($values)
-    `->` type($result)
+    $q `,` $keys `,` $values `at` $start `heads` $num_heads attr-dict `:`
+    type($q) `,` type($keys) `,` type($values) `->` type($result)
   }];
   let extraClassDeclaration = [{
-    /// Values per head (D), when the query width is static.
-    int64_t getHeadDim() {
-      return getQ().getType().getDimSize(1) / getNumHeads();
-    }
+    /// Values per head (D).
+    int64_t getHeadDim() { return getKeys().getType().getDimSize(2); }
+    /// Key/value heads (the first dimension of the cache).
+    int64_t getNumKvHeads() { return getKeys().getType().getDimSize(0); }
     /// The softmax scale: `scale`, else 1 / sqrt(D).
     double getScaleOrDefault();
   }];

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 
@@ -134,15 +135,30 @@ public:
     return moe::RoPEOp::create(b, loc, x.getType(), x, start, attr);
   }
 
-  /// Writes the rows of `rows` [T, W] into `cache` [S, W] at rows start...
+  /// Writes `rows` [T, heads * D] into the head-major `cache` [heads, S, D]
+  /// at positions start .. start + T - 1.
   Value appendToCache(Value rows, Value cache, Value start) {
+    auto cacheType = cast<RankedTensorType>(cache.getType());
+    const int64_t heads = cacheType.getDimSize(0), dim = cacheType.getDimSize(2);
     Value tokens = tensor::DimOp::create(b, loc, rows, 0);
-    int64_t width = cast<RankedTensorType>(rows.getType()).getDimSize(1);
-    SmallVector<OpFoldResult> offsets{start, b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes{tokens, b.getIndexAttr(width)};
-    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
-    return tensor::InsertSliceOp::create(b, loc, rows, cache, offsets, sizes,
-                                         strides);
+    auto split = RankedTensorType::get({ShapedType::kDynamic, heads, dim},
+                                       b.getF32Type());
+    Value perHead = tensor::ExpandShapeOp::create(
+        b, loc, split, rows, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    Value empty = tensor::EmptyOp::create(
+        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(heads), tokens,
+                                       b.getIndexAttr(dim)},
+        b.getF32Type());
+    Value headMajor = linalg::TransposeOp::create(b, loc, perHead, empty,
+                                                  ArrayRef<int64_t>{1, 0, 2})
+                          .getResult()[0];
+    SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), start,
+                                      b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{b.getIndexAttr(heads), tokens,
+                                    b.getIndexAttr(dim)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    return tensor::InsertSliceOp::create(b, loc, headMajor, cache, offsets,
+                                         sizes, strides);
   }
 
   OpBuilder &b;
@@ -189,8 +205,7 @@ void buildDecoderLayer(FunctionBuilder &f) {
   values = f.appendToCache(v, values, start);
   Value attn = moe::AttentionOp::create(
       b, loc, q.getType(), q, keys, values, start,
-      b.getI64IntegerAttr(c.num_attention_heads),
-      b.getI64IntegerAttr(c.num_key_value_heads), FloatAttr());
+      b.getI64IntegerAttr(c.num_attention_heads), FloatAttr());
   Value h = arith::AddFOp::create(b, loc, f.linear(attn, wo), x);
   Value mlp = f.mlp(f.rmsNorm(h, postNorm));
   h = arith::AddFOp::create(b, loc, mlp, h);

@@ -43,14 +43,21 @@ void moec::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createMoEFuseLinearEpilogues());
   if (options.fuseExperts) {
     pm.addPass(createMoEFuseExpertFFN());
+    ExpertKernelTiling requested;
+    requested.vectorWidth = options.vectorWidth;
+    requested.rows = options.rows;
+    requested.gateUpCols = options.gateUpCols;
+    requested.downCols = options.downCols;
+    requested.gateUpBlock = options.gateUpBlock;
+    requested.downBlock = options.downBlock;
+    ExpertKernelTiling tiling = requested.resolved(hostVectorWidth());
     ConvertMoEToVectorOptions kernel;
-    kernel.vectorWidth =
-        options.vectorWidth > 0 ? options.vectorWidth : hostVectorWidth();
-    kernel.rows = options.rows;
-    kernel.gateUpCols = options.gateUpCols;
-    kernel.downCols = options.downCols;
-    kernel.gateUpBlock = options.gateUpBlock;
-    kernel.downBlock = options.downBlock;
+    kernel.vectorWidth = tiling.vectorWidth;
+    kernel.rows = tiling.rows;
+    kernel.gateUpCols = tiling.gateUpCols;
+    kernel.downCols = tiling.downCols;
+    kernel.gateUpBlock = tiling.gateUpBlock;
+    kernel.downBlock = tiling.downBlock;
     pm.addPass(createConvertMoEToVector(kernel));
   }
   pm.addPass(createConvertMoEToLinalg());

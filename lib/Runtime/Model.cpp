@@ -142,7 +142,8 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
                          " exceed the session's capacity of " +
                          std::to_string(cap) + " tokens");
   logits.assign(static_cast<size_t>((allLogits ? n : 1) * v), 0.0f);
-  const int64_t kvWidth = c.num_key_value_heads * c.headDim();
+  const std::vector<int64_t> cacheShape{c.num_key_value_heads, cap,
+                                        c.headDim()};
 
   for (int64_t first = 0; first < n; first += kPrefillChunk) {
     const int64_t m = std::min(kPrefillChunk, n - first);
@@ -157,8 +158,8 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
               model.run(model.layers[l],
                         {Argument::buffer(hidden.data(), {m, h}),
                          Argument::indexValue(pos + first),
-                         Argument::buffer(keys[l].data(), {cap, kvWidth}),
-                         Argument::buffer(values[l].data(), {cap, kvWidth})});
+                         Argument::buffer(keys[l].data(), cacheShape),
+                         Argument::buffer(values[l].data(), cacheShape)});
           !s.ok())
         return s;
     Status s;

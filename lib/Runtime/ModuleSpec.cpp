@@ -303,9 +303,9 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
         buffer("hidden", OperandRole::InOut, DType::F32, {kDynamicSize, h}),
         buffer("start", OperandRole::Index, DType::I32, {}),
         buffer("keys", OperandRole::InOut, DType::F32,
-               {kDynamicSize, *kvWidth}),
+               {c.num_key_value_heads, kDynamicSize, headDim}),
         buffer("values", OperandRole::InOut, DType::F32,
-               {kDynamicSize, *kvWidth})};
+               {c.num_key_value_heads, kDynamicSize, headDim})};
     Binding binding;
     WeightCollector w(checkpoint, "model.layers." + std::to_string(layer) + ".",
                       fn, binding);

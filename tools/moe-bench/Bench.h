@@ -18,7 +18,7 @@ struct LayerBenchOptions {
   bool torch = true;
   bool unfused = true;
   int64_t unfusedMaxTokens = 128;
-  ExpertKernelTiling tiling{/*vectorWidth=*/0};
+  ExpertKernelTiling tiling{0, 0, 0, 0, 0, 0};
   DType dtype = DType::BF16;
 };
 

@@ -213,9 +213,9 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
                   "/tools/moe-bench/llama_cpp_model.py --gguf " + gguf +
                   common.str() + " 2>/dev/null"));
 
-  std::printf("%-40s | %-24s", "", "prefill " +
-                                        std::to_string(o.promptTokens) +
-                                        " tokens");
+  std::printf("%-40s | %-24s", "",
+              ("prefill " + std::to_string(o.promptTokens) + " tokens")
+                  .c_str());
   for (int64_t context : o.contexts)
     std::printf(" | %-24s", ("decode at " + std::to_string(context)).c_str());
   std::printf("\n%-40s | %-24s", "moec",

@@ -70,14 +70,18 @@ cl::opt<int64_t> unfusedMaxTokens(
     cl::init(128), cl::sub(layerCmd));
 cl::opt<bool> f32Weights("f32-weights", cl::desc("F32 weights instead of BF16"),
                          cl::sub(layerCmd));
-cl::opt<int64_t> rows("rows", cl::desc("Sorted rows per register tile"),
-                      cl::init(4), cl::sub(layerCmd));
+cl::opt<int64_t> rows("rows",
+                      cl::desc("Sorted rows per register tile (0: the "
+                               "target's)"),
+                      cl::init(0), cl::sub(layerCmd));
 cl::opt<int64_t> gateUpCols("gate-up-cols",
-                            cl::desc("Weight rows per gate/up register tile"),
-                            cl::init(2), cl::sub(layerCmd));
+                            cl::desc("Weight rows per gate/up register tile "
+                                     "(0: the target's)"),
+                            cl::init(0), cl::sub(layerCmd));
 cl::opt<int64_t> downCols("down-cols",
-                          cl::desc("Weight rows per down register tile"),
-                          cl::init(4), cl::sub(layerCmd));
+                          cl::desc("Weight rows per down register tile (0: "
+                                   "the target's)"),
+                          cl::init(0), cl::sub(layerCmd));
 cl::opt<int64_t> gateUpBlock("gate-up-block",
                              cl::desc("Expert-width rows per gate/up item"),
                              cl::init(64), cl::sub(layerCmd));
@@ -110,8 +114,8 @@ int main(int argc, char **argv) {
     for (int64_t v :
          {rows.getValue(), gateUpCols.getValue(), downCols.getValue(),
           gateUpBlock.getValue(), downBlock.getValue()})
-      if (v < 1)
-        return fail("tile sizes must be positive");
+      if (v < 0)
+        return fail("tile sizes must be positive (or 0 for the target's)");
     o.repeats = repeats;
     o.python = python;
     o.torch = !noTorch;

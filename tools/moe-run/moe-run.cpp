@@ -22,6 +22,7 @@
 
 #include "llvm/Support/CommandLine.h"
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -100,6 +101,9 @@ cl::opt<std::string>
                cl::desc("Also write the logits each new token was chosen from, "
                         "[new tokens, vocab_size]"),
                cl::value_desc("FILE.npy"), cl::sub(generateCmd));
+cl::opt<bool> stats("stats",
+                    cl::desc("Print prefill and decode speeds to stderr"),
+                    cl::sub(generateCmd));
 cl::opt<int64_t> layerIndex("layer", cl::desc("Decoder layer index"),
                             cl::value_desc("L"), cl::Required,
                             cl::sub(layerCmd));
@@ -358,12 +362,29 @@ int runGenerate() {
   options.stopIds = (*model)->config().eos_token_id;
   std::vector<int32_t> generated;
   std::vector<float> allLogits;
+  // The first token comes after the prefill; each later one after a step.
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point started = Clock::now(), firstToken;
   Status s = generate(**session, *prompt, options, generated,
                       [&](int32_t, const std::vector<float> &logits) {
+                        if (generated.size() == 1)
+                          firstToken = Clock::now();
                         if (!stepLogits.empty())
                           allLogits.insert(allLogits.end(), logits.begin(),
                                            logits.end());
                       });
+  if (stats && !generated.empty()) {
+    double prefill =
+        std::chrono::duration<double>(firstToken - started).count();
+    double decode =
+        std::chrono::duration<double>(Clock::now() - firstToken).count();
+    size_t steps = generated.size() - 1;
+    std::fprintf(stderr,
+                 "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %zu "
+                 "steps in %.3f s (%.1f tok/s)\n",
+                 prompt->size(), prefill, prompt->size() / prefill, steps,
+                 decode, steps ? steps / decode : 0.0);
+  }
   if (!s.ok())
     return fail(s.message());
   if (!stepLogits.empty())

@@ -23,8 +23,9 @@ struct CompileOptions {
   bool fuseExperts = true;
   /// Work items on all cores (OpenMP).
   bool parallel = true;
-  /// Tiling of the expert kernels; a vectorWidth of 0 means the host's.
-  ExpertKernelTiling tiling{/*vectorWidth=*/0};
+  /// Tiling of the kernels; 0 fields are the target's
+  /// (ExpertKernelTiling::forVectorWidth of the host's vector width).
+  ExpertKernelTiling tiling{0, 0, 0, 0, 0, 0};
   /// Called with (steps done, steps in all) as compilation advances: the
   /// passes of the pipeline, then LLVM's optimisation and code generation.
   std::function<void(int64_t, int64_t)> progress;

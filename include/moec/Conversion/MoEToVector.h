@@ -15,7 +15,8 @@ namespace moec {
 #define GEN_PASS_DECL_CONVERTMOETOVECTOR
 #include "moec/Conversion/Passes.h.inc"
 
-/// The register and cache tiling of the fused expert kernel.
+/// The register and cache tiling of the fused expert kernel. A field of 0
+/// asks for the default of the target (see forVectorWidth).
 struct ExpertKernelTiling {
   /// f32 lanes per vector register (16 with AVX-512, 8 with AVX2).
   int64_t vectorWidth = 16;
@@ -27,6 +28,15 @@ struct ExpertKernelTiling {
   /// Weight rows per parallel work item (cache block).
   int64_t gateUpBlock = 64;
   int64_t downBlock = 64;
+
+  /// Register tiles that fit the vector register file of an x86 target with
+  /// `vectorWidth` f32 lanes: AVX-512 (16 lanes, 32 registers) keeps 4 rows
+  /// x 2 columns x {gate, up} or 4 x 4 accumulators; AVX2 (8 lanes, 16
+  /// registers) 3 x 2 x 2 or 3 x 3, so that accumulators, the activation
+  /// rows and a weight vector stay in registers without spilling.
+  static ExpertKernelTiling forVectorWidth(int64_t vectorWidth);
+  /// This tiling with its 0 fields replaced by forVectorWidth's.
+  ExpertKernelTiling resolved(int64_t hostVectorWidth) const;
 };
 
 /// Lowers the moe ops with static inner sizes to parallel (scf.forall),

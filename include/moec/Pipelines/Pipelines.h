@@ -42,16 +42,21 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("f32 lanes per vector in the expert kernels; 0 picks "
                      "the host's (16 with AVX-512, else 8)"),
       llvm::cl::init(0)};
-  Option<int64_t> rows{*this, "rows",
-                       llvm::cl::desc("Sorted rows per register tile"),
-                       llvm::cl::init(4)};
+  Option<int64_t> rows{
+      *this, "rows",
+      llvm::cl::desc("Sorted rows per register tile (0: the target's, 4 "
+                     "with AVX-512, 3 with AVX2)"),
+      llvm::cl::init(0)};
   Option<int64_t> gateUpCols{
       *this, "gate-up-cols",
-      llvm::cl::desc("Weight rows per gate/up register tile"),
-      llvm::cl::init(2)};
-  Option<int64_t> downCols{*this, "down-cols",
-                           llvm::cl::desc("Weight rows per down register tile"),
-                           llvm::cl::init(4)};
+      llvm::cl::desc("Weight rows per gate/up register tile (0: the "
+                     "target's, 2)"),
+      llvm::cl::init(0)};
+  Option<int64_t> downCols{
+      *this, "down-cols",
+      llvm::cl::desc("Weight rows per down register tile (0: the target's, "
+                     "4 with AVX-512, 3 with AVX2)"),
+      llvm::cl::init(0)};
   Option<int64_t> gateUpBlock{
       *this, "gate-up-block",
       llvm::cl::desc("Expert-width rows per gate/up work item"),

@@ -4,8 +4,8 @@
 // memory-mapped checkpoint, the module spec, the compiled module and each
 // call's weight operands. It is immutable once loaded, so any number of
 // Sessions may run on it at once. A Session is one sequence: its KV cache
-// (per layer, [capacity, num_key_value_heads * head_dim] f32 keys and
-// values) and its position. A prefill runs the prompt in chunks; a decode
+// (per layer, f32 keys and values [num_key_value_heads, capacity, head_dim],
+// each head's positions contiguous) and its position. A prefill runs the prompt in chunks; a decode
 // step runs one token against the cache and never recomputes the prefix.
 //
 //===----------------------------------------------------------------------===//
@@ -95,7 +95,7 @@ private:
   explicit Session(const LoadedModel &model) : model(model) {}
   const LoadedModel &model;
   int64_t pos = 0, cap = 0;
-  /// Per layer: keys and values, [cap, kv width] each.
+  /// Per layer: keys and values, [kv heads, cap, head_dim] each.
   std::vector<std::vector<float>> keys, values;
   std::vector<float> hidden;
 };

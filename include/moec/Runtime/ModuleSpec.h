@@ -53,7 +53,8 @@ enum class FunctionKind {
   /// Token embedding: (ids [T] i32, hidden [T, H], table).
   Embed,
   /// A whole decoder layer, updating the hidden states and its KV cache in
-  /// place: (hidden [T, H], start, keys [S, KV], values [S, KV], weights...).
+  /// place: (hidden [T, H], start, keys [KVH, S, D], values [KVH, S, D],
+  /// weights...).
   DecoderLayer,
   /// Final norm and lm_head: (hidden [T, H], logits [T, V], norm, lm_head).
   Head,

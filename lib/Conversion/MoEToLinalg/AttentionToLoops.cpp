@@ -43,13 +43,13 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
       Value visible = e.add(e.add(start, t), e.index(1));
       e.loop(zero, e.index(heads), [&](Emitter &e, Value h) {
         Value qBase = e.mul(h, headDim);
-        Value kvBase = e.mul(e.div(h, e.index(group)), headDim);
+        Value kvHead = e.div(h, e.index(group));
         auto score = [&](Emitter &e, Value s) {
           Value dot =
               e.loop(zero, headDim, {e.f32(0.0)},
                      [&](Emitter &e, Value c, ValueRange acc) {
                        Value a = e.load(q, {t, e.add(qBase, c)});
-                       Value b = e.load(keys, {s, e.add(kvBase, c)});
+                       Value b = e.load(keys, {kvHead, s, c});
                        return SmallVector<Value>{e.add(acc[0], e.mul(a, b))};
                      })[0];
           return e.mul(dot, e.f32(scale));
@@ -78,7 +78,7 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
               exp(e, arith::SubFOp::create(e.b, e.loc, score(e, s), max)), sum);
           e.loop(zero, headDim, [&](Emitter &e, Value c) {
             Value col = e.add(qBase, c);
-            Value v = e.load(values, {s, e.add(kvBase, c)});
+            Value v = e.load(values, {kvHead, s, c});
             e.store(e.add(e.load(out, {t, col}), e.mul(p, v)), out, {t, col});
           });
         });

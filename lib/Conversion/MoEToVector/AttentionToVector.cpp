@@ -1,7 +1,7 @@
 //===- AttentionToVector.cpp - moe.attention with an online softmax -------===//
 //
 // One work item per (head, query row): the query streams over its visible
-// keys in blocks, keeping the running maximum m and denominator l of the
+// keys (contiguous in the head-major cache) in blocks, keeping the running maximum m and denominator l of the
 // softmax in registers and the output row, rescaled by exp(m_old - m_new)
 // per block, in the result buffer (FlashAttention's online softmax). No
 // [T, S] score matrix is materialised, so a long context costs memory
@@ -30,6 +30,8 @@ namespace {
 /// Keys per block: one dot-product accumulator each, plus the query and a
 /// key vector, fits 16 vector registers.
 constexpr int64_t kKeysPerBlock = 8;
+/// Independent accumulators of the weighted sum of values.
+constexpr size_t kPartialSums = 4;
 
 struct AttentionToVector : OpConversionPattern<AttentionOp> {
   AttentionToVector(MLIRContext *ctx, const ExpertKernelTiling &tiling)
@@ -59,7 +61,7 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
     parallelFor(e, e.mul(tokens, e.index(heads)), [&](Emitter &e, Value item) {
       Value h = e.div(item, tokens), t = e.rem(item, tokens);
       Value base = e.mul(h, e.index(dim));
-      Value kvBase = e.mul(e.div(h, e.index(group)), e.index(dim));
+      Value kvHead = e.div(h, e.index(group));
       Value visible = e.add(e.add(start, t), e.index(1));
       Row query{q, {t}, base};
 
@@ -114,7 +116,7 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
               Value s = e.add(s0, e.index(j));
               valid.push_back(e.cmpi(arith::CmpIPredicate::ult, s, visible));
               keyIds.push_back(e.minIndex(s, e.sub(visible, e.index(1))));
-              keyRows.push_back({keys, {keyIds.back()}, kvBase});
+              keyRows.push_back({keys, {kvHead, keyIds.back()}, Value()});
             }
             auto dots = dotTile(e, dim, vl, {query}, {keyRows});
             SmallVector<Value> scores;
@@ -136,16 +138,28 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
                   exp(arith::SubFOp::create(e.b, e.loc, sc, blockMax)));
               sum = e.add(sum, probs.back());
             }
+            // o = o * alpha + sum_j p_j v_j, in independent partial sums so
+            // that the fused multiply-adds do not wait on each other.
             forEachChunk(e, [&](Emitter &e, Value c, int64_t lanes) {
-              Value o = e.mul(loadOut(e, c, lanes), splat(e, alpha, lanes));
+              SmallVector<Value> partial{
+                  e.mul(loadOut(e, c, lanes), splat(e, alpha, lanes))};
               for (int64_t j = 0; j < kKeysPerBlock; ++j) {
-                Value v =
-                    loadRow(e, Row{values, {keyIds[j]}, kvBase}, c, lanes);
+                Value v = loadRow(e, Row{values, {kvHead, keyIds[j]}, Value()},
+                                  c, lanes);
                 Value p = splat(e, probs[j], lanes);
-                o = lanes
-                        ? vector::FMAOp::create(e.b, e.loc, p, v, o).getResult()
-                        : e.add(o, e.mul(p, v));
+                size_t slot = static_cast<size_t>(j) % kPartialSums;
+                if (slot == partial.size()) {
+                  partial.push_back(e.mul(p, v));
+                  continue;
+                }
+                partial[slot] = lanes ? vector::FMAOp::create(e.b, e.loc, p, v,
+                                                              partial[slot])
+                                            .getResult()
+                                      : e.add(partial[slot], e.mul(p, v));
               }
+              Value o = partial[0];
+              for (size_t i = 1; i < partial.size(); ++i)
+                o = e.add(o, partial[i]);
               storeOut(e, o, c, lanes);
             });
             return {blockMax, sum};

@@ -65,7 +65,7 @@ func.func @embedding(%t: tensor<50x?xf16>, %ids: tensor<?xi32>) -> tensor<?x?xf3
 // CHECK:       arith.divf %{{.*}}, %[[SUM]]
 // CHECK:       memref.store %{{.*}}, %[[OUT]]
 // CHECK: bufferization.to_tensor %[[OUT]] restrict writable
-func.func @attention(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %v: tensor<?x16xf32>, %s: index) -> tensor<?x32xf32> {
-  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+func.func @attention(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x?x8xf32>, %s: index) -> tensor<?x32xf32> {
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x32xf32>
   return %o : tensor<?x32xf32>
 }

@@ -68,8 +68,8 @@ func.func @linear(%x: tensor<?x32xf32>, %w: tensor<128x32xf16>) -> tensor<?x128x
 // CHECK:     vector.store %{{.*}}, %[[OUT]]
 // CHECK:   arith.divf %{{.*}}, %[[STATS]]#1 : f32
 // CHECK:   vector.store %{{.*}}, %[[OUT]]
-func.func @attention(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %v: tensor<?x16xf32>, %s: index) -> tensor<?x32xf32> {
-  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+func.func @attention(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x?x8xf32>, %s: index) -> tensor<?x32xf32> {
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x32xf32>
   return %o : tensor<?x32xf32>
 }
 

@@ -889,64 +889,64 @@ func.func @rope_3(%x: tensor<?x32xf32>, %s: index) {
 
 // -----
 
-func.func @attention_1(%q: tensor<?x?xf32>, %k: tensor<?x16xf32>, %s: index) {
+func.func @attention_1(%q: tensor<?x?xf32>, %k: tensor<2x?x8xf32>, %s: index) {
   // expected-error @+1 {{'moe.attention' op the query width must be static}}
-  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 : tensor<?x?xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x?xf32>
+  %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x?xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x?xf32>
   return
 }
 
 // -----
 
-func.func @attention_2(%q: tensor<?x30xf32>, %k: tensor<?x16xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op query width 30 is not a whole number of 4 heads}}
-  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 : tensor<?x30xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x30xf32>
+func.func @attention_2(%q: tensor<?x32xf32>, %k: tensor<?x?x8xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op the number of key/value heads (keys dimension 0) must be static}}
+  %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<?x?x8xf32>, tensor<?x?x8xf32> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
-func.func @attention_3(%q: tensor<?x32xf32>, %k: tensor<?x24xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op num_heads = 4 is not a multiple of num_kv_heads = 3}}
-  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 3 : tensor<?x32xf32>, tensor<?x24xf32>, tensor<?x24xf32> -> tensor<?x32xf32>
+func.func @attention_3(%q: tensor<?x30xf32>, %k: tensor<2x?x8xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op query width 30 is not 4 heads of the cache's head size 8}}
+  %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x30xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x30xf32>
   return
 }
 
 // -----
 
-func.func @attention_4(%q: tensor<?x32xf32>, %k: tensor<?x24xf32>, %v: tensor<?x16xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op keys has width 24 but num_kv_heads * head_dim has 16}}
-  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x24xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+func.func @attention_4(%q: tensor<?x32xf32>, %k: tensor<3x?x8xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op num_heads = 4 is not a multiple of the 3 key/value heads}}
+  %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<3x?x8xf32>, tensor<3x?x8xf32> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
-func.func @attention_5(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %v: tensor<?x8xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op values has width 8 but num_kv_heads * head_dim has 16}}
-  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x8xf32> -> tensor<?x32xf32>
+func.func @attention_5(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x64x8xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op values type 'tensor<2x64x8xf32>' differs from keys type 'tensor<2x?x8xf32>'}}
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x64x8xf32> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
-func.func @attention_6(%q: tensor<?x32xf32>, %k: tensor<64x16xf32>, %v: tensor<32x16xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op values has positions 32 but keys has 64}}
-  %o = moe.attention %q, %k, %v at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<64x16xf32>, tensor<32x16xf32> -> tensor<?x32xf32>
+func.func @attention_6(%q: tensor<?x32xf32>, %k: tensor<2x?x?xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op the head size (keys dimension 2) must be static}}
+  %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<2x?x?xf32>, tensor<2x?x?xf32> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
-func.func @attention_7(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %s: index) {
+func.func @attention_7(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %s: index) {
   // expected-error @+1 {{'moe.attention' op result type 'tensor<?x16xf32>' differs from q type 'tensor<?x32xf32>'}}
-  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
+  %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x16xf32>
   return
 }
 
 // -----
 
-func.func @attention_8(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %s: index) {
+func.func @attention_8(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %s: index) {
   // expected-error @+1 {{'moe.attention' op scale must be positive, got 0}}
-  %o = moe.attention %q, %k, %k at %s heads 4 kv_heads 2 {scale = 0.0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  %o = moe.attention %q, %k, %k at %s heads 4 {scale = 0.0} : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x32xf32>
   return
 }
