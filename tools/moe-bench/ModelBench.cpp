@@ -30,8 +30,7 @@ using namespace moec::bench;
 namespace {
 
 double seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       since)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since)
       .count();
 }
 
@@ -95,8 +94,9 @@ ContenderTimes parseContender(const std::vector<std::string> &lines) {
     long long n;
     double s;
     char what[32];
-    if (std::sscanf(line.c_str(), "{\"what\": \"%31[a-z]\", \"tokens\": %lld, "
-                                  "\"seconds\": %lf",
+    if (std::sscanf(line.c_str(),
+                    "{\"what\": \"%31[a-z]\", \"tokens\": %lld, "
+                    "\"seconds\": %lf",
                     what, &n, &s) == 3)
       t.prefill = s;
     else if (std::sscanf(line.c_str(),
@@ -144,8 +144,8 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
   const double loadSeconds = seconds(start);
   std::printf("moec: compiled in %.1f s, weights bound in %.1f s (%.2f GB "
               "stacked expert copies), resident %.2f GB\n",
-              compileSeconds, loadSeconds,
-              (*model)->ownedWeightBytes() / 1e9, residentBytes() / 1e9);
+              compileSeconds, loadSeconds, (*model)->ownedWeightBytes() / 1e9,
+              residentBytes() / 1e9);
 
   std::mt19937 rng(0);
   auto randomIds = [&](int64_t n) {
@@ -168,24 +168,34 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
     check(session.status());
     check((*session)->forward(randomIds(o.promptTokens), false, logits));
   });
-  std::map<int64_t, double> decode;
-  for (int64_t context : o.contexts) {
+  // Decode steps of the contexts interleaved, one step each in turn, so
+  // that a shared machine's drifting speed affects every context alike.
+  std::vector<std::unique_ptr<Session>> sessions;
+  std::vector<std::vector<float>> lastLogits(o.contexts.size());
+  for (size_t i = 0; i < o.contexts.size(); ++i) {
     StatusOr<std::unique_ptr<Session>> session =
-        Session::create(**model, context + o.decodeSteps + 1);
+        Session::create(**model, o.contexts[i] + o.decodeSteps + 1);
     check(session.status());
-    check((*session)->forward(randomIds(context), false, logits));
-    std::vector<double> steps;
-    for (int64_t s = 0; s <= o.decodeSteps; ++s) {
-      int32_t token = static_cast<int32_t>(
-          std::max_element(logits.begin(), logits.end()) - logits.begin());
-      auto t0 = std::chrono::steady_clock::now();
-      check((*session)->forward({token}, false, logits));
-      if (s > 0) // the first step warms up
-        steps.push_back(seconds(t0));
-    }
-    std::sort(steps.begin(), steps.end());
-    decode[context] = steps[steps.size() / 2];
+    check((*session)->forward(randomIds(o.contexts[i]), false, lastLogits[i]));
+    sessions.push_back(std::move(*session));
   }
+  std::vector<std::vector<double>> steps(o.contexts.size());
+  for (int64_t s = 0; s <= o.decodeSteps; ++s)
+    for (size_t i = 0; i < o.contexts.size(); ++i) {
+      std::vector<float> &l = lastLogits[i];
+      int32_t token = static_cast<int32_t>(
+          std::max_element(l.begin(), l.end()) - l.begin());
+      auto t0 = std::chrono::steady_clock::now();
+      check(sessions[i]->forward({token}, false, l));
+      if (s > 0) // the first step warms up
+        steps[i].push_back(seconds(t0));
+    }
+  std::map<int64_t, double> decode;
+  for (size_t i = 0; i < o.contexts.size(); ++i) {
+    std::sort(steps[i].begin(), steps[i].end());
+    decode[o.contexts[i]] = steps[i][steps[i].size() / 2];
+  }
+  sessions.clear();
 
   const double weightBytes =
       decodeWeightBytes(c, c.dtype == "float32" ? 4.0 : 2.0);
@@ -203,23 +213,22 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
          << " --contexts " << contexts.str() << " --decode-steps "
          << o.decodeSteps << " --repeats " << o.repeats;
   for (const std::string &dtype : o.torchDtypes)
-    contenders["PyTorch eager " + dtype] = parseContender(
-        jsonLines(o.python + " " + MOEC_SOURCE_DIR +
-                  "/tools/moe-bench/torch_model.py --dtype " + dtype +
-                  common.str() + " 2>/dev/null"));
+    contenders["PyTorch eager " + dtype] =
+        parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
+                                 "/tools/moe-bench/torch_model.py --dtype " +
+                                 dtype + common.str() + " 2>/dev/null"));
   for (const std::string &gguf : o.ggufs)
-    contenders["llama.cpp " + gguf] = parseContender(
-        jsonLines(o.python + " " + MOEC_SOURCE_DIR +
-                  "/tools/moe-bench/llama_cpp_model.py --gguf " + gguf +
-                  common.str() + " 2>/dev/null"));
+    contenders["llama.cpp " + gguf] =
+        parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
+                                 "/tools/moe-bench/llama_cpp_model.py --gguf " +
+                                 gguf + common.str() + " 2>/dev/null"));
 
-  std::printf("%-40s | %-24s", "",
-              ("prefill " + std::to_string(o.promptTokens) + " tokens")
-                  .c_str());
+  std::printf(
+      "%-40s | %-24s", "",
+      ("prefill " + std::to_string(o.promptTokens) + " tokens").c_str());
   for (int64_t context : o.contexts)
     std::printf(" | %-24s", ("decode at " + std::to_string(context)).c_str());
-  std::printf("\n%-40s | %-24s", "moec",
-              cell(prefill, o.promptTokens).c_str());
+  std::printf("\n%-40s | %-24s", "moec", cell(prefill, o.promptTokens).c_str());
   for (int64_t context : o.contexts)
     std::printf(" | %-24s", cell(decode[context], 1).c_str());
   std::printf("\n");
@@ -227,9 +236,9 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
     std::printf("%-40s | %-24s", name.c_str(),
                 cell(t.prefill, o.promptTokens).c_str());
     for (int64_t context : o.contexts)
-      std::printf(" | %-24s",
-                  cell(t.decode.count(context) ? t.decode.at(context) : 0, 1)
-                      .c_str());
+      std::printf(
+          " | %-24s",
+          cell(t.decode.count(context) ? t.decode.at(context) : 0, 1).c_str());
     std::printf("%s\n", t.prefill > 0 ? "" : "  (did not run)");
   }
 

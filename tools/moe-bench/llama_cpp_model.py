@@ -27,6 +27,7 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
     try:
+        import numpy as np
         from llama_cpp import Llama
     except ImportError as error:
         print(json.dumps({"error": f"llama_cpp is not installed: {error}"}))
@@ -56,7 +57,8 @@ def main():
         llm.eval(ids(context))
         steps = []
         for _ in range(args.decode_steps + 1):
-            token = int(llm.scores[llm.n_tokens - 1].argmax())
+            token = int(np.ctypeslib.as_array(llm._ctx.get_logits(),
+                                              shape=(vocab,)).argmax())
             t0 = time.perf_counter()
             llm.eval([token])
             steps.append(time.perf_counter() - t0)

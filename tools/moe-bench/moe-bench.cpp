@@ -25,8 +25,9 @@ cl::SubCommand
              "shared; random weights) against OpenBLAS SGEMM of equal FLOPs, "
              "PyTorch eager and the memory bandwidth");
 
-cl::SubCommand modelCmd(
-    "model", "A whole checkpoint (model_type deepseek): prefill and decode "
+cl::SubCommand
+    modelCmd("model",
+             "A whole checkpoint (model_type deepseek): prefill and decode "
              "tokens/s against the read bandwidth, PyTorch eager and "
              "llama.cpp on the same checkpoint");
 
@@ -100,7 +101,8 @@ int main(int argc, char **argv) {
       argc, argv,
       "moe-bench: moec against baselines of the same work, in one run\n\n"
       "  moe-bench layer [--tokens 1,16,128,512] [--repeats N]\n"
-      "  moe-bench model --model DIR [--gguf FILE.gguf] [--contexts 16,2000]\n\n"
+      "  moe-bench model --model DIR [--gguf FILE.gguf] [--contexts "
+      "16,2000]\n\n"
       "`moe-bench SUBCOMMAND --help` lists a subcommand's options.\n");
   if (layerCmd) {
     LayerBenchOptions o;

@@ -68,10 +68,11 @@ cl::opt<std::string> promptIds("prompt-ids",
                                cl::desc("The prompt as token ids, e.g. 1,2,3"),
                                cl::value_desc("IDS"), cl::sub(generateCmd),
                                cl::sub(logitsCmd));
-cl::opt<std::string> promptText(
-    "prompt", cl::desc("The prompt as text, encoded with DIR/tokenizer.json"),
-    cl::value_desc("TEXT"), cl::sub(generateCmd), cl::sub(logitsCmd),
-    cl::sub(tokenizeCmd));
+cl::opt<std::string>
+    promptText("prompt",
+               cl::desc("The prompt as text, encoded with DIR/tokenizer.json"),
+               cl::value_desc("TEXT"), cl::sub(generateCmd), cl::sub(logitsCmd),
+               cl::sub(tokenizeCmd));
 cl::opt<std::string> promptFile(
     "prompt-file",
     cl::desc("The prompt as the text of a file (UTF-8), encoded with "
@@ -263,11 +264,21 @@ StatusOr<std::optional<std::string>> promptString() {
   return std::optional<std::string>(text.str());
 }
 
-/// The prompt's token ids, checked against the model; `tokenizer` is set
-/// when the prompt was text.
-StatusOr<std::vector<int32_t>>
-promptTokens(const ModelConfig &config,
-             std::unique_ptr<Tokenizer> &tokenizer) {
+/// A prompt: the model's config, its token ids (checked against the
+/// vocabulary), and the tokenizer when it was given as text.
+struct Prompt {
+  ModelConfig config;
+  std::vector<int32_t> ids;
+  std::unique_ptr<Tokenizer> tokenizer;
+};
+
+/// Reads config.json and the prompt of --prompt-ids, --prompt or
+/// --prompt-file.
+StatusOr<Prompt> readPrompt() {
+  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
+  if (!config.ok())
+    return config.status();
+  std::unique_ptr<Tokenizer> tokenizer;
   StatusOr<std::optional<std::string>> text = promptString();
   if (!text.ok())
     return text.status();
@@ -299,12 +310,12 @@ promptTokens(const ModelConfig &config,
     ids = std::move(*parsed);
   }
   for (size_t i = 0; i < ids.size(); ++i)
-    if (ids[i] >= config.vocab_size)
+    if (ids[i] >= config->vocab_size)
       return Status::error("prompt token id " + std::to_string(ids[i]) +
                            " (position " + std::to_string(i) +
                            ") is out of range: vocab_size is " +
-                           std::to_string(config.vocab_size));
-  return ids;
+                           std::to_string(config->vocab_size));
+  return Prompt{std::move(*config), std::move(ids), std::move(tokenizer)};
 }
 
 std::string joinIds(const std::vector<int32_t> &ids) {
@@ -336,17 +347,16 @@ int runGenerate() {
   if (!stepLogits.empty())
     if (Status s = checkOutputPath(stepLogits, modelDir); !s.ok())
       return fail(s.message());
-  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
-  if (!config.ok())
-    return fail(config.status().message());
-  std::unique_ptr<Tokenizer> tokenizer;
-  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config, tokenizer);
+  StatusOr<Prompt> prompt = readPrompt();
   if (!prompt.ok())
     return fail(prompt.status().message());
-  const int64_t length = static_cast<int64_t>(prompt->size()) + maxNewTokens;
-  if (Status s = checkContext(*config, length,
-                              "the prompt (" + std::to_string(prompt->size()) +
-                                  " tokens) plus --max-new-tokens");
+  const ModelConfig &config = prompt->config;
+  const int64_t length =
+      static_cast<int64_t>(prompt->ids.size()) + maxNewTokens;
+  if (Status s =
+          checkContext(config, length,
+                       "the prompt (" + std::to_string(prompt->ids.size()) +
+                           " tokens) plus --max-new-tokens");
       !s.ok())
     return fail(s.message());
 
@@ -365,7 +375,7 @@ int runGenerate() {
   // The first token comes after the prefill; each later one after a step.
   using Clock = std::chrono::steady_clock;
   Clock::time_point started = Clock::now(), firstToken;
-  Status s = generate(**session, *prompt, options, generated,
+  Status s = generate(**session, prompt->ids, options, generated,
                       [&](int32_t, const std::vector<float> &logits) {
                         if (generated.size() == 1)
                           firstToken = Clock::now();
@@ -382,52 +392,45 @@ int runGenerate() {
     std::fprintf(stderr,
                  "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %zu "
                  "steps in %.3f s (%.1f tok/s)\n",
-                 prompt->size(), prefill, prompt->size() / prefill, steps,
-                 decode, steps ? steps / decode : 0.0);
+                 prompt->ids.size(), prefill, prompt->ids.size() / prefill,
+                 steps, decode, steps ? steps / decode : 0.0);
   }
   if (!s.ok())
     return fail(s.message());
   if (!stepLogits.empty())
     if (Status w = writeNpy(
             stepLogits,
-            {static_cast<int64_t>(generated.size()), config->vocab_size},
+            {static_cast<int64_t>(generated.size()), config.vocab_size},
             allLogits.data());
         !w.ok())
       return fail(w.message());
   std::printf("%s\n", joinIds(generated).c_str());
   // With a text prompt, the generated text as well (special tokens such as
   // the end of sequence left out).
-  if (tokenizer)
-    std::printf("%s\n", tokenizer->decode(generated).c_str());
+  if (prompt->tokenizer)
+    std::printf("%s\n", prompt->tokenizer->decode(generated).c_str());
   return 0;
 }
 
 int runTokenize() {
-  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
-  if (!config.ok())
-    return fail(config.status().message());
-  std::unique_ptr<Tokenizer> tokenizer;
-  StatusOr<std::vector<int32_t>> ids = promptTokens(*config, tokenizer);
-  if (!ids.ok())
-    return fail(ids.status().message());
-  if (!tokenizer)
+  StatusOr<Prompt> prompt = readPrompt();
+  if (!prompt.ok())
+    return fail(prompt.status().message());
+  if (!prompt->tokenizer)
     return fail("give the text to tokenize as --prompt or --prompt-file");
-  std::printf("%s\n", joinIds(*ids).c_str());
+  std::printf("%s\n", joinIds(prompt->ids).c_str());
   return 0;
 }
 
 int runLogits() {
   if (Status s = checkOutputPath(outputPath, modelDir); !s.ok())
     return fail(s.message());
-  StatusOr<ModelConfig> config = loadModelConfig(modelDir);
-  if (!config.ok())
-    return fail(config.status().message());
-  std::unique_ptr<Tokenizer> tokenizer;
-  StatusOr<std::vector<int32_t>> prompt = promptTokens(*config, tokenizer);
+  StatusOr<Prompt> prompt = readPrompt();
   if (!prompt.ok())
     return fail(prompt.status().message());
-  const int64_t tokens = static_cast<int64_t>(prompt->size());
-  if (Status s = checkContext(*config, tokens, "the prompt"); !s.ok())
+  const ModelConfig &config = prompt->config;
+  const int64_t tokens = static_cast<int64_t>(prompt->ids.size());
+  if (Status s = checkContext(config, tokens, "the prompt"); !s.ok())
     return fail(s.message());
   StatusOr<std::unique_ptr<LoadedModel>> model = loadModel();
   if (!model.ok())
@@ -436,11 +439,11 @@ int runLogits() {
   if (!session.ok())
     return fail(session.status().message());
   std::vector<float> logits;
-  if (Status s = (*session)->forward(*prompt, /*allLogits=*/true, logits);
+  if (Status s = (*session)->forward(prompt->ids, /*allLogits=*/true, logits);
       !s.ok())
     return fail(s.message());
   Status written =
-      writeNpy(outputPath, {tokens, config->vocab_size}, logits.data());
+      writeNpy(outputPath, {tokens, config.vocab_size}, logits.data());
   return written.ok() ? 0 : fail(written.message());
 }
 

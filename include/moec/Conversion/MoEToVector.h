@@ -32,8 +32,9 @@ struct ExpertKernelTiling {
   /// Register tiles that fit the vector register file of an x86 target with
   /// `vectorWidth` f32 lanes: AVX-512 (16 lanes, 32 registers) keeps 4 rows
   /// x 2 columns x {gate, up} or 4 x 4 accumulators; AVX2 (8 lanes, 16
-  /// registers) 3 x 2 x 2 or 3 x 3, so that accumulators, the activation
-  /// rows and a weight vector stay in registers without spilling.
+  /// registers) 4 x 1 x 2 or 4 x 2, so that the accumulators, the activation
+  /// rows, a weight vector and its widened copy stay in registers (at 3 x 2
+  /// x 2 LLVM spills in the gate/up loop).
   static ExpertKernelTiling forVectorWidth(int64_t vectorWidth);
   /// This tiling with its 0 fields replaced by forVectorWidth's.
   ExpertKernelTiling resolved(int64_t hostVectorWidth) const;

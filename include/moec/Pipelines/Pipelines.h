@@ -44,18 +44,17 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(0)};
   Option<int64_t> rows{
       *this, "rows",
-      llvm::cl::desc("Sorted rows per register tile (0: the target's, 4 "
-                     "with AVX-512, 3 with AVX2)"),
+      llvm::cl::desc("Sorted rows per register tile (0: the target's, 4)"),
       llvm::cl::init(0)};
   Option<int64_t> gateUpCols{
       *this, "gate-up-cols",
       llvm::cl::desc("Weight rows per gate/up register tile (0: the "
-                     "target's, 2)"),
+                     "target's, 2 with AVX-512, 1 with AVX2)"),
       llvm::cl::init(0)};
   Option<int64_t> downCols{
       *this, "down-cols",
       llvm::cl::desc("Weight rows per down register tile (0: the target's, "
-                     "4 with AVX-512, 3 with AVX2)"),
+                     "4 with AVX-512, 2 with AVX2)"),
       llvm::cl::init(0)};
   Option<int64_t> gateUpBlock{
       *this, "gate-up-block",

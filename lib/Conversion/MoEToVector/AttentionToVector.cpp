@@ -1,12 +1,12 @@
 //===- AttentionToVector.cpp - moe.attention with an online softmax -------===//
 //
 // One work item per (head, query row): the query streams over its visible
-// keys (contiguous in the head-major cache) in blocks, keeping the running maximum m and denominator l of the
-// softmax in registers and the output row, rescaled by exp(m_old - m_new)
-// per block, in the result buffer (FlashAttention's online softmax). No
-// [T, S] score matrix is materialised, so a long context costs memory
-// traffic over the cache only. Keys past a query's position are masked to
-// a weight of exactly 0.
+// keys (contiguous in the head-major cache) in blocks, keeping the running
+// maximum m and denominator l of the softmax in registers and the output row,
+// rescaled by exp(m_old - m_new) per block, in the result buffer
+// (FlashAttention's online softmax). No [T, S] score matrix is materialised, so
+// a long context costs memory traffic over the cache only. Keys past a query's
+// position are masked to a weight of exactly 0.
 //
 //===----------------------------------------------------------------------===//
 #include "DotTile.h"

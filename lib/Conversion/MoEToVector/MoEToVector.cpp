@@ -86,9 +86,9 @@ moec::ExpertKernelTiling::forVectorWidth(int64_t vectorWidth) {
   ExpertKernelTiling t;
   t.vectorWidth = vectorWidth;
   if (vectorWidth <= 8) {
-    t.rows = 3;
-    t.gateUpCols = 2;
-    t.downCols = 3;
+    t.rows = 4;
+    t.gateUpCols = 1;
+    t.downCols = 2;
   }
   return t;
 }
