@@ -12,28 +12,18 @@
 using namespace moec;
 namespace cl = llvm::cl;
 
-namespace {
-
-template <typename Opt>
-void attach(Opt &opt, std::initializer_list<cl::SubCommand *> subcommands) {
-  for (cl::SubCommand *sub : subcommands)
-    opt.addSubCommand(*sub);
-}
-
-} // namespace
-
 CompileFlags::CompileFlags(std::initializer_list<cl::SubCommand *> subs)
-    : noFoldSharedExperts("no-fold-shared-experts",
+    : subcommands(subs),
+      noFoldSharedExperts("no-fold-shared-experts",
                           cl::desc("Run the shared experts as their own MLP "
-                                   "rather than inside the grouped kernel")),
+                                   "rather than inside the grouped kernel"),
+                          cl::sub(subcommands)),
       unfused("unfused",
               cl::desc("Use moec's unfused reference lowering (linalg, "
-                       "scalar loops) instead of the fused kernels")),
-      sequential("sequential", cl::desc("Run compiled code on one thread")) {
-  attach(noFoldSharedExperts, subs);
-  attach(unfused, subs);
-  attach(sequential, subs);
-}
+                       "scalar loops) instead of the fused kernels"),
+              cl::sub(subcommands)),
+      sequential("sequential", cl::desc("Run compiled code on one thread"),
+                 cl::sub(subcommands)) {}
 
 CompileOptions CompileFlags::options() const {
   CompileOptions o;

@@ -31,6 +31,7 @@ public:
   CompileOptions options() const;
 
 private:
+  llvm::cl::SubCommandGroup subcommands;
   llvm::cl::opt<bool> noFoldSharedExperts, unfused, sequential;
 };
 
