@@ -120,7 +120,8 @@ def MoE_RoPEOp : MoE_Op<"rope", [Pure]> {
   let hasVerifier = 1;
 }
 
-def MoE_KVCache : TensorRankOf<[F32], [3]>;
+// f32, or f16/bf16 for half the memory and traffic of long contexts.
+def MoE_KVCache : TensorRankOf<[F32, F16, BF16], [3]>;
 
 def MoE_AttentionOp : MoE_Op<"attention", [Pure]> {
   let summary = "causal grouped-query attention over a KV cache";
@@ -129,7 +130,8 @@ def MoE_AttentionOp : MoE_Op<"attention", [Pure]> {
     `start .. start + T - 1`; `keys` and `values` [num_kv_heads, S, D] hold
     the keys and values of positions 0 .. S - 1, head by head (a KV cache
     that already contains the new tokens; S >= start + T, positions past
-    start + T - 1 are never read). Keeping each head's positions contiguous
+    start + T - 1 are never read), in f32 or in f16/bf16 widened to f32 as
+    they are read. Keeping each head's positions contiguous
     lets a query stream over its keys. Query head h reads kv head
     `h / (num_heads / num_kv_heads)` (grouped-query attention; each kv head
     serves consecutive query heads). For the query of row t:

@@ -136,7 +136,7 @@ public:
   }
 
   /// Writes `rows` [T, heads * D] into the head-major `cache` [heads, S, D]
-  /// at positions start .. start + T - 1.
+  /// at positions start .. start + T - 1, in the cache's element type.
   Value appendToCache(Value rows, Value cache, Value start) {
     auto cacheType = cast<RankedTensorType>(cache.getType());
     const int64_t heads = cacheType.getDimSize(0), dim = cacheType.getDimSize(2);
@@ -152,6 +152,13 @@ public:
     Value headMajor = linalg::TransposeOp::create(b, loc, perHead, empty,
                                                   ArrayRef<int64_t>{1, 0, 2})
                           .getResult()[0];
+    // A half-precision cache stores the keys and values rounded.
+    if (Type element = cacheType.getElementType(); !element.isF32())
+      headMajor = arith::TruncFOp::create(
+          b, loc,
+          RankedTensorType::get(
+              cast<RankedTensorType>(headMajor.getType()).getShape(), element),
+          headMajor);
     SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), start,
                                       b.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes{b.getIndexAttr(heads), tokens,

@@ -2,20 +2,101 @@
 #include "moec/Runtime/CompiledModule.h"
 
 #include "moec/Runtime/MemRefABI.h"
+#include "moec/Support/Json.h"
 
+#include <algorithm>
 #include <dlfcn.h>
 
 using namespace moec;
 
 CompiledModule::~CompiledModule() = default;
 
+namespace {
+
+/// Where the signatures `have` (the module's) and `want` differ first, as
+/// "PATH: X in the module, Y needed", or "" where they are equal. Entries of
+/// arrays are named by their "name" member where they have one.
+std::string firstDifference(const JsonValue &have, const JsonValue &want,
+                            const std::string &path) {
+  auto differ = [&](const std::string &haveText, const std::string &wantText) {
+    return (path.empty() ? std::string("the signature") : path) + ": " +
+           haveText + " in the module, " + wantText + " needed";
+  };
+  if (have.kind() != want.kind())
+    return differ(have.summary(), want.summary());
+  auto child = [&](const std::string &label) {
+    return path.empty() ? label : path + "." + label;
+  };
+  switch (want.kind()) {
+  case JsonValue::Kind::Array: {
+    const JsonValue::Array &a = have.getArray(), &b = want.getArray();
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+      const JsonValue *name = b[i].find("name");
+      std::string label = name && name->isString()
+                              ? name->getString()
+                              : "[" + std::to_string(i) + "]";
+      if (std::string d = firstDifference(a[i], b[i], child(label)); !d.empty())
+        return d;
+    }
+    if (a.size() != b.size())
+      return differ(std::to_string(a.size()) + " entries",
+                    std::to_string(b.size()));
+    return "";
+  }
+  case JsonValue::Kind::Object: {
+    const JsonValue::Object &a = have.getObject(), &b = want.getObject();
+    // Scalars first: a different hidden_size explains more than the first
+    // operand shape it changes.
+    for (bool containers : {false, true})
+      for (const auto &[key, value] : b) {
+        if (containers != (value.isArray() || value.isObject()))
+          continue;
+        auto it = a.find(key);
+        if (it == a.end())
+          return firstDifference(JsonValue(), value, child(key));
+        if (std::string d = firstDifference(it->second, value, child(key));
+            !d.empty())
+          return d;
+      }
+    for (const auto &[key, value] : a)
+      if (!b.count(key))
+        return firstDifference(value, JsonValue(), child(key));
+    return "";
+  }
+  case JsonValue::Kind::Null:
+    return "";
+  case JsonValue::Kind::Bool:
+    return have.getBool() == want.getBool()
+               ? ""
+               : differ(have.summary(), want.summary());
+  case JsonValue::Kind::Number:
+    return have.getDouble() == want.getDouble()
+               ? ""
+               : differ(have.summary(), want.summary());
+  case JsonValue::Kind::String:
+    return have.getString() == want.getString()
+               ? ""
+               : differ(have.summary(), want.summary());
+  }
+  return "";
+}
+
+} // namespace
+
 Status CompiledModule::checkSignature(const ModuleSpec &spec) const {
   std::string expected = spec.signature();
   if (expected == signature())
     return Status();
-  return Status::error(describe() +
-                       " was compiled for another model or layer:\n  module: " +
-                       signature() + "\n  needed: " + expected);
+  std::string problem = describe() + " was compiled for another model or layer";
+  StatusOr<JsonValue> have = parseJson(signature()), want = parseJson(expected);
+  std::string difference =
+      have.ok() && want.ok() ? firstDifference(*have, *want, "") : "";
+  if (difference.empty())
+    return Status::error(problem + ":\n  module: " + signature() +
+                         "\n  needed: " + expected);
+  return Status::error(problem + " (" + difference +
+                       "); compile it again with moe-compile for this model "
+                       "and these options");
 }
 
 namespace {

@@ -14,7 +14,7 @@ constexpr int64_t kPrefillChunk = 512;
 } // namespace
 
 StatusOr<std::unique_ptr<LoadedModel>>
-LoadedModel::open(const std::string &directory) {
+LoadedModel::open(const std::string &directory, const ModelOptions &options) {
   std::unique_ptr<LoadedModel> model(new LoadedModel());
   model->dir = directory;
   StatusOr<ModelConfig> config = loadModelConfig(directory);
@@ -29,7 +29,7 @@ LoadedModel::open(const std::string &directory) {
     return ckpt.status();
   model->checkpoint = std::move(*ckpt);
   StatusOr<ModuleSpec> spec =
-      deriveModelModuleSpec(model->cfg, *model->checkpoint);
+      deriveModelModuleSpec(model->cfg, *model->checkpoint, options.kvCache);
   if (!spec.ok())
     return spec.status();
   model->moduleSpec = std::move(*spec);
@@ -112,12 +112,16 @@ StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
         std::to_string(c.max_position_embeddings));
   std::unique_ptr<Session> session(new Session(model));
   session->cap = capacity;
-  const size_t kvWidth =
-      static_cast<size_t>(c.num_key_value_heads * c.headDim());
-  session->keys.assign(c.num_hidden_layers,
-                       std::vector<float>(capacity * kvWidth));
-  session->values.assign(c.num_hidden_layers,
-                         std::vector<float>(capacity * kvWidth));
+  // The cache's element type is that of the layers' keys operand.
+  const ModuleSpec &spec = model.spec();
+  const DType element =
+      spec.functions[spec.layers.front().function].operands[2].dtype;
+  const size_t bytes = static_cast<size_t>(capacity) * c.num_key_value_heads *
+                       c.headDim() * dtypeSize(element);
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    session->keys.emplace_back(new uint8_t[bytes]);
+    session->values.emplace_back(new uint8_t[bytes]);
+  }
   session->hidden.resize(
       static_cast<size_t>(std::min(capacity, kPrefillChunk) * c.hidden_size));
   return session;
@@ -154,12 +158,11 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
         !s.ok())
       return s;
     for (size_t l = 0; l < model.layers.size(); ++l)
-      if (Status s =
-              model.run(model.layers[l],
-                        {Argument::buffer(hidden.data(), {m, h}),
-                         Argument::indexValue(pos + first),
-                         Argument::buffer(keys[l].data(), cacheShape),
-                         Argument::buffer(values[l].data(), cacheShape)});
+      if (Status s = model.run(model.layers[l],
+                               {Argument::buffer(hidden.data(), {m, h}),
+                                Argument::indexValue(pos + first),
+                                Argument::buffer(keys[l].get(), cacheShape),
+                                Argument::buffer(values[l].get(), cacheShape)});
           !s.ok())
         return s;
     Status s;

@@ -268,7 +268,10 @@ StatusOr<ModuleSpec> moec::deriveMLPModuleSpec(const ModelConfig &config,
 }
 
 StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
-                                                 const Checkpoint &checkpoint) {
+                                                 const Checkpoint &checkpoint,
+                                                 DType kvCache) {
+  if (kvCache == DType::I32)
+    return Status::error("a KV cache holds F32, F16 or BF16 elements");
   if (Status s = checkAttentionSupport(config); !s.ok())
     return s;
   ModuleSpec spec;
@@ -302,9 +305,9 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
     fn.operands = {
         buffer("hidden", OperandRole::InOut, DType::F32, {kDynamicSize, h}),
         buffer("start", OperandRole::Index, DType::I32, {}),
-        buffer("keys", OperandRole::InOut, DType::F32,
+        buffer("keys", OperandRole::InOut, kvCache,
                {c.num_key_value_heads, kDynamicSize, headDim}),
-        buffer("values", OperandRole::InOut, DType::F32,
+        buffer("values", OperandRole::InOut, kvCache,
                {c.num_key_value_heads, kDynamicSize, headDim})};
     Binding binding;
     WeightCollector w(checkpoint, "model.layers." + std::to_string(layer) + ".",

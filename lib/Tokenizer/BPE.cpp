@@ -67,7 +67,6 @@ StatusOr<std::unique_ptr<BPE>> BPE::fromJson(const JsonValue &model) {
     int32_t i = static_cast<int32_t>(id.getInt64());
     bpe->vocab[token] = i;
     bpe->tokens[i] = token;
-    bpe->largestId = std::max(bpe->largestId, i);
   }
   if (const JsonValue *v = model.find("unk_token"); v && v->isString()) {
     auto it = bpe->vocab.find(v->getString());

@@ -27,7 +27,6 @@ public:
 
   /// The token of `id`, or null.
   const std::string *token(int32_t id) const;
-  int32_t maxId() const { return largestId; }
 
 private:
   std::vector<int32_t> merge(const std::string &word) const;
@@ -38,7 +37,6 @@ private:
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges;
   int32_t unk = -1;
   bool ignoreMerges = false;
-  int32_t largestId = -1;
   mutable std::mutex cacheMutex;
   mutable std::unordered_map<std::string, std::vector<int32_t>> cache;
 };

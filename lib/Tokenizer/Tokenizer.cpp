@@ -364,10 +364,3 @@ std::string Tokenizer::decode(const std::vector<int32_t> &ids,
   }
   return lossyUtf8(bytes);
 }
-
-int64_t Tokenizer::vocabSize() const {
-  int64_t largest = impl->model->maxId();
-  for (const AddedToken &t : impl->added)
-    largest = std::max<int64_t>(largest, t.id);
-  return largest + 1;
-}

@@ -33,6 +33,15 @@ CompileOptions CompileFlags::options() const {
   return o;
 }
 
+cl::ValuesClass moec::kvCacheValues() {
+  return cl::values(
+      clEnumValN(DType::F32, "f32", "float32: exact (the default)"),
+      clEnumValN(DType::F16, "f16", "float16: half the memory and traffic"),
+      clEnumValN(DType::BF16, "bf16",
+                 "bfloat16: half the memory and "
+                 "traffic, less precise"));
+}
+
 ProgressBar::ProgressBar(std::string what)
     : what(std::move(what)), start(std::chrono::steady_clock::now()),
       terminal(::isatty(STDERR_FILENO)) {}

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from safetensors_io import bf16_bits_to_float32, float32_to_bf16_bits
+
 # Values of config keys that may be absent (or null) in config.json, for the
 # `deepseek` model type; MODEL_TYPE_DEFAULTS overrides them for the others
 # (reference section 7: the defaults of each model type's config class).
@@ -249,9 +251,22 @@ def rope(x: np.ndarray, positions: np.ndarray, theta: float,
     return np.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
 
+def stored_in(x: np.ndarray, kv_cache: str) -> np.ndarray:
+    """x as a KV cache of element type `kv_cache` (f32, f16 or bf16) holds it:
+    rounded to nearest. An f32 cache is taken as exact."""
+    if kv_cache == "f16":
+        return x.astype(np.float16).astype(np.float64)
+    if kv_cache == "bf16":
+        return bf16_bits_to_float32(float32_to_bf16_bits(x.astype(np.float32))) \
+            .astype(np.float64)
+    assert kv_cache == "f32", kv_cache
+    return x
+
+
 def attention(weights: dict, config: dict, layer: int, x: np.ndarray,
-              positions: np.ndarray | None = None) -> np.ndarray:
-    """Causal self-attention with grouped-query heads on normed x [T, H]."""
+              positions: np.ndarray | None = None, kv_cache: str = "f32") -> np.ndarray:
+    """Causal self-attention with grouped-query heads on normed x [T, H]; the
+    keys (after RoPE) and values are read back from a `kv_cache` cache."""
     T, H = x.shape
     heads = config["num_attention_heads"]
     kv_heads = config.get("num_key_value_heads") or heads
@@ -264,6 +279,7 @@ def attention(weights: dict, config: dict, layer: int, x: np.ndarray,
     k = rope((x @ weights[f"{p}.k_proj.weight"].T).reshape(T, kv_heads, hd), positions,
              theta, factor)
     v = (x @ weights[f"{p}.v_proj.weight"].T).reshape(T, kv_heads, hd)
+    k, v = stored_in(k, kv_cache), stored_in(v, kv_cache)
     # Query head h reads kv head h // (heads / kv_heads): each kv head repeated.
     k = np.repeat(k, heads // kv_heads, axis=1)
     v = np.repeat(v, heads // kv_heads, axis=1)
@@ -276,22 +292,24 @@ def attention(weights: dict, config: dict, layer: int, x: np.ndarray,
 
 
 def decoder_layer(weights: dict, config: dict, layer: int, h: np.ndarray,
-                  positions: np.ndarray | None = None) -> np.ndarray:
+                  positions: np.ndarray | None = None, kv_cache: str = "f32") -> np.ndarray:
     """Pre-norm decoder layer: h + Attn(RMSNorm(h)), then + MLP(RMSNorm(h))."""
     eps = get(config, "rms_norm_eps")
     p = f"model.layers.{layer}"
     h = h + attention(weights, config, layer,
-                      rms_norm(h, weights[f"{p}.input_layernorm.weight"], eps), positions)
+                      rms_norm(h, weights[f"{p}.input_layernorm.weight"], eps), positions,
+                      kv_cache)
     return h + mlp_block(weights, config, layer,
                          rms_norm(h, weights[f"{p}.post_attention_layernorm.weight"], eps))
 
 
-def model_forward(weights: dict, config: dict, token_ids) -> np.ndarray:
-    """Logits [T, V] of the token sequence `token_ids` (positions 0..T-1)."""
+def model_forward(weights: dict, config: dict, token_ids, kv_cache: str = "f32") -> np.ndarray:
+    """Logits [T, V] of the token sequence `token_ids` (positions 0..T-1),
+    attention reading keys and values from a `kv_cache` cache."""
     embed = weights["model.embed_tokens.weight"]
     h = embed[np.asarray(token_ids)]
     for layer in range(config["num_hidden_layers"]):
-        h = decoder_layer(weights, config, layer, h)
+        h = decoder_layer(weights, config, layer, h, kv_cache=kv_cache)
     h = rms_norm(h, weights["model.norm.weight"], get(config, "rms_norm_eps"))
     lm_head = embed if get(config, "tie_word_embeddings") else weights["lm_head.weight"]
     return h @ lm_head.T

@@ -84,7 +84,7 @@ def test_module_for_another_layer_is_refused(moe_run, moe_compile, checkpoint, t
                    "--output", tmp_path / "y.npy", "--module", module)
     assert proc.returncode == 1
     assert "was compiled for another model or layer" in proc.stderr
-    assert '"mlp": "dense"' in proc.stderr
+    assert 'mlp: "moe" in the module, "dense" needed' in proc.stderr
     assert not (tmp_path / "y.npy").exists()
 
 

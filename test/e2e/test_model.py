@@ -153,6 +153,37 @@ def test_decode_equals_full_recompute(moe_run, checkpoint, tmp_path, prompt_len,
     assert (steps.argmax(axis=1) == tokens).all()
 
 
+@pytest.mark.parametrize("kv_cache", ["f16", "bf16"])
+def test_half_precision_kv_cache(moe_run, checkpoint, tmp_path, kv_cache):
+    """`--kv-cache f16|bf16` stores keys and values rounded to half precision:
+    the logits are those of the reference whose attention reads rounded keys
+    and values, and a decode step still equals a full recompute, since both
+    read the same rounded cache."""
+    ckpt = checkpoint(**GQA)
+    ids = prompt_ids(ckpt.config, 21, seed=4)
+    flags = ("--kv-cache", kv_cache)
+    logits = run_logits(moe_run, ckpt.path, ids, tmp_path, *flags)
+    assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids,
+                                              kv_cache=kv_cache))
+    # The rounding is real: the f32-cache reference is further away than the
+    # tolerance above allows.
+    exact = R.model_forward(ckpt.weights, ckpt.config, ids)
+    assert np.linalg.norm(logits - exact) > 1e-4 * np.linalg.norm(exact)
+
+    prompt = ids[:9]
+    tokens, steps = run_generate(moe_run, ckpt.path, prompt, 8, tmp_path, *flags)
+    full = run_logits(moe_run, ckpt.path, prompt + tokens[:-1], tmp_path, *flags)
+    np.testing.assert_allclose(steps, full[len(prompt) - 1:], rtol=1e-5, atol=1e-5)
+
+
+def test_rejects_unknown_kv_cache_type(moe_run, checkpoint, tmp_path):
+    out = tmp_path / "logits.npy"
+    proc = moe_run("logits", "--model", checkpoint(**GQA).path, "--prompt-ids", "1,2",
+                   "--output", out, "--kv-cache", "f8")
+    assert_fails_naming(proc, "kv-cache", "f8")
+    assert not out.exists()
+
+
 def test_generation_stops_at_eos(moe_run, checkpoint, tmp_path):
     base = checkpoint(**GQA)
     prompt = prompt_ids(base.config, 4, seed=3)
@@ -206,8 +237,23 @@ def test_module_for_another_model_is_refused(moe_run, moe_compile, checkpoint, t
     out = tmp_path / "logits.npy"
     proc = moe_run("logits", "--model", other.path, "--prompt-ids", "1,2", "--output", out,
                    "--module", module)
-    assert_fails_naming(proc, "compiled for another model")
+    assert_fails_naming(proc, "compiled for another model", "hidden_size: 128 in the module")
     assert not out.exists()
+
+
+def test_kv_cache_type_is_part_of_the_module(moe_run, moe_compile, checkpoint, tmp_path):
+    ckpt = checkpoint(**GQA)
+    module = tmp_path / "model.so"
+    proc = moe_compile("model", "--model", ckpt.path, "--output", module, "--kv-cache", "f16")
+    assert proc.returncode == 0, proc.stderr
+    ids = prompt_ids(ckpt.config, 6)
+    aot = run_logits(moe_run, ckpt.path, ids, tmp_path, "--module", module,
+                     "--kv-cache", "f16")
+    np.testing.assert_array_equal(aot, run_logits(moe_run, ckpt.path, ids, tmp_path,
+                                                  "--kv-cache", "f16"))
+    proc = moe_run("logits", "--model", ckpt.path, "--prompt-ids", ids_arg(ids),
+                   "--output", tmp_path / "other.npy", "--module", module)
+    assert_fails_naming(proc, "keys.dtype", "F16", "F32")
 
 
 # ------------------------------------------------------------------ bad input

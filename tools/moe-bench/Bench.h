@@ -36,6 +36,8 @@ struct ModelBenchOptions {
   std::vector<std::string> torchDtypes{"bf16", "f32"};
   /// llama.cpp runs, one per GGUF file of the same checkpoint.
   std::vector<std::string> ggufs;
+  /// moec runs, one per KV cache element type.
+  std::vector<DType> kvCaches{DType::F32};
 };
 
 /// A whole model: prefill and decode against bandwidth, PyTorch, llama.cpp.

@@ -119,50 +119,45 @@ std::string cell(double secondsValue, double tokens) {
   return buf;
 }
 
-} // namespace
-
-int moec::bench::runModelBench(const ModelBenchOptions &o) {
-  std::printf("model: %s\n", o.model.c_str());
-  std::printf("host: %u hardware threads\n",
-              std::thread::hardware_concurrency());
-  const double readBw = readBandwidth();
-  std::printf("read bandwidth: %.1f GB/s\n", readBw / 1e9);
-
-  auto start = std::chrono::steady_clock::now();
-  StatusOr<std::unique_ptr<LoadedModel>> model = LoadedModel::open(o.model);
-  if (!model.ok())
-    return reportError("moe-bench", model.status().message());
-  const ModelConfig &c = (*model)->config();
-  StatusOr<std::unique_ptr<CompiledModule>> module =
-      compileModule((*model)->spec(), CompileOptions());
-  if (!module.ok())
-    return reportError("moe-bench", module.status().message());
-  const double compileSeconds = seconds(start);
-  start = std::chrono::steady_clock::now();
-  if (Status s = (*model)->load(std::move(*module)); !s.ok())
-    return reportError("moe-bench", s.message());
-  const double loadSeconds = seconds(start);
-  std::printf("moec: compiled in %.1f s, weights bound in %.1f s (%.2f GB "
-              "stacked expert copies), resident %.2f GB\n",
-              compileSeconds, loadSeconds, (*model)->ownedWeightBytes() / 1e9,
-              residentBytes() / 1e9);
-
-  std::mt19937 rng(0);
-  auto randomIds = [&](int64_t n) {
-    std::vector<int32_t> ids(n);
-    for (int32_t &id : ids)
-      id = static_cast<int32_t>(rng() % c.vocab_size);
-    return ids;
-  };
+/// Loads the model with a KV cache of `kvCache`, compiles it, and times a
+/// prefill and decode steps at each context. `config` receives the model's
+/// config.
+ContenderTimes timeMoec(const ModelBenchOptions &o, DType kvCache,
+                        ModelConfig &config) {
   auto check = [](const Status &s) {
     if (!s.ok()) {
       std::fprintf(stderr, "moe-bench: %s\n", s.message().c_str());
       std::exit(1);
     }
   };
+  auto start = std::chrono::steady_clock::now();
+  ModelOptions options;
+  options.kvCache = kvCache;
+  StatusOr<std::unique_ptr<LoadedModel>> model =
+      LoadedModel::open(o.model, options);
+  check(model.status());
+  config = (*model)->config();
+  StatusOr<std::unique_ptr<CompiledModule>> module =
+      compileModule((*model)->spec(), CompileOptions());
+  check(module.status());
+  const double compileSeconds = seconds(start);
+  start = std::chrono::steady_clock::now();
+  check((*model)->load(std::move(*module)));
+  std::printf("moec (%s KV cache): compiled in %.1f s, weights bound in %.1f "
+              "s (%.2f GB stacked expert copies), resident %.2f GB\n",
+              dtypeName(kvCache), compileSeconds, seconds(start),
+              (*model)->ownedWeightBytes() / 1e9, residentBytes() / 1e9);
 
+  std::mt19937 rng(0);
+  auto randomIds = [&](int64_t n) {
+    std::vector<int32_t> ids(n);
+    for (int32_t &id : ids)
+      id = static_cast<int32_t>(rng() % config.vocab_size);
+    return ids;
+  };
+  ContenderTimes times;
   std::vector<float> logits;
-  const double prefill = medianSeconds(o.repeats, [&] {
+  times.prefill = medianSeconds(o.repeats, [&] {
     StatusOr<std::unique_ptr<Session>> session =
         Session::create(**model, o.promptTokens);
     check(session.status());
@@ -190,12 +185,27 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
       if (s > 0) // the first step warms up
         steps[i].push_back(seconds(t0));
     }
-  std::map<int64_t, double> decode;
   for (size_t i = 0; i < o.contexts.size(); ++i) {
     std::sort(steps[i].begin(), steps[i].end());
-    decode[o.contexts[i]] = steps[i][steps[i].size() / 2];
+    times.decode[o.contexts[i]] = steps[i][steps[i].size() / 2];
   }
-  sessions.clear();
+  return times;
+}
+
+} // namespace
+
+int moec::bench::runModelBench(const ModelBenchOptions &o) {
+  std::printf("model: %s\n", o.model.c_str());
+  std::printf("host: %u hardware threads\n",
+              std::thread::hardware_concurrency());
+  const double readBw = readBandwidth();
+  std::printf("read bandwidth: %.1f GB/s\n", readBw / 1e9);
+
+  ModelConfig c;
+  std::vector<std::pair<std::string, ContenderTimes>> moecRuns;
+  for (DType kv : o.kvCaches)
+    moecRuns.push_back({std::string("moec, ") + dtypeName(kv) + " KV cache",
+                        timeMoec(o, kv, c)});
 
   const double weightBytes =
       decodeWeightBytes(c, c.dtype == "float32" ? 4.0 : 2.0);
@@ -204,7 +214,7 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
               "%.2f ms\n\n",
               weightBytes / 1e6, bound * 1e3);
 
-  std::map<std::string, ContenderTimes> contenders;
+  std::vector<std::pair<std::string, ContenderTimes>> contenders;
   std::ostringstream contexts;
   for (size_t i = 0; i < o.contexts.size(); ++i)
     contexts << (i ? "," : "") << o.contexts[i];
@@ -213,53 +223,59 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
          << " --contexts " << contexts.str() << " --decode-steps "
          << o.decodeSteps << " --repeats " << o.repeats;
   for (const std::string &dtype : o.torchDtypes)
-    contenders["PyTorch eager " + dtype] =
-        parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
-                                 "/tools/moe-bench/torch_model.py --dtype " +
-                                 dtype + common.str() + " 2>/dev/null"));
+    contenders.push_back(
+        {"PyTorch eager, " + dtype + " weights",
+         parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
+                                  "/tools/moe-bench/torch_model.py --dtype " +
+                                  dtype + common.str() + " 2>/dev/null"))});
   for (const std::string &gguf : o.ggufs)
-    contenders["llama.cpp " + gguf] =
-        parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
-                                 "/tools/moe-bench/llama_cpp_model.py --gguf " +
-                                 gguf + common.str() + " 2>/dev/null"));
+    contenders.push_back(
+        {"llama.cpp " + gguf,
+         parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
+                                  "/tools/moe-bench/llama_cpp_model.py "
+                                  "--gguf " +
+                                  gguf + common.str() + " 2>/dev/null"))});
 
   std::printf(
       "%-40s | %-24s", "",
       ("prefill " + std::to_string(o.promptTokens) + " tokens").c_str());
   for (int64_t context : o.contexts)
     std::printf(" | %-24s", ("decode at " + std::to_string(context)).c_str());
-  std::printf("\n%-40s | %-24s", "moec", cell(prefill, o.promptTokens).c_str());
-  for (int64_t context : o.contexts)
-    std::printf(" | %-24s", cell(decode[context], 1).c_str());
   std::printf("\n");
-  for (const auto &[name, t] : contenders) {
-    std::printf("%-40s | %-24s", name.c_str(),
-                cell(t.prefill, o.promptTokens).c_str());
-    for (int64_t context : o.contexts)
-      std::printf(
-          " | %-24s",
-          cell(t.decode.count(context) ? t.decode.at(context) : 0, 1).c_str());
-    std::printf("%s\n", t.prefill > 0 ? "" : "  (did not run)");
-  }
+  for (const auto *runs : {&moecRuns, &contenders})
+    for (const auto &[name, t] : *runs) {
+      std::printf("%-40s | %-24s", name.c_str(),
+                  cell(t.prefill, o.promptTokens).c_str());
+      for (int64_t context : o.contexts)
+        std::printf(" | %-24s",
+                    cell(t.decode.count(context) ? t.decode.at(context) : 0, 1)
+                        .c_str());
+      std::printf("%s\n", t.prefill > 0 ? "" : "  (did not run)");
+    }
 
-  std::printf("\nmoec decode / read-bandwidth bound:");
-  for (int64_t context : o.contexts)
-    std::printf(" %.2fx at %lld", decode[context] / bound, (long long)context);
-  if (o.contexts.size() > 1)
-    std::printf("; decode at %lld / at %lld: %.2f",
-                (long long)o.contexts.back(), (long long)o.contexts.front(),
-                decode[o.contexts.back()] / decode[o.contexts.front()]);
   std::printf("\n");
-  for (const auto &[name, t] : contenders) {
-    if (t.prefill <= 0)
-      continue;
-    std::printf("moec speed-up over %s: prefill %.2fx", name.c_str(),
-                t.prefill / prefill);
+  for (const auto &[moecName, m] : moecRuns) {
+    std::printf("%s: decode / read-bandwidth bound", moecName.c_str());
     for (int64_t context : o.contexts)
-      if (t.decode.count(context))
-        std::printf(", decode at %lld %.2fx", (long long)context,
-                    t.decode.at(context) / decode[context]);
+      std::printf(" %.2fx at %lld", m.decode.at(context) / bound,
+                  (long long)context);
+    if (o.contexts.size() > 1)
+      std::printf("; decode at %lld / at %lld: %.2f",
+                  (long long)o.contexts.back(), (long long)o.contexts.front(),
+                  m.decode.at(o.contexts.back()) /
+                      m.decode.at(o.contexts.front()));
     std::printf("\n");
+    for (const auto &[name, t] : contenders) {
+      if (t.prefill <= 0)
+        continue;
+      std::printf("  speed-up over %s: prefill %.2fx", name.c_str(),
+                  t.prefill / m.prefill);
+      for (int64_t context : o.contexts)
+        if (t.decode.count(context))
+          std::printf(", decode at %lld %.2fx", (long long)context,
+                      t.decode.at(context) / m.decode.at(context));
+      std::printf("\n");
+    }
   }
   return 0;
 }

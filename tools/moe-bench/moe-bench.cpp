@@ -47,6 +47,10 @@ cl::list<std::string> torchDtypes(
     "torch-dtypes",
     cl::desc("Weight dtypes of the PyTorch runs (bf16, f32; none: skip)"),
     cl::CommaSeparated, cl::sub(modelCmd));
+cl::list<DType> kvCaches("kv-cache",
+                         cl::desc("KV cache element types of the moec runs "
+                                  "(repeatable; default f32)"),
+                         kvCacheValues(), cl::sub(modelCmd));
 cl::list<std::string> ggufs("gguf",
                             cl::desc("A GGUF of the same checkpoint for "
                                      "llama.cpp (repeatable)"),
@@ -147,6 +151,8 @@ int main(int argc, char **argv) {
           o.torchDtypes.push_back(d);
     }
     o.ggufs.assign(ggufs.begin(), ggufs.end());
+    if (!kvCaches.empty())
+      o.kvCaches.assign(kvCaches.begin(), kvCaches.end());
     if (o.promptTokens < 1 || o.decodeSteps < 1 || o.repeats < 1)
       return fail("--prompt-tokens, --decode-steps and --repeats must be "
                   "positive");

@@ -44,6 +44,10 @@ cl::opt<bool>
              cl::desc("Write the module as MLIR (moe ops, before any pass) to "
                       "--output instead of compiling it"),
              cl::sub(modelCmd), cl::sub(layerCmd));
+cl::opt<DType> kvCache("kv-cache",
+                       cl::desc("Element type of the model's KV cache"),
+                       kvCacheValues(), cl::init(DType::F32),
+                       cl::sub(modelCmd));
 cl::opt<int64_t> layerIndex("layer", cl::desc("Decoder layer index"),
                             cl::value_desc("L"), cl::Required,
                             cl::sub(layerCmd));
@@ -83,7 +87,7 @@ int main(int argc, char **argv) {
   if (!ckpt.ok())
     return fail(ckpt.status().message());
   StatusOr<ModuleSpec> spec =
-      modelCmd ? deriveModelModuleSpec(*config, **ckpt)
+      modelCmd ? deriveModelModuleSpec(*config, **ckpt, kvCache)
                : deriveMLPModuleSpec(*config, **ckpt, layerIndex);
   if (!spec.ok())
     return fail(spec.status().message());

@@ -102,6 +102,9 @@ cl::opt<std::string>
                cl::desc("Also write the logits each new token was chosen from, "
                         "[new tokens, vocab_size]"),
                cl::value_desc("FILE.npy"), cl::sub(generateCmd));
+cl::opt<DType> kvCache("kv-cache", cl::desc("Element type of the KV cache"),
+                       kvCacheValues(), cl::init(DType::F32),
+                       cl::sub(generateCmd), cl::sub(logitsCmd));
 cl::opt<bool> stats("stats",
                     cl::desc("Print prefill and decode speeds to stderr"),
                     cl::sub(generateCmd));
@@ -209,7 +212,10 @@ int runLayer() {
 
 /// Opens the model, compiles it (or loads --module) and binds its weights.
 StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
-  StatusOr<std::unique_ptr<LoadedModel>> model = LoadedModel::open(modelDir);
+  ModelOptions options;
+  options.kvCache = kvCache;
+  StatusOr<std::unique_ptr<LoadedModel>> model =
+      LoadedModel::open(modelDir, options);
   if (!model.ok())
     return model.status();
   StatusOr<std::unique_ptr<CompiledModule>> module = Status::error("");

@@ -30,13 +30,20 @@ namespace moec {
 /// Called with (units done, units in all) as a long operation advances.
 using ProgressCallback = std::function<void(int64_t done, int64_t total)>;
 
+/// Choices that shape the compiled module of a model.
+struct ModelOptions {
+  /// Element type of the KV cache: F32 (exact), or F16/BF16 for half the
+  /// memory and the traffic of long contexts (keys and values rounded).
+  DType kvCache = DType::F32;
+};
+
 class LoadedModel {
 public:
   /// Opens `directory`'s config.json (checking what compiling attention
   /// needs) and checkpoint headers, and derives the module spec. Reads no
   /// weight data.
   static StatusOr<std::unique_ptr<LoadedModel>>
-  open(const std::string &directory);
+  open(const std::string &directory, const ModelOptions &options = {});
 
   /// Runs code from `module`, which must be compiled for spec(), and binds
   /// every call's weight operands (per-expert tensors are stacked; their
@@ -95,8 +102,10 @@ private:
   explicit Session(const LoadedModel &model) : model(model) {}
   const LoadedModel &model;
   int64_t pos = 0, cap = 0;
-  /// Per layer: keys and values, [kv heads, cap, head_dim] each.
-  std::vector<std::vector<float>> keys, values;
+  /// Per layer: keys and values, [kv heads, cap, head_dim] each, in the
+  /// module's cache element type. Left uninitialised: positions are written
+  /// before they are read, and untouched pages cost no memory.
+  std::vector<std::unique_ptr<uint8_t[]>> keys, values;
   std::vector<float> hidden;
 };
 

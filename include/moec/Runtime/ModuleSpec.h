@@ -113,9 +113,11 @@ StatusOr<ModuleSpec> deriveMLPModuleSpec(const ModelConfig &config,
 
 /// The module of a whole model: embedding, one function per distinct
 /// decoder-layer signature (dense and MoE layers, weight dtypes), and the
-/// head. Requires checkAttentionSupport(config).
+/// head, with a KV cache of element type `kvCache` (F32, F16 or BF16).
+/// Requires checkAttentionSupport(config).
 StatusOr<ModuleSpec> deriveModelModuleSpec(const ModelConfig &config,
-                                           const Checkpoint &checkpoint);
+                                           const Checkpoint &checkpoint,
+                                           DType kvCache = DType::F32);
 
 } // namespace moec
 

@@ -45,9 +45,6 @@ public:
   std::string decode(const std::vector<int32_t> &ids,
                      bool skipSpecialTokens = true) const;
 
-  /// One more than the largest id of the vocabulary and added tokens.
-  int64_t vocabSize() const;
-
   struct Impl;
 
 private:

@@ -35,6 +35,9 @@ private:
   llvm::cl::opt<bool> noFoldSharedExperts, unfused, sequential;
 };
 
+/// The values of a --kv-cache option: f32, f16, bf16.
+llvm::cl::ValuesClass kvCacheValues();
+
 /// A progress bar on stderr for an operation that may take long: nothing is
 /// drawn until a second has passed; then, on a terminal, one line redrawn
 /// in place, elsewhere a line per tenth of the way.

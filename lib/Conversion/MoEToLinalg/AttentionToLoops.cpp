@@ -49,7 +49,7 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
               e.loop(zero, headDim, {e.f32(0.0)},
                      [&](Emitter &e, Value c, ValueRange acc) {
                        Value a = e.load(q, {t, e.add(qBase, c)});
-                       Value b = e.load(keys, {kvHead, s, c});
+                       Value b = e.toF32(e.load(keys, {kvHead, s, c}));
                        return SmallVector<Value>{e.add(acc[0], e.mul(a, b))};
                      })[0];
           return e.mul(dot, e.f32(scale));
@@ -78,7 +78,7 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
               exp(e, arith::SubFOp::create(e.b, e.loc, score(e, s), max)), sum);
           e.loop(zero, headDim, [&](Emitter &e, Value c) {
             Value col = e.add(qBase, c);
-            Value v = e.load(values, {kvHead, s, c});
+            Value v = e.toF32(e.load(values, {kvHead, s, c}));
             e.store(e.add(e.load(out, {t, col}), e.mul(p, v)), out, {t, col});
           });
         });

@@ -69,3 +69,16 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x?
   %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x32xf32>
   return %o : tensor<?x32xf32>
 }
+
+// -----
+
+// A bf16 cache: each key and value element is widened as it is read.
+// CHECK-LABEL: func @attention_bf16_cache
+// CHECK: %[[K:.*]] = memref.load %{{.*}} : memref<2x?x8xbf16, {{.*}}>
+// CHECK: arith.extf %[[K]] : bf16 to f32
+// CHECK: %[[V:.*]] = memref.load %{{.*}} : memref<2x?x8xbf16, {{.*}}>
+// CHECK: arith.extf %[[V]] : bf16 to f32
+func.func @attention_bf16_cache(%q: tensor<?x32xf32>, %k: tensor<2x?x8xbf16>, %v: tensor<2x?x8xbf16>, %s: index) -> tensor<?x32xf32> {
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xbf16>, tensor<2x?x8xbf16> -> tensor<?x32xf32>
+  return %o : tensor<?x32xf32>
+}

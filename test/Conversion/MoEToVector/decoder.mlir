@@ -125,3 +125,18 @@ func.func @rope(%x: tensor<?x32xf32>, %s: index) -> tensor<?x32xf32> {
   %y = moe.rope %x at %s <head_dim = 16, theta = 10000.0, scaling_factor = 1.0> : tensor<?x32xf32> -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
+
+// -----
+
+// A half-precision cache is widened as it is read: f16 keys and values come
+// in as vectors and are extended before the FMAs.
+// CHECK-LABEL: func @attention_f16_cache
+// CHECK: %[[K:.*]] = vector.load %{{.*}} : memref<2x?x8xf16, {{.*}}>, vector<8xf16>
+// CHECK: %[[KW:.*]] = arith.extf %[[K]] : vector<8xf16> to vector<8xf32>
+// CHECK: vector.fma %{{.*}}, %[[KW]]
+// CHECK: %[[V:.*]] = vector.load %{{.*}} : memref<2x?x8xf16, {{.*}}>, vector<8xf16>
+// CHECK: arith.extf %[[V]] : vector<8xf16> to vector<8xf32>
+func.func @attention_f16_cache(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf16>, %v: tensor<2x?x8xf16>, %s: index) -> tensor<?x32xf32> {
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf16>, tensor<2x?x8xf16> -> tensor<?x32xf32>
+  return %o : tensor<?x32xf32>
+}

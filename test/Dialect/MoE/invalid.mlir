@@ -950,3 +950,19 @@ func.func @attention_8(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %s: index) {
   %o = moe.attention %q, %k, %k at %s heads 4 {scale = 0.0} : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x32xf32>
   return
 }
+
+// -----
+
+func.func @attention_9(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf16>, %v: tensor<2x?x8xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op values type 'tensor<2x?x8xbf16>' differs from keys type 'tensor<2x?x8xf16>'}}
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf16>, tensor<2x?x8xbf16> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_10(%q: tensor<?x32xf32>, %k: tensor<2x?x8xi8>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op operand #1 must be 3D tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xi8>, tensor<2x?x8xi8> -> tensor<?x32xf32>
+  return
+}

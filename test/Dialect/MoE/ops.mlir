@@ -82,7 +82,7 @@ func.func @expert_ffn(%x: tensor<?x16xf32>, %p: tensor<?xi32>, %off: tensor<11xi
 // CHECK-LABEL: func @decoder_ops
 func.func @decoder_ops(%ids: tensor<?xi32>, %table: tensor<64x32xbf16>, %nw: tensor<32xbf16>,
                        %wq: tensor<32x32xbf16>, %wk: tensor<16x32xf16>, %kc: tensor<2x?x8xf32>,
-                       %vc: tensor<2x?x8xf32>, %c4: tensor<4x?x8xf32>, %start: index) -> tensor<?x32xf32> {
+                       %vc: tensor<2x?x8xf32>, %c4: tensor<4x?x8xf32>, %kh: tensor<2x?x8xbf16>, %start: index) -> tensor<?x32xf32> {
   // CHECK: %[[X:.*]] = moe.embedding %{{.*}}[%{{.*}}] : tensor<64x32xbf16>, tensor<?xi32> -> tensor<?x32xf32>
   %x = moe.embedding %table[%ids] : tensor<64x32xbf16>, tensor<?xi32> -> tensor<?x32xf32>
   // CHECK: %[[N:.*]] = moe.rms_norm %[[X]], %{{.*}} epsilon 9.9999999999999995E-7 : tensor<?x32xf32>, tensor<32xbf16> -> tensor<?x32xf32>
@@ -97,6 +97,8 @@ func.func @decoder_ops(%ids: tensor<?xi32>, %table: tensor<64x32xbf16>, %nw: ten
   %o = moe.attention %qr, %kc, %vc at %start heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x32xf32>
   // CHECK: moe.attention %[[QR]], %{{.*}}, %{{.*}} at %[[START]] heads 4 {scale = 1.250000e-01 : f64}
   %o2 = moe.attention %qr, %c4, %c4 at %start heads 4 {scale = 0.125} : tensor<?x32xf32>, tensor<4x?x8xf32>, tensor<4x?x8xf32> -> tensor<?x32xf32>
+  // CHECK: moe.attention %[[QR]], %{{.*}}, %{{.*}} at %[[START]] heads 4 : tensor<?x32xf32>, tensor<2x?x8xbf16>, tensor<2x?x8xbf16> -> tensor<?x32xf32>
+  %o3 = moe.attention %qr, %kh, %kh at %start heads 4 : tensor<?x32xf32>, tensor<2x?x8xbf16>, tensor<2x?x8xbf16> -> tensor<?x32xf32>
   // CHECK: moe.linear %[[O]], %{{.*}} residual %[[X]] : (tensor<?x32xf32>, tensor<32x32xbf16>, tensor<?x32xf32>) -> tensor<?x32xf32>
   %h = moe.linear %o, %wq residual %x : (tensor<?x32xf32>, tensor<32x32xbf16>, tensor<?x32xf32>) -> tensor<?x32xf32>
   // CHECK: moe.linear %[[O]], %{{.*}} rope <{{.*}}> at %[[START]] residual %[[X]]
