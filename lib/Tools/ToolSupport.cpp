@@ -129,6 +129,12 @@ Status moec::checkOutputPath(const std::string &output,
   return Status();
 }
 
+void moec::parseSubcommandLine(int argc, char **argv, const char *overview) {
+  cl::HideUnrelatedOptions(llvm::ArrayRef<const cl::OptionCategory *>(),
+                           cl::SubCommand::getTopLevel());
+  cl::ParseCommandLineOptions(argc, argv, overview);
+}
+
 int moec::reportError(const char *tool, const std::string &message) {
   std::fprintf(stderr, "%s: error: %s\n", tool, message.c_str());
   return 1;

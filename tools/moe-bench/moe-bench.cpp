@@ -101,7 +101,7 @@ int fail(const std::string &message) {
 } // namespace
 
 int main(int argc, char **argv) {
-  cl::ParseCommandLineOptions(
+  parseSubcommandLine(
       argc, argv,
       "moe-bench: moec against baselines of the same work, in one run\n\n"
       "  moe-bench layer [--tokens 1,16,128,512] [--repeats N]\n"

@@ -61,7 +61,7 @@ int fail(const std::string &message) {
 } // namespace
 
 int main(int argc, char **argv) {
-  cl::ParseCommandLineOptions(
+  parseSubcommandLine(
       argc, argv,
       "moe-compile: compile DeepSeek models ahead of time\n\n"
       "  moe-compile model --model DIR --output FILE.so\n"

@@ -456,7 +456,7 @@ int runLogits() {
 } // namespace
 
 int main(int argc, char **argv) {
-  cl::ParseCommandLineOptions(
+  parseSubcommandLine(
       argc, argv,
       "moe-run: run DeepSeek models compiled by moec\n\n"
       "  moe-run generate --model DIR --prompt-ids 1,2,3 [--max-new-tokens N]\n"

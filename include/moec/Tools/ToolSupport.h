@@ -63,6 +63,11 @@ Status checkOutputPath(const std::string &output,
                        const std::string &modelDirectory,
                        const std::vector<std::string> &inputs = {});
 
+/// cl::ParseCommandLineOptions for a tool whose options all belong to
+/// subcommands: the top-level --help lists the subcommands, not the hundreds
+/// of options LLVM's libraries register for LLVM's own tools.
+void parseSubcommandLine(int argc, char **argv, const char *overview);
+
 /// Prints "<tool>: error: <message>" to stderr and returns 1.
 int reportError(const char *tool, const std::string &message);
 
