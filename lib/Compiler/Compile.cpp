@@ -6,6 +6,8 @@
 #include "moec/Pipelines/Pipelines.h"
 #include "moec/Pipelines/Registration.h"
 #include "moec/Runtime/CompiledModule.h"
+#include "moec/Runtime/ModuleFile.h"
+#include "moec/Support/FileIO.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -156,20 +158,26 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
   if (!cc)
     return Status::error("cannot find the C compiler driver `cc` to link " +
                          outputPath);
-  std::string partial = outputPath + ".partial";
-  llvm::FileRemover removePartial(partial);
+  llvm::SmallString<128> library;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("moec", "so", library))
+    return Status::error("cannot create a temporary shared library: " +
+                         ec.message());
+  llvm::FileRemover removeLibrary(library);
   llvm::StringRef libomp = MOEC_LIBOMP_PATH;
   std::string rpath =
       "-Wl,-rpath," + llvm::sys::path::parent_path(libomp).str();
-  llvm::SmallVector<llvm::StringRef> args{*cc,    "-shared", "-o",  partial,
+  llvm::SmallVector<llvm::StringRef> args{*cc,    "-shared", "-o",  library,
                                           object, libomp,    rpath, "-lm"};
   std::string error;
   if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &error) != 0)
     return Status::error("linking " + outputPath + " failed" +
                          (error.empty() ? "" : ": " + error));
-  if (std::error_code ec = llvm::sys::fs::rename(partial, outputPath))
-    return Status::error("cannot write " + outputPath + ": " + ec.message());
-  return Status();
+  StatusOr<std::string> image =
+      readRegularFile(library.str().str(), kMaxModuleFileBytes);
+  if (!image.ok())
+    return image.status();
+  return writeFileAtomically(outputPath, {*image, moduleSeal(*image)});
 }
 
 namespace {

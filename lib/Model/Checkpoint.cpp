@@ -7,8 +7,10 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Model/Checkpoint.h"
 
+#include "moec/Support/FileIO.h"
 #include "moec/Support/Json.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -148,6 +150,62 @@ Status parseEntry(const std::string &path, const std::string &name,
   return Status();
 }
 
+/// The safetensors library refuses headers longer than this.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+
+/// The header must be one JSON object; the format pads it to its length
+/// with spaces, and with nothing else.
+Status checkHeaderText(const std::string &path, std::string_view text) {
+  size_t end = text.find_last_not_of(' ');
+  if (text.empty() || text.front() != '{' || end == std::string_view::npos ||
+      text[end] != '}')
+    return Status::error(
+        path + ": the header is not one JSON object padded with spaces to "
+               "its length (is the header length field wrong?)");
+  return Status();
+}
+
+/// Where one tensor's bytes lie, relative to the end of the header.
+struct DataRange {
+  uint64_t begin, end;
+  std::string name;
+};
+
+/// The tensors must cover the data exactly: in order of their offsets, the
+/// first begins at 0, each begins where the one before ends, and the last
+/// ends at the end of the file, as the safetensors format requires. Any
+/// other layout means overlapping tensors, bytes no tensor owns, or a wrong
+/// header length.
+Status checkCoverage(const std::string &path, std::vector<DataRange> &ranges,
+                     uint64_t dataSize) {
+  std::sort(ranges.begin(), ranges.end(),
+            [](const DataRange &a, const DataRange &b) {
+              return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+            });
+  uint64_t at = 0;
+  const std::string *previous = nullptr;
+  for (const DataRange &r : ranges) {
+    if (r.begin != at)
+      return Status::error(
+          path + ": tensor " + r.name + " begins at data byte " +
+          std::to_string(r.begin) +
+          (previous
+               ? ", but tensor " + *previous + " ends at " + std::to_string(at)
+               : ", but the first tensor must begin at 0") +
+          (r.begin < at ? " (the tensors overlap)"
+                        : " (bytes between them belong to no tensor)"));
+    at = r.end;
+    previous = &r.name;
+  }
+  if (at != dataSize)
+    return Status::error(path + ": the tensors end at data byte " +
+                         std::to_string(at) + " but the file holds " +
+                         std::to_string(dataSize) +
+                         " data bytes (trailing bytes, or a wrong header "
+                         "length)");
+  return Status();
+}
+
 } // namespace
 
 /// A read-only, private mapping of a whole file.
@@ -170,25 +228,17 @@ Status Checkpoint::addFile(const std::string &fileName) {
   file->path = dir + "/" + fileName;
   const std::string &path = file->path;
 
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return Status::error("cannot open " + path + ": " + std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::error(path + " is not a regular file");
-  }
-  file->size = static_cast<size_t>(st.st_size);
-  if (file->size < 8) {
-    ::close(fd);
+  StatusOr<RegularFile> opened = RegularFile::open(path);
+  if (!opened.ok())
+    return opened.status();
+  file->size = static_cast<size_t>(opened->size());
+  if (file->size < 8)
     return Status::error(path + " is truncated: " + std::to_string(file->size) +
                          " bytes, too short for the 8-byte header length");
-  }
-  void *base = ::mmap(nullptr, file->size, PROT_READ, MAP_PRIVATE, fd, 0);
-  int mapErrno = errno;
-  ::close(fd); // The mapping keeps the file alive.
+  void *base =
+      ::mmap(nullptr, file->size, PROT_READ, MAP_PRIVATE, opened->fd(), 0);
   if (base == MAP_FAILED)
-    return Status::error("cannot map " + path + ": " + std::strerror(mapErrno));
+    return Status::error("cannot map " + path + ": " + std::strerror(errno));
   file->base = static_cast<const unsigned char *>(base);
 
   uint64_t headerSize;
@@ -197,18 +247,24 @@ Status Checkpoint::addFile(const std::string &fileName) {
     return Status::error(path + " is truncated: its header length is " +
                          std::to_string(headerSize) + " bytes but only " +
                          std::to_string(file->size - 8) + " follow");
+  if (headerSize > kMaxHeaderBytes)
+    return Status::error(path + ": its header length " +
+                         std::to_string(headerSize) +
+                         " is over the safetensors limit of " +
+                         std::to_string(kMaxHeaderBytes) + " bytes");
   std::string_view headerText(reinterpret_cast<const char *>(file->base) + 8,
                               headerSize);
+  if (Status s = checkHeaderText(path, headerText); !s.ok())
+    return s;
   StatusOr<JsonValue> header = parseJson(headerText);
   if (!header.ok())
     return Status::error(path +
                          ": bad header JSON: " + header.status().message());
-  if (!header->isObject())
-    return Status::error(path + ": header must be a JSON object, got " +
-                         header->summary());
 
   const unsigned char *data = file->base + 8 + headerSize;
   size_t dataSize = file->size - 8 - headerSize;
+  std::vector<DataRange> ranges;
+  std::vector<TensorView> views;
   for (const auto &[name, entry] : header->getObject()) {
     if (name == "__metadata__") {
       if (!entry.isObject())
@@ -224,9 +280,16 @@ Status Checkpoint::addFile(const std::string &fileName) {
         !s.ok())
       return s;
     view.data = data + begin;
-    auto [it, inserted] = tensors.emplace(name, view);
+    ranges.push_back(
+        {begin, begin + view.numElements() * dtypeSize(view.dtype), name});
+    views.push_back(std::move(view));
+  }
+  if (Status s = checkCoverage(path, ranges, dataSize); !s.ok())
+    return s;
+  for (TensorView &view : views) {
+    auto [it, inserted] = tensors.emplace(view.name, view);
     if (!inserted)
-      return Status::error("tensor " + name + " appears in both " +
+      return Status::error("tensor " + view.name + " appears in both " +
                            it->second.file + " and " + path);
   }
   files.push_back(std::move(file));
@@ -273,6 +336,12 @@ Checkpoint::open(const std::string &modelDir) {
       return Status::error("tensor " + name + " listed in " + indexPath +
                            " is not in its shard " + shardPath);
   }
+  // Loaders go by the index: a tensor it does not list is not part of the
+  // model, and finding it anyway would hide a broken index.
+  for (const auto &[name, view] : ckpt->tensors)
+    if (!weightMap->find(name))
+      return Status::error("tensor " + name + " in " + view.file +
+                           " is not listed in the weight_map of " + indexPath);
   return ckpt;
 }
 

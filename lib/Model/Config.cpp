@@ -90,6 +90,10 @@ ModelConfig defaultsFor(ModelType type) {
 /// The integers a key accepts.
 enum class Range { Any, NonNegative, Positive };
 
+/// The largest integer a size key may hold (2^31 - 1): token ids are int32,
+/// and DeepSeek-V3's largest size is 163840.
+constexpr int64_t kMaxConfigInteger = INT32_MAX;
+
 /// Reads typed keys of one JSON object; the first mismatch is kept in
 /// `error` and later reads are skipped, so the user sees one clear message.
 class KeyReader {
@@ -129,6 +133,12 @@ public:
                                                 : INT64_MIN;
     if (nullable && v->isNull()) {
       out = nullValue;
+    } else if (v->isInteger() && v->getInt64() > kMaxConfigInteger) {
+      // Sizes multiply into buffer sizes: bounding each factor keeps every
+      // product moec forms far from overflowing 64 bits.
+      fail(name(key) + " = " + std::to_string(v->getInt64()) +
+           " is larger than any model's; moec accepts at most " +
+           std::to_string(kMaxConfigInteger));
     } else if (v->isInteger() && v->getInt64() >= min) {
       out = v->getInt64();
     } else {

@@ -2,10 +2,17 @@
 #include "moec/Runtime/CompiledModule.h"
 
 #include "moec/Runtime/MemRefABI.h"
+#include "moec/Runtime/ModuleFile.h"
+#include "moec/Support/FileIO.h"
 #include "moec/Support/Json.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <string_view>
+
 #include <dlfcn.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 using namespace moec;
 
@@ -106,6 +113,16 @@ public:
   ~SharedLibraryModule() override {
     if (handle)
       dlclose(handle);
+    if (imageFd < 0)
+      return;
+    // The image's name, /proc/self/fd/N, names another file once N is
+    // reused; dlopen would hand out this module for it if the library
+    // stayed loaded (dlclose may keep it), so N is then kept for good.
+    void *still = dlopen(loadedName.c_str(), RTLD_NOW | RTLD_NOLOAD);
+    if (still)
+      dlclose(still);
+    else
+      ::close(imageFd);
   }
   const std::string &signature() const override { return sig; }
   std::string describe() const override { return "module " + path; }
@@ -119,8 +136,36 @@ public:
   }
 
   void *handle = nullptr;
-  std::string sig, path;
+  /// The in-memory copy of the checked image that was loaded, or -1.
+  int imageFd = -1;
+  std::string sig, path, loadedName;
 };
+
+/// Writes all of `bytes` to `fd`.
+bool writeAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+/// An anonymous in-memory file holding `image`, or -1 where the system has
+/// none.
+int memoryFileOf(std::string_view image) {
+  int fd = ::memfd_create("moec-module", MFD_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (!writeAll(fd, image)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
@@ -135,15 +180,29 @@ std::string shapeText(const std::vector<int64_t> &shape) {
 
 StatusOr<std::unique_ptr<CompiledModule>>
 moec::loadSharedLibraryModule(const std::string &path) {
-  // A path without a slash would make dlopen search the library path.
-  std::string target = path.find('/') == std::string::npos ? "./" + path : path;
-  void *handle = dlopen(target.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!handle)
-    return Status::error("cannot load module " + path + ": " + dlerror());
+  StatusOr<std::string> bytes = readRegularFile(path, kMaxModuleFileBytes);
+  if (!bytes.ok())
+    return Status::error("cannot load module: " + bytes.status().message());
+  StatusOr<std::string_view> image = checkSealedModule(*bytes, path);
+  if (!image.ok())
+    return image.status();
+
+  // dlopen the bytes just checked, not the file again: the file may change
+  // in between, and a later truncation must not pull pages from under the
+  // running code.
   auto module = std::make_unique<SharedLibraryModule>();
-  module->handle = handle;
   module->path = path;
-  auto *sig = static_cast<const char *>(dlsym(handle, kSignatureSymbol));
+  module->imageFd = memoryFileOf(*image);
+  if (module->imageFd >= 0)
+    module->loadedName = "/proc/self/fd/" + std::to_string(module->imageFd);
+  else // A path without a slash would make dlopen search the library path.
+    module->loadedName =
+        path.find('/') == std::string::npos ? "./" + path : path;
+  module->handle = dlopen(module->loadedName.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!module->handle)
+    return Status::error("cannot load module " + path + ": " + dlerror());
+  auto *sig =
+      static_cast<const char *>(dlsym(module->handle, kSignatureSymbol));
   if (!sig)
     return Status::error(path + " is not a moec module (no " +
                          std::string(kSignatureSymbol) +

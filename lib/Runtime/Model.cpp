@@ -2,6 +2,7 @@
 #include "moec/Runtime/Model.h"
 
 #include <algorithm>
+#include <new>
 
 using namespace moec;
 
@@ -116,11 +117,20 @@ StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
   const ModuleSpec &spec = model.spec();
   const DType element =
       spec.functions[spec.layers.front().function].operands[2].dtype;
-  const size_t bytes = static_cast<size_t>(capacity) * c.num_key_value_heads *
-                       c.headDim() * dtypeSize(element);
+  size_t bytes = dtypeSize(element);
+  for (int64_t factor : {capacity, c.num_key_value_heads, c.headDim()})
+    if (__builtin_mul_overflow(bytes, static_cast<size_t>(factor), &bytes))
+      return Status::error("a KV cache of " + std::to_string(capacity) +
+                           " tokens would not fit in memory");
+  const Status noMemory = Status::error(
+      "cannot allocate the KV cache of " + std::to_string(capacity) +
+      " tokens: " + std::to_string(c.num_hidden_layers) + " layers x 2 x " +
+      std::to_string(bytes) + " bytes");
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    session->keys.emplace_back(new uint8_t[bytes]);
-    session->values.emplace_back(new uint8_t[bytes]);
+    session->keys.emplace_back(new (std::nothrow) uint8_t[bytes]);
+    session->values.emplace_back(new (std::nothrow) uint8_t[bytes]);
+    if (!session->keys.back() || !session->values.back())
+      return noMemory;
   }
   session->hidden.resize(
       static_cast<size_t>(std::min(capacity, kPrefillChunk) * c.hidden_size));

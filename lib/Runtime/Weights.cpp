@@ -73,6 +73,10 @@ moec::bindWeights(const Checkpoint &checkpoint, const FunctionSpec &function,
     WeightBuffer buffer =
         WeightBuffer::allocate(partBytes * parts.size(), op.dtype, op.shape);
     auto *dst = static_cast<uint8_t *>(buffer.mutableData());
+    if (!dst)
+      return Status::error(
+          "cannot allocate " + std::to_string(partBytes * parts.size()) +
+          " bytes for weight " + op.name + " of " + function.name);
     for (size_t p = 0; p < parts.size(); ++p) {
       copyAs(parts[p], op.dtype, dst + p * partBytes);
       if (releaseSources)

@@ -1,9 +1,10 @@
 //===- Json.cpp - A small, strict JSON parser -----------------------------===//
 #include "moec/Support/Json.h"
 
+#include "moec/Support/FileIO.h"
+
 #include <algorithm>
 #include <cassert>
-#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -508,20 +509,10 @@ StatusOr<JsonValue> parseJson(std::string_view text) {
 }
 
 StatusOr<JsonValue> parseJsonFile(const std::string &path) {
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (!file)
-    return Status::error("cannot open " + path + ": " + std::strerror(errno));
-  std::string text;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), file)) > 0)
-    text.append(buf, n);
-  int readError = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (readError)
-    return Status::error("cannot read " + path + ": " +
-                         std::strerror(readError));
-  StatusOr<JsonValue> value = parseJson(text);
+  StatusOr<std::string> text = readRegularFile(path, kMaxJsonFileBytes);
+  if (!text.ok())
+    return text.status();
+  StatusOr<JsonValue> value = parseJson(*text);
   if (!value.ok())
     return Status::error(path + ": " + value.status().message());
   return value;

@@ -8,15 +8,11 @@
 //===----------------------------------------------------------------------===//
 #include "moec/Support/Npy.h"
 
-#include <atomic>
-#include <cerrno>
+#include "moec/Support/FileIO.h"
+
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <string_view>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "'<f4' data is copied without byte swapping");
@@ -186,23 +182,6 @@ std::string describeDescr(const std::string &descr) {
   return (descr[0] == '>' ? "big-endian " : "") + name + " (" + quoted + ")";
 }
 
-StatusOr<std::string> readFile(const std::string &path) {
-  std::FILE *file = std::fopen(path.c_str(), "rb");
-  if (!file)
-    return Status::error("cannot open " + path + ": " + std::strerror(errno));
-  std::string bytes;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), file)) > 0)
-    bytes.append(buf, n);
-  int readError = std::ferror(file) ? errno : 0;
-  std::fclose(file);
-  if (readError)
-    return Status::error("cannot read " + path + ": " +
-                         std::strerror(readError));
-  return bytes;
-}
-
 uint32_t readLE(const std::string &bytes, size_t at, size_t width) {
   uint32_t v = 0;
   for (size_t i = 0; i < width; ++i)
@@ -214,7 +193,7 @@ uint32_t readLE(const std::string &bytes, size_t at, size_t width) {
 } // namespace
 
 StatusOr<NpyArray> readNpy(const std::string &path) {
-  StatusOr<std::string> file = readFile(path);
+  StatusOr<std::string> file = readRegularFile(path);
   if (!file.ok())
     return file.status();
   const std::string &bytes = *file;
@@ -271,24 +250,6 @@ StatusOr<NpyArray> readNpy(const std::string &path) {
   return array;
 }
 
-namespace {
-
-/// Writes all of `bytes`, retrying short writes.
-bool writeAll(int fd, const char *bytes, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, bytes, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    bytes += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-} // namespace
-
 Status writeNpy(const std::string &path, const std::vector<int64_t> &shape,
                 const float *data) {
   uint64_t count = 1;
@@ -323,33 +284,9 @@ Status writeNpy(const std::string &path, const std::vector<int64_t> &shape,
   prefix += static_cast<char>(header.size() >> 8);
   prefix += header;
 
-  // A name unique to this process and call, next to `path` so that the
-  // rename stays within one file system and is atomic.
-  static std::atomic<unsigned> counter{0};
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                    std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0)
-    return Status::error("cannot write " + path + ": cannot create " + tmp +
-                         ": " + std::strerror(errno));
-  bool ok = writeAll(fd, prefix.data(), prefix.size()) &&
-            writeAll(fd, reinterpret_cast<const char *>(data), count * 4) &&
-            ::fsync(fd) == 0;
-  int writeErrno = errno;
-  if (::close(fd) != 0 && ok) {
-    ok = false;
-    writeErrno = errno;
-  }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    writeErrno = errno;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return Status::error("cannot write " + path + ": " +
-                         std::strerror(writeErrno));
-  }
-  return Status();
+  return writeFileAtomically(
+      path, {prefix, std::string_view(reinterpret_cast<const char *>(data),
+                                      count * 4)});
 }
 
 } // namespace moec

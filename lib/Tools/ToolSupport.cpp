@@ -1,6 +1,8 @@
 //===- ToolSupport.cpp - what moe-run, moe-compile, moe-bench share -------===//
 #include "moec/Tools/ToolSupport.h"
 
+#include "moec/Support/FileIO.h"
+
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -126,6 +128,8 @@ Status moec::checkOutputPath(const std::string &output,
     return Status::error("--output " + output +
                          " is a file of the model directory " + modelDirectory +
                          "; refusing to overwrite it");
+  if (Status s = checkWritableOutput(output); !s.ok())
+    return Status::error("--output: " + s.message());
   return Status();
 }
 

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <limits>
 
+#include <sys/stat.h>
+
 using namespace moec;
 using ::testing::HasSubstr;
 
@@ -219,10 +221,8 @@ TEST_F(CheckpointTest, TruncatedFiles) {
 
 TEST_F(CheckpointTest, BadHeaders) {
   std::string path = dir + "/model.safetensors";
-  EXPECT_THAT(singleFileError("{\"t\": "),
+  EXPECT_THAT(singleFileError("{\"t\": }"),
               HasSubstr(path + ": bad header JSON: line 1, column"));
-  EXPECT_EQ(singleFileError("[]"),
-            path + ": header must be a JSON object, got [...]");
   EXPECT_EQ(singleFileError(R"({"__metadata__": 3})"),
             path + ": __metadata__ must be an object, got 3");
   EXPECT_EQ(singleFileError(R"({"t": [1]})"),
@@ -322,7 +322,92 @@ TEST_F(CheckpointTest, IndexErrors) {
 
 TEST_F(CheckpointTest, ShardIsADirectory) {
   std::filesystem::create_directory(dir + "/model.safetensors");
-  EXPECT_EQ(openError(), dir + "/model.safetensors is not a regular file");
+  EXPECT_EQ(openError(),
+            dir + "/model.safetensors is a directory, not a regular file");
+}
+
+TEST_F(CheckpointTest, ShardIsAFifo) {
+  // Opening a FIFO for reading blocks until a writer comes: the loader must
+  // refuse it without opening it that way.
+  std::string path = dir + "/model.safetensors";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_EQ(openError(), path + " is a FIFO, not a regular file");
+}
+
+TEST_F(CheckpointTest, TensorsMustCoverTheDataExactly) {
+  std::string path = dir + "/model.safetensors";
+  auto entry = [](const char *name, int begin, int end) {
+    return "\"" + std::string(name) +
+           "\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [" +
+           std::to_string(begin) + ", " + std::to_string(end) + "]}";
+  };
+  auto header = [&](const std::string &a, const std::string &b) {
+    return "{" + a + ", " + b + "}";
+  };
+  EXPECT_EQ(singleFileError(header(entry("a", 0, 4), entry("b", 2, 6)),
+                            std::string(6, 'x')),
+            path + ": tensor b begins at data byte 2, but tensor a ends at 4 "
+                   "(the tensors overlap)");
+  EXPECT_EQ(singleFileError(header(entry("a", 0, 4), entry("b", 6, 10)),
+                            std::string(10, 'x')),
+            path + ": tensor b begins at data byte 6, but tensor a ends at 4 "
+                   "(bytes between them belong to no tensor)");
+  EXPECT_EQ(singleFileError(header(entry("a", 1, 5), entry("b", 5, 9)),
+                            std::string(9, 'x')),
+            path + ": tensor a begins at data byte 1, but the first tensor "
+                   "must begin at 0 (bytes between them belong to no tensor)");
+  EXPECT_EQ(singleFileError(header(entry("a", 0, 4), entry("b", 4, 8)),
+                            std::string(9, 'x')),
+            path + ": the tensors end at data byte 8 but the file holds 9 "
+                   "data bytes (trailing bytes, or a wrong header length)");
+  // Two tensors at one place: the second begins where the first began.
+  EXPECT_THAT(singleFileError(header(entry("a", 0, 4), entry("b", 0, 4)),
+                              std::string(4, 'x')),
+              HasSubstr("(the tensors overlap)"));
+}
+
+TEST_F(CheckpointTest, HeaderLengthOffByTheSpacePadding) {
+  // The Python library pads the header with spaces; a length field one or
+  // two bytes short still covers valid JSON, and every tensor then starts
+  // early. Only the exact coverage of the data catches it.
+  std::string header =
+      R"({"t": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})";
+  header += "   ";
+  for (uint64_t shorter : {0, 1, 2}) {
+    uint64_t n = header.size() - shorter;
+    write("model.safetensors", std::string(reinterpret_cast<char *>(&n), 8) +
+                                   header + bytesOf<float>({1, 2}));
+    if (shorter == 0)
+      EXPECT_NE(openOk(), nullptr);
+    else
+      EXPECT_THAT(openError(), HasSubstr("(trailing bytes, or a wrong header "
+                                         "length)"))
+          << shorter;
+  }
+}
+
+TEST_F(CheckpointTest, HeaderIsOneObjectPaddedWithSpaces) {
+  std::string path = dir + "/model.safetensors";
+  std::string expected =
+      path + ": the header is not one JSON object padded with spaces to its "
+             "length (is the header length field wrong?)";
+  std::string t =
+      R"("t": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})";
+  EXPECT_EQ(singleFileError("{" + t + "}\n", "abcd"), expected);
+  EXPECT_EQ(singleFileError(" {" + t + "}", "abcd"), expected);
+  EXPECT_EQ(singleFileError("{" + t + "}\t", "abcd"), expected);
+  EXPECT_EQ(singleFileError("[]"), expected);
+  EXPECT_EQ(singleFileError(""), expected);
+}
+
+TEST_F(CheckpointTest, IndexMustListEveryTensor) {
+  std::string index = write("model.safetensors.index.json",
+                            R"({"weight_map": {"x": "a.safetensors"}})");
+  std::string shard = write("a.safetensors",
+                            makeFile({{"x", "F32", {1}, bytesOf<float>({1})},
+                                      {"y", "F32", {1}, bytesOf<float>({2})}}));
+  EXPECT_EQ(openError(), "tensor y in " + shard +
+                             " is not listed in the weight_map of " + index);
 }
 
 //===----------------------------------------------------------------------===//

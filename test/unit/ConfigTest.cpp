@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sys/stat.h>
+
 using namespace moec;
 using ::testing::HasSubstr;
 
@@ -276,6 +278,16 @@ TEST_F(ConfigTest, WrongTypesNameTheKey) {
        "eos_token_id must list non-negative integers, got element -2"},
       {R"({"q_lora_rank": 0})",
        "q_lora_rank must be a positive integer or null, got 0"},
+      // Sizes that would overflow the products moec forms from them.
+      {R"({"n_shared_experts": 576460752303423489})",
+       "n_shared_experts = 576460752303423489 is larger than any model's; "
+       "moec accepts at most 2147483647"},
+      {R"({"hidden_size": 2147483648})",
+       "hidden_size = 2147483648 is larger than any model's"},
+      {R"({"rope_scaling": {"type": "yarn", "factor": 4,
+           "original_max_position_embeddings": 9223372036854775807}})",
+       "rope_scaling.original_max_position_embeddings = 9223372036854775807 "
+       "is larger than any model's"},
   };
   for (const auto &[json, message] : cases)
     EXPECT_THAT(loadError(json), HasSubstr(message)) << json;
@@ -419,6 +431,18 @@ TEST_F(ConfigTest, UnreadableFiles) {
   EXPECT_EQ(loadError("{\"model_type\": \"deepseek\",}"),
             "line 1, column 27 (byte 26): expected a string key, got '}'");
   EXPECT_EQ(loadError("[1]"), "expected a JSON object, got [...]");
+
+  // A config.json that is a FIFO or a link to a device is refused at once
+  // (a FIFO would otherwise block the open, /dev/zero never end).
+  std::string path = dir + "/config.json";
+  std::filesystem::remove(path);
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  EXPECT_EQ(loadModelConfig(dir).status().message(),
+            path + " is a FIFO, not a regular file");
+  std::filesystem::remove(path);
+  std::filesystem::create_symlink("/dev/zero", path);
+  EXPECT_EQ(loadModelConfig(dir).status().message(),
+            path + " is a character device, not a regular file");
 }
 
 } // namespace

@@ -34,15 +34,14 @@ cl::SubCommand
 cl::opt<std::string> modelDir("model", cl::desc("Checkpoint directory"),
                               cl::value_desc("DIR"), cl::Required,
                               cl::sub(modelCmd));
-cl::opt<int64_t> promptTokens("prompt-tokens",
-                              cl::desc("Tokens of the timed prefill"),
-                              cl::init(512), cl::sub(modelCmd));
-cl::list<int64_t> contexts("contexts",
-                           cl::desc("Context lengths to time decode steps at"),
-                           cl::CommaSeparated, cl::sub(modelCmd));
-cl::opt<int64_t> decodeSteps("decode-steps",
-                             cl::desc("Timed decode steps per context"),
-                             cl::init(16), cl::sub(modelCmd));
+IntOption promptTokens("prompt-tokens", cl::desc("Tokens of the timed prefill"),
+                       cl::init(512), cl::sub(modelCmd));
+IntListOption contexts("contexts",
+                       cl::desc("Context lengths to time decode steps at"),
+                       cl::CommaSeparated, cl::sub(modelCmd));
+IntOption decodeSteps("decode-steps",
+                      cl::desc("Timed decode steps per context"), cl::init(16),
+                      cl::sub(modelCmd));
 cl::list<std::string> torchDtypes(
     "torch-dtypes",
     cl::desc("Weight dtypes of the PyTorch runs (bf16, f32; none: skip)"),
@@ -56,10 +55,10 @@ cl::list<std::string> ggufs("gguf",
                                      "llama.cpp (repeatable)"),
                             cl::sub(modelCmd));
 
-cl::list<int64_t> tokens("tokens", cl::desc("Token counts to time"),
-                         cl::CommaSeparated, cl::sub(layerCmd));
-cl::opt<int> repeats("repeats", cl::desc("Timed calls per measurement"),
-                     cl::init(5), cl::sub(layerCmd), cl::sub(modelCmd));
+IntListOption tokens("tokens", cl::desc("Token counts to time"),
+                     cl::CommaSeparated, cl::sub(layerCmd));
+IntOption repeats("repeats", cl::desc("Timed calls per measurement"),
+                  cl::init(5), cl::sub(layerCmd), cl::sub(modelCmd));
 cl::opt<std::string> python("python",
                             cl::desc("Python with PyTorch (and llama_cpp), "
                                      "for the baselines"),
@@ -69,30 +68,29 @@ cl::opt<bool> noTorch("no-torch", cl::desc("Skip the PyTorch baseline"),
                       cl::sub(layerCmd));
 cl::opt<bool> noUnfused("no-unfused", cl::desc("Skip moec's unfused lowering"),
                         cl::sub(layerCmd));
-cl::opt<int64_t> unfusedMaxTokens(
+IntOption unfusedMaxTokens(
     "unfused-max-tokens",
     cl::desc("Largest token count the (slow) unfused lowering runs"),
     cl::init(128), cl::sub(layerCmd));
 cl::opt<bool> f32Weights("f32-weights", cl::desc("F32 weights instead of BF16"),
                          cl::sub(layerCmd));
-cl::opt<int64_t> rows("rows",
-                      cl::desc("Sorted rows per register tile (0: the "
-                               "target's)"),
-                      cl::init(0), cl::sub(layerCmd));
-cl::opt<int64_t> gateUpCols("gate-up-cols",
-                            cl::desc("Weight rows per gate/up register tile "
-                                     "(0: the target's)"),
-                            cl::init(0), cl::sub(layerCmd));
-cl::opt<int64_t> downCols("down-cols",
-                          cl::desc("Weight rows per down register tile (0: "
-                                   "the target's)"),
-                          cl::init(0), cl::sub(layerCmd));
-cl::opt<int64_t> gateUpBlock("gate-up-block",
-                             cl::desc("Expert-width rows per gate/up item"),
-                             cl::init(64), cl::sub(layerCmd));
-cl::opt<int64_t> downBlock("down-block",
-                           cl::desc("Hidden columns per down item"),
-                           cl::init(64), cl::sub(layerCmd));
+IntOption rows("rows",
+               cl::desc("Sorted rows per register tile (0: the "
+                        "target's)"),
+               cl::init(0), cl::sub(layerCmd));
+IntOption gateUpCols("gate-up-cols",
+                     cl::desc("Weight rows per gate/up register tile "
+                              "(0: the target's)"),
+                     cl::init(0), cl::sub(layerCmd));
+IntOption downCols("down-cols",
+                   cl::desc("Weight rows per down register tile (0: "
+                            "the target's)"),
+                   cl::init(0), cl::sub(layerCmd));
+IntOption gateUpBlock("gate-up-block",
+                      cl::desc("Expert-width rows per gate/up item"),
+                      cl::init(64), cl::sub(layerCmd));
+IntOption downBlock("down-block", cl::desc("Hidden columns per down item"),
+                    cl::init(64), cl::sub(layerCmd));
 
 int fail(const std::string &message) {
   return reportError("moe-bench", message);

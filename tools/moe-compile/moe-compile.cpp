@@ -13,10 +13,10 @@
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
 #include "moec/Runtime/ModuleSpec.h"
+#include "moec/Support/FileIO.h"
 #include "moec/Tools/ToolSupport.h"
 
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 
@@ -48,9 +48,8 @@ cl::opt<DType> kvCache("kv-cache",
                        cl::desc("Element type of the model's KV cache"),
                        kvCacheValues(), cl::init(DType::F32),
                        cl::sub(modelCmd));
-cl::opt<int64_t> layerIndex("layer", cl::desc("Decoder layer index"),
-                            cl::value_desc("L"), cl::Required,
-                            cl::sub(layerCmd));
+IntOption layerIndex("layer", cl::desc("Decoder layer index"),
+                     cl::value_desc("L"), cl::Required, cl::sub(layerCmd));
 
 CompileFlags compileFlags({&modelCmd, &layerCmd});
 
@@ -93,12 +92,9 @@ int main(int argc, char **argv) {
     return fail(spec.status().message());
 
   if (emitMLIR) {
-    std::string text = printModule(*spec);
-    std::error_code ec;
-    llvm::raw_fd_ostream os(outputPath, ec);
-    if (ec)
-      return fail("cannot write " + outputPath + ": " + ec.message());
-    os << text;
+    if (Status s = writeFileAtomically(outputPath, {printModule(*spec)});
+        !s.ok())
+      return fail(s.message());
     return 0;
   }
 

@@ -15,6 +15,7 @@
 #include "moec/Runtime/Model.h"
 #include "moec/Runtime/ModuleSpec.h"
 #include "moec/Runtime/Weights.h"
+#include "moec/Support/FileIO.h"
 #include "moec/Support/Npy.h"
 #include "moec/Tokenizer/Tokenizer.h"
 #include "moec/Tools/ToolSupport.h"
@@ -24,9 +25,7 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include <unistd.h>
@@ -84,9 +83,8 @@ cl::opt<bool> noSpecialTokens(
     cl::desc("Encode the text without the tokenizer's template tokens (the "
              "BOS)"),
     cl::sub(generateCmd), cl::sub(logitsCmd), cl::sub(tokenizeCmd));
-cl::opt<int64_t> maxNewTokens("max-new-tokens",
-                              cl::desc("Tokens to generate at most"),
-                              cl::init(16), cl::sub(generateCmd));
+IntOption maxNewTokens("max-new-tokens", cl::desc("Tokens to generate at most"),
+                       cl::init(16), cl::sub(generateCmd));
 cl::opt<double>
     temperature("temperature",
                 cl::desc("Sample from softmax(logits / T); 0 is greedy"),
@@ -95,8 +93,8 @@ cl::opt<double> topP("top-p",
                      cl::desc("Sample only from the most likely tokens whose "
                               "probabilities sum to P"),
                      cl::init(1.0), cl::sub(generateCmd));
-cl::opt<uint64_t> seed("seed", cl::desc("Seed of the sampler"), cl::init(0),
-                       cl::sub(generateCmd));
+UnsignedOption seed("seed", cl::desc("Seed of the sampler"), cl::init(0),
+                    cl::sub(generateCmd));
 cl::opt<std::string>
     stepLogits("logits-output",
                cl::desc("Also write the logits each new token was chosen from, "
@@ -108,9 +106,8 @@ cl::opt<DType> kvCache("kv-cache", cl::desc("Element type of the KV cache"),
 cl::opt<bool> stats("stats",
                     cl::desc("Print prefill and decode speeds to stderr"),
                     cl::sub(generateCmd));
-cl::opt<int64_t> layerIndex("layer", cl::desc("Decoder layer index"),
-                            cl::value_desc("L"), cl::Required,
-                            cl::sub(layerCmd));
+IntOption layerIndex("layer", cl::desc("Decoder layer index"),
+                     cl::value_desc("L"), cl::Required, cl::sub(layerCmd));
 cl::opt<std::string> inputPath("input",
                                cl::desc("Hidden states, float32 [T, H]"),
                                cl::value_desc("X.npy"), cl::Required,
@@ -262,12 +259,11 @@ StatusOr<std::optional<std::string>> promptString() {
     return std::optional<std::string>(promptText.getValue());
   if (!promptFile.getNumOccurrences())
     return std::optional<std::string>();
-  std::ifstream in(promptFile, std::ios::binary);
-  if (!in)
-    return Status::error("cannot read --prompt-file " + promptFile);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::optional<std::string>(text.str());
+  // Far more text than any context holds, far less than exhausts memory.
+  StatusOr<std::string> text = readRegularFile(promptFile, uint64_t(64) << 20);
+  if (!text.ok())
+    return Status::error("--prompt-file: " + text.status().message());
+  return std::optional<std::string>(std::move(*text));
 }
 
 /// A prompt: the model's config, its token ids (checked against the

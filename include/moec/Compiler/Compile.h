@@ -41,7 +41,8 @@ Status lowerToLLVMDialect(mlir::ModuleOp module, const CompileOptions &options,
 /// library `outputPath`, which exports the module's packed entry points
 /// (moec/Runtime/CompiledModule.h) and `moec_signature` = `signature` (a
 /// null-terminated string). Links with the system C compiler driver (`cc`)
-/// against the OpenMP runtime. The output is written to a temporary file and
+/// against the OpenMP runtime, and seals the library with its digest
+/// (moec/Runtime/ModuleFile.h). The output is written to a temporary file and
 /// renamed, so a failure leaves no partial library and an existing file is
 /// only replaced by a complete one.
 Status compileToSharedLibrary(mlir::ModuleOp module,

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace moec {
@@ -34,6 +35,38 @@ private:
   llvm::cl::SubCommandGroup subcommands;
   llvm::cl::opt<bool> noFoldSharedExperts, unfused, sequential;
 };
+
+/// The parser of integer options: llvm::cl's own also reads 0x10, 0b1 and
+/// 010 (octal, so 8), which no one means by a layer or a token count; this
+/// one takes plain decimal digits, after a '-' for signed types, and
+/// nothing else (no spaces, no '+'). Use it with `long long`, `unsigned
+/// long long` or `int` options (cl::opt<long long, false,
+/// DecimalParser<long long>>): llvm::cl's parsers of the other integer
+/// types cannot be extended.
+template <typename T> class DecimalParser : public llvm::cl::parser<T> {
+public:
+  using llvm::cl::parser<T>::parser;
+  /// True (and a message) on error, as llvm::cl expects.
+  bool parse(llvm::cl::Option &option, llvm::StringRef name,
+             llvm::StringRef text, T &value) {
+    llvm::StringRef digits = text;
+    if (std::is_signed_v<T>)
+      digits.consume_front("-");
+    if (digits.empty() ||
+        digits.find_first_not_of("0123456789") != llvm::StringRef::npos ||
+        text.getAsInteger(10, value))
+      return option.error("'" + text +
+                          "' is not a decimal integer in range for --" +
+                          (name.empty() ? option.ArgStr : name));
+    return false;
+  }
+};
+
+/// Integer options, read as plain decimals.
+using IntOption = llvm::cl::opt<long long, false, DecimalParser<long long>>;
+using IntListOption = llvm::cl::list<long long, bool, DecimalParser<long long>>;
+using UnsignedOption =
+    llvm::cl::opt<unsigned long long, false, DecimalParser<unsigned long long>>;
 
 /// The values of a --kv-cache option: f32, f16, bf16.
 llvm::cl::ValuesClass kvCacheValues();
@@ -57,8 +90,9 @@ private:
 /// Parses "1,2,3" (decimal ids, comma-separated, no spaces or signs).
 StatusOr<std::vector<int32_t>> parseTokenIds(const std::string &text);
 
-/// An error if writing `output` could replace a file the user gave: an
-/// existing file inside `modelDirectory`, or one of `inputs`.
+/// An error if writing `output` could replace a file the user gave (an
+/// existing file inside `modelDirectory`, or one of `inputs`) or something
+/// that is not a file (a directory, device, FIFO or socket).
 Status checkOutputPath(const std::string &output,
                        const std::string &modelDirectory,
                        const std::vector<std::string> &inputs = {});
