@@ -141,19 +141,6 @@ public:
   std::string sig, path, loadedName;
 };
 
-/// Writes all of `bytes` to `fd`.
-bool writeAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 /// An anonymous in-memory file holding `image`, or -1 where the system has
 /// none.
 int memoryFileOf(std::string_view image) {

@@ -113,6 +113,18 @@ StatusOr<std::string> moec::readRegularFile(const std::string &path,
   return bytes;
 }
 
+bool moec::writeAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
 Status moec::checkWritableOutput(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -129,20 +141,6 @@ Status moec::checkWritableOutput(const std::string &path) {
 }
 
 namespace {
-
-/// Writes all of `bytes`, retrying short writes.
-bool writeAll(int fd, const char *bytes, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, bytes, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    bytes += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
-}
 
 /// The file a write to `path` replaces: `path` itself, or the final target
 /// when `path` is a symbolic link (renaming onto the link would replace the
@@ -179,7 +177,7 @@ moec::writeFileAtomically(const std::string &path,
                          ": " + errnoText(errno));
   bool ok = true;
   for (std::string_view part : parts)
-    ok = ok && writeAll(fd, part.data(), part.size());
+    ok = ok && writeAll(fd, part);
   ok = ok && ::fsync(fd) == 0;
   int writeErrno = errno;
   if (::close(fd) != 0 && ok) {

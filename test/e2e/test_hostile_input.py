@@ -132,7 +132,7 @@ def test_sizes_that_would_overflow(moe_run, model, tmp_path):
                    "n_shared_experts", str(2**59 + 1))
 
 
-@pytest.mark.parametrize("spelling", [" 1", "+1", "1 ", "0x1", "1e0"])
+@pytest.mark.parametrize("spelling", [" 1", "+1", "1 ", "0x1", "1e0", ""])
 def test_layer_numbers_are_plain_decimals(moe_run, model, tmp_path, spelling):
     before = snapshot(tmp_path)
     proc = moe_run(*layer_args(model, tmp_path, layer=spelling))

@@ -55,6 +55,10 @@ private:
 StatusOr<std::string> readRegularFile(const std::string &path,
                                       uint64_t maxBytes = UINT64_MAX);
 
+/// Writes all of `bytes` to `fd`, retrying short and interrupted writes;
+/// false (with errno set) on failure.
+bool writeAll(int fd, std::string_view bytes);
+
 /// An error unless writing `path` would create a new file or replace a
 /// regular one: an existing directory, device, FIFO or socket is refused.
 Status checkWritableOutput(const std::string &path);
