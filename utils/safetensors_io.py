@@ -71,26 +71,8 @@ def save_file(path: str | Path, tensors: Mapping[str, tuple[str, np.ndarray]]) -
     arrays are rounded to that dtype. Tensors are stored in the given order.
     Returns the number of tensor data bytes written.
     """
-    header: dict[str, object] = {"__metadata__": {"format": "pt"}}
-    chunks = []
-    offset = 0
-    for name, (dtype, array) in tensors.items():
-        data = _encode(array, dtype)
-        header[name] = {
-            "dtype": dtype,
-            "shape": list(np.shape(array)),
-            "data_offsets": [offset, offset + len(data)],
-        }
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for chunk in chunks:
-            f.write(chunk)
-    return offset
+    specs = [(name, dtype, np.shape(array)) for name, (dtype, array) in tensors.items()]
+    return _write_streaming(Path(path), specs, (array for _, array in tensors.values()))
 
 
 def shard_file_name(index: int, count: int) -> str:
@@ -107,25 +89,8 @@ def save_model(model_dir: str | Path, tensors: Mapping[str, tuple[str, np.ndarra
     layer's tensors may straddle two files as in real checkpoints, and the
     index file is written next to them.
     """
-    model_dir = Path(model_dir)
-    if shards == 1:
-        save_file(model_dir / SINGLE_FILE, tensors)
-        return
-    names = list(tensors)
-    if not 1 <= shards <= len(names):
-        raise ValueError(f"cannot split {len(names)} tensors into {shards} shards")
-    weight_map = {}
-    total_size = 0
-    for i, group in enumerate(np.array_split(np.arange(len(names)), shards), start=1):
-        file_name = shard_file_name(i, shards)
-        part = {names[j]: tensors[names[j]] for j in group}
-        total_size += save_file(model_dir / file_name, part)
-        weight_map.update(dict.fromkeys(part, file_name))
-    index = {"metadata": {"total_size": total_size}, "weight_map": weight_map}
-    (model_dir / INDEX_FILE).write_text(json.dumps(index, indent=2) + "\n")
-
-
-_ITEM_SIZE = {"F32": 4, "F16": 2, "BF16": 2}
+    specs = [(name, dtype, np.shape(array)) for name, (dtype, array) in tensors.items()]
+    save_model_streaming(model_dir, specs, (array for _, array in tensors.values()), shards)
 
 
 def _write_streaming(path: Path, specs, values) -> int:
@@ -135,7 +100,9 @@ def _write_streaming(path: Path, specs, values) -> int:
     header: dict[str, object] = {"__metadata__": {"format": "pt"}}
     offset = 0
     for name, dtype, shape in specs:
-        size = int(np.prod(shape, dtype=np.int64)) * _ITEM_SIZE[dtype]
+        if dtype not in _STORAGE:
+            raise ValueError(f"unsupported dtype {dtype!r}; expected one of {DTYPES}")
+        size = int(np.prod(shape, dtype=np.int64)) * _STORAGE[dtype].itemsize
         header[name] = {"dtype": dtype, "shape": list(shape),
                         "data_offsets": [offset, offset + size]}
         offset += size
