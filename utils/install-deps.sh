@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what moec needs on Debian 12: LLVM/MLIR 22 from Debian's packages,
-# the build tools and the test dependencies. Installs nothing already there.
+# clang's sanitizer and libFuzzer runtimes, the build tools and the test
+# dependencies. Installs nothing already there.
 set -euo pipefail
 
 packages=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
-          libomp-22-dev cmake ninja-build g++ libgtest-dev libopenblas-dev
+          libclang-rt-22-dev libomp-22-dev cmake ninja-build g++ libgtest-dev libopenblas-dev
           libpcre2-dev)
 
 missing=()

@@ -156,7 +156,9 @@ std::string describeDescr(const std::string &descr) {
   int bytes = 0;
   auto res =
       std::from_chars(descr.data() + 2, descr.data() + descr.size(), bytes);
-  if (res.ec != std::errc() || res.ptr != descr.data() + descr.size())
+  // Widths past any real dtype's are named as written (and would overflow).
+  if (res.ec != std::errc() || res.ptr != descr.data() + descr.size() ||
+      bytes <= 0 || bytes > 64)
     return "dtype " + quoted;
   bits = std::to_string(bytes * 8);
   std::string name;
@@ -182,7 +184,7 @@ std::string describeDescr(const std::string &descr) {
   return (descr[0] == '>' ? "big-endian " : "") + name + " (" + quoted + ")";
 }
 
-uint32_t readLE(const std::string &bytes, size_t at, size_t width) {
+uint32_t readLE(std::string_view bytes, size_t at, size_t width) {
   uint32_t v = 0;
   for (size_t i = 0; i < width; ++i)
     v |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[at + i]))
@@ -196,7 +198,10 @@ StatusOr<NpyArray> readNpy(const std::string &path) {
   StatusOr<std::string> file = readRegularFile(path);
   if (!file.ok())
     return file.status();
-  const std::string &bytes = *file;
+  return parseNpy(*file, path);
+}
+
+StatusOr<NpyArray> parseNpy(std::string_view bytes, const std::string &path) {
   if (bytes.size() < kMagicSize || bytes.compare(0, kMagicSize, kMagic) != 0)
     return Status::error(path + " is not a .npy file (bad magic)");
   if (bytes.size() < kMagicSize + 2)

@@ -241,3 +241,18 @@ TEST_F(NpyTest, RejectsMalformedHeaders) {
 }
 
 } // namespace
+
+TEST(NpyBytesTest, ParsesBytesAndNamesThemInErrors) {
+  std::vector<float> values = {1, 2, 3, 4, 5, 6};
+  StatusOr<NpyArray> array =
+      parseNpy(npyFile(1, kHeader23, floatBytes(values)), "x.npy");
+  ASSERT_TRUE(array.ok()) << array.status().message();
+  EXPECT_EQ(array->shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(array->data, values);
+
+  StatusOr<NpyArray> truncated =
+      parseNpy(npyFile(1, kHeader23, floatBytes({1, 2})), "stdin");
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.status().message().rfind("stdin is truncated", 0), 0u)
+      << truncated.status().message();
+}

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace moec {
@@ -25,6 +26,9 @@ struct NpyArray {
 /// Reads a '<f4', C-order .npy file. Errors name the file and say what it
 /// holds instead (another dtype, Fortran order, a bad header, too few bytes).
 StatusOr<NpyArray> readNpy(const std::string &path);
+
+/// Parses the bytes of a .npy file as readNpy does; errors begin with `name`.
+StatusOr<NpyArray> parseNpy(std::string_view bytes, const std::string &name);
 
 /// Writes `data` (the product of `shape` floats) as a version 1.0 .npy file.
 /// The file is written under a temporary name in the same directory and

@@ -1,0 +1,4 @@
+func.func @case32(%x: tensor<4x16xf32>, %p: tensor<8xi32>) {
+  %r = moe.permute %x[%p] top_k 2 : tensor<4x16xf32>, tensor<8xi32> -> tensor<8x15xf32>
+  return
+}

@@ -1,0 +1,4 @@
+func.func @case39(%x: tensor<4x16xf32>, %g: tensor<8x16xbf16>, %u: tensor<8x16xbf16>, %d: tensor<16x8xbf16>) {
+  %y = moe.swiglu %x, %g, %u, %d : tensor<4x16xf32>, tensor<8x16xbf16>, tensor<8x16xbf16>, tensor<16x8xbf16> -> tensor<3x16xf32>
+  return
+}

@@ -1,0 +1,4 @@
+func.func @expert_ffn_2(%x: tensor<4x16xf32>, %p: tensor<8xi32>, %off: tensor<8xi32>, %w: tensor<4x2xf32>, %g: tensor<8x4x16xbf16>, %d: tensor<8x16x4xbf16>) {
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %g, %d) : (tensor<4x16xf32>, tensor<8xi32>, tensor<8xi32>, tensor<4x2xf32>, tensor<8x4x16xbf16>, tensor<8x4x16xbf16>, tensor<8x16x4xbf16>) -> tensor<4x16xf32>
+  return
+}

@@ -1,0 +1,4 @@
+func.func @rms_norm_1(%x: tensor<?x32xf32>, %w: tensor<32xbf16>) {
+  %y = moe.rms_norm %x, %w epsilon -1.0 : tensor<?x32xf32>, tensor<32xbf16> -> tensor<?x32xf32>
+  return
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The sanitizer half of the test suite, after the main build's tests (it
+# reuses the model that build's runtime-threads-setup test compiled):
+#
+# - build-san: moec's code under AddressSanitizer + UndefinedBehaviorSanitizer
+#   (clang-22), with the libFuzzer targets. Runs the unit tests (loader,
+#   runtime, seed corpora), the runtime threads test, the end-to-end tests of
+#   hostile input and of the compile modes, and each fuzz target for
+#   MOEC_FUZZ_SECONDS (default 30).
+# - build-tsan: the runtime under ThreadSanitizer, running sessions on one
+#   model from several threads.
+#
+#   utils/check-sanitized.sh [MAIN_BUILD_DIR]      (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+main=${1:-build}
+model=$main/test/unit/threads-model
+if [[ ! -f $model/model.so ]]; then
+  echo "check-sanitized: $model/model.so is missing; run the main build's" \
+       "tests first (ctest --test-dir $main)" >&2
+  exit 1
+fi
+
+export ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-22/bin/llvm-symbolizer
+export UBSAN_OPTIONS=print_stacktrace=1
+export TSAN_OPTIONS=halt_on_error=1
+# -O1: sanitizer builds compile twice as fast, and still catch what -O3 would.
+clang=(-G Ninja -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22
+       -DCMAKE_C_FLAGS_RELEASE=-O1 -DCMAKE_CXX_FLAGS_RELEASE=-O1)
+
+cmake -S . -B build-san "${clang[@]}" -DMOEC_SANITIZE=address,undefined \
+  -DMOEC_FUZZ=ON -DMOEC_FUZZ_SECONDS="${MOEC_FUZZ_SECONDS:-30}"
+cmake --build build-san -j2 --target moec-unit-tests moec-runtime-capi-test \
+  moec-runtime-threads-test moec-npy-fuzzer moec-checkpoint-fuzzer \
+  moec-ir-fuzzer moe-run moe-compile
+ctest --test-dir build-san --output-on-failure -j2 -L 'unit|runtime|fuzz'
+ctest --test-dir build-san --output-on-failure \
+  -R '^e2e-(hostile_input|compile_modes)$'
+
+cmake -S . -B build-tsan "${clang[@]}" -DMOEC_SANITIZE=thread
+cmake --build build-tsan -j2 --target moec-runtime-threads-test
+build-tsan/test/unit/moec-runtime-threads-test "$model" "$model/model.so"
