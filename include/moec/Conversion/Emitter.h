@@ -20,6 +20,13 @@ namespace moec::lowering {
 
 /// A builder at one location with short names for the scalar operations the
 /// routing loops need.
+///
+/// Each method creates its op at the insertion point, and C++ leaves the
+/// order of a call's arguments unspecified (g++ evaluates them right to
+/// left, clang left to right). Callers therefore name each op-creating
+/// argument before a call that takes more than one, so that the IR is the
+/// same whichever compiler built moec. (The elements of a braced list are
+/// evaluated in order.)
 struct Emitter {
   mlir::OpBuilder &b;
   mlir::Location loc;
@@ -127,6 +134,27 @@ struct Emitter {
       body(e, iv);
       return llvm::SmallVector<mlir::Value>();
     });
+  }
+  /// As above over constant bounds (lb's constant created first).
+  void loop(int64_t lb, int64_t ub,
+            llvm::function_ref<void(Emitter &, mlir::Value)> body) {
+    mlir::Value lower = index(lb);
+    mlir::Value upper = index(ub);
+    loop(lower, upper, body);
+  }
+  /// `for iv in [lb, ub) step step` over constant bounds, without
+  /// loop-carried values.
+  void loop(int64_t lb, int64_t ub, int64_t step,
+            llvm::function_ref<void(Emitter &, mlir::Value)> body) {
+    mlir::Value lower = index(lb);
+    mlir::Value upper = index(ub);
+    loop(
+        lower, upper, {},
+        [&](Emitter &e, mlir::Value iv, mlir::ValueRange) {
+          body(e, iv);
+          return llvm::SmallVector<mlir::Value>();
+        },
+        step);
   }
   /// `if cond { then }` without results.
   void when(mlir::Value cond, llvm::function_ref<void(Emitter &)> then) {

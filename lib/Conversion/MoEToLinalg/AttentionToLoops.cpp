@@ -40,7 +40,8 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
     Value zero = e.index(0), headDim = e.index(dim);
 
     e.loop(zero, tokens, [&](Emitter &e, Value t) {
-      Value visible = e.add(e.add(start, t), e.index(1));
+      Value position = e.add(start, t);
+      Value visible = e.add(position, e.index(1));
       e.loop(zero, e.index(heads), [&](Emitter &e, Value h) {
         Value qBase = e.mul(h, headDim);
         Value kvHead = e.div(h, e.index(group));
@@ -71,7 +72,8 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
               return SmallVector<Value>{e.add(acc[0], p)};
             })[0];
         e.loop(zero, headDim, [&](Emitter &e, Value c) {
-          e.store(e.f32(0.0), out, {t, e.add(qBase, c)});
+          Value zeroF = e.f32(0.0);
+          e.store(zeroF, out, {t, e.add(qBase, c)});
         });
         e.loop(zero, visible, [&](Emitter &e, Value s) {
           Value p = e.div(
@@ -79,7 +81,8 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
           e.loop(zero, headDim, [&](Emitter &e, Value c) {
             Value col = e.add(qBase, c);
             Value v = e.toF32(e.load(values, {kvHead, s, c}));
-            e.store(e.add(e.load(out, {t, col}), e.mul(p, v)), out, {t, col});
+            Value acc = e.load(out, {t, col});
+            e.store(e.add(acc, e.mul(p, v)), out, {t, col});
           });
         });
       });

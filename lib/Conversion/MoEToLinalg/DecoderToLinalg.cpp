@@ -50,23 +50,23 @@ Value applyRoPE(OpBuilder &b, Location loc, Value x, Value start,
         Value inHead = e.rem(c, e.index(dim));
         Value first = e.cmpi(arith::CmpIPredicate::ult, inHead, e.index(half));
         Value j = e.select(first, inHead, e.sub(inHead, e.index(half)));
-        Value partner =
-            e.select(first, e.add(c, e.index(half)), e.sub(c, e.index(half)));
+        Value above = e.add(c, e.index(half));
+        Value below = e.sub(c, e.index(half));
+        Value partner = e.select(first, above, below);
         auto toF64 = [&](Value index) {
           return arith::UIToFPOp::create(
               nb, l, f64,
               arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), index));
         };
         // inv_freq_j = theta^(-2j / head_dim), divided by the scaling.
-        Value exponent = e.mul(
-            toF64(j),
-            arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(-2.0 / dim)));
-        Value freq =
-            e.div(math::PowFOp::create(nb, l,
-                                       arith::ConstantOp::create(
-                                           nb, l, nb.getF64FloatAttr(theta)),
-                                       exponent),
-                  arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(scale)));
+        auto constF64 = [&](double v) -> Value {
+          return arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(v));
+        };
+        Value jF64 = toF64(j);
+        Value exponent = e.mul(jF64, constF64(-2.0 / dim));
+        Value base = constF64(theta);
+        Value power = math::PowFOp::create(nb, l, base, exponent);
+        Value freq = e.div(power, constF64(scale));
         Value angle = e.mul(toF64(e.add(start, t)), freq);
         Type f32 = nb.getF32Type();
         Value cos = arith::TruncFOp::create(nb, l, f32,
@@ -77,10 +77,10 @@ Value applyRoPE(OpBuilder &b, Location loc, Value x, Value start,
         Value other =
             tensor::ExtractOp::create(nb, l, x, ValueRange{t, partner});
         // First half: a cos - b sin; second half: b cos + a sin.
-        Value rotated = e.select(
-            first,
-            arith::SubFOp::create(nb, l, e.mul(self, cos), e.mul(other, sin)),
-            e.add(e.mul(self, cos), e.mul(other, sin)));
+        Value selfCos = e.mul(self, cos);
+        Value otherSin = e.mul(other, sin);
+        Value difference = arith::SubFOp::create(nb, l, selfCos, otherSin);
+        Value rotated = e.select(first, difference, e.add(selfCos, otherSin));
         linalg::YieldOp::create(nb, l, rotated);
       });
   return gen.getResult(0);
@@ -155,10 +155,11 @@ struct RMSNormToLinalg : OpConversionPattern<RMSNormOp> {
                                  .getResult()
                            : e.f32(static_cast<double>(hidden));
           Value mean = e.div(args[1], size);
-          Value inv = e.div(
-              e.f32(1.0), math::SqrtOp::create(nb, l, e.add(mean, e.f32(eps))));
-          linalg::YieldOp::create(nb, l,
-                                  e.mul(e.mul(args[0], inv), e.toF32(args[2])));
+          Value one = e.f32(1.0);
+          Value variance = e.add(mean, e.f32(eps));
+          Value inv = e.div(one, math::SqrtOp::create(nb, l, variance));
+          Value normed = e.mul(args[0], inv);
+          linalg::YieldOp::create(nb, l, e.mul(normed, e.toF32(args[2])));
         });
     rewriter.replaceOp(op, norm.getResult(0));
     return success();
@@ -173,10 +174,10 @@ struct LinearToLinalg : OpConversionPattern<LinearOp> {
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value x = adaptor.getX(), w = adaptor.getWeight();
-    Value y =
-        matmulTransposedB(rewriter, loc, x, w,
-                          filled(rewriter, loc, dimOf(rewriter, loc, x, 0),
-                                 dimOf(rewriter, loc, w, 0), 0.0f));
+    OpFoldResult rows = dimOf(rewriter, loc, x, 0);
+    OpFoldResult cols = dimOf(rewriter, loc, w, 0);
+    Value y = matmulTransposedB(rewriter, loc, x, w,
+                                filled(rewriter, loc, rows, cols, 0.0f));
     if (RoPEAttr rope = op.getRopeAttr())
       y = applyRoPE(rewriter, loc, y, adaptor.getRopeStart(), rope);
     if (Value r = adaptor.getResidual()) {

@@ -85,7 +85,8 @@ Value swiglu(OpBuilder &b, Location loc, Value x, Value gate, Value up,
         // silu(g) * u = g * u / (1 + exp(-g))
         Emitter e{nb, l};
         Value negG = arith::NegFOp::create(nb, l, args[0]);
-        Value denom = e.add(e.f32(1.0), math::ExpOp::create(nb, l, negG));
+        Value one = e.f32(1.0);
+        Value denom = e.add(one, math::ExpOp::create(nb, l, negG));
         Value silu = e.div(args[0], denom);
         linalg::YieldOp::create(nb, l, e.mul(silu, args[1]));
       });

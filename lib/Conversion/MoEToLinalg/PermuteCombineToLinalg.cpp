@@ -35,7 +35,8 @@ struct PermuteToLinalg : OpConversionPattern<PermuteOp> {
         ArrayRef{map(ctx, 2, {0}), map(ctx, 2, {0, 1})}, ArrayRef{kPar, kPar},
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Emitter e{nb, l};
-          Value token = e.div(e.toIndex(args[0]), e.index(topK));
+          Value pair = e.toIndex(args[0]);
+          Value token = e.div(pair, e.index(topK));
           Value h = linalg::IndexOp::create(nb, l, 1);
           linalg::YieldOp::create(
               nb, l,
@@ -69,12 +70,14 @@ struct CombineToLinalg : OpConversionPattern<CombineOp> {
       dyn.push_back(pairs);
     Value rowOf = e.alloc(permType, dyn);
     e.loop(e.index(0), pairs, [&](Emitter &e, Value r) {
-      e.store(e.toI32(r), rowOf, e.toIndex(e.load(permBuf, r)));
+      Value row = e.toI32(r);
+      e.store(row, rowOf, e.toIndex(e.load(permBuf, r)));
     });
     Value rowOfTensor = e.tensor(permType, rowOf);
 
-    Value init = filled(rewriter, loc, dimOf(rewriter, loc, weights, 0),
-                        dimOf(rewriter, loc, ys, 1), 0.0f);
+    OpFoldResult tokens = dimOf(rewriter, loc, weights, 0);
+    OpFoldResult hidden = dimOf(rewriter, loc, ys, 1);
+    Value init = filled(rewriter, loc, tokens, hidden, 0.0f);
     auto combine = linalg::GenericOp::create(
         rewriter, loc, init.getType(), ValueRange{weights}, ValueRange{init},
         ArrayRef{map(ctx, 3, {0, 2}), map(ctx, 3, {0, 1})},
@@ -135,8 +138,8 @@ struct AppendSharedExpertsToLinalg
               },
               [&](OpBuilder &fb, Location fl) {
                 Emitter f{fb, fl};
-                Value expert =
-                    f.toI32(f.add(f.sub(j, f.index(k)), f.index(first)));
+                Value shared = f.sub(j, f.index(k));
+                Value expert = f.toI32(f.add(shared, f.index(first)));
                 scf::YieldOp::create(fb, fl, ValueRange{f.f32(1.0), expert});
               });
           linalg::YieldOp::create(nb, l, ifOp.getResults());

@@ -41,7 +41,8 @@ struct RouterScoresToLinalg : OpConversionPattern<RouterScoresOp> {
           [](OpBuilder &nb, Location l, ValueRange args) {
             Emitter e{nb, l};
             Value neg = arith::NegFOp::create(nb, l, args[0]);
-            Value denom = e.add(e.f32(1.0), math::ExpOp::create(nb, l, neg));
+            Value one = e.f32(1.0);
+            Value denom = e.add(one, math::ExpOp::create(nb, l, neg));
             linalg::YieldOp::create(nb, l, e.div(e.f32(1.0), denom));
           });
       rewriter.replaceOp(op, sig.getResult(0));

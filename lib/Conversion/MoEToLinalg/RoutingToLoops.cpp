@@ -30,8 +30,9 @@ using arith::CmpIPredicate;
 Value argmaxFree(Emitter &e, int64_t n, Value taken,
                  function_ref<Value(Emitter &, Value)> value) {
   Value none = e.index(n);
+  Value begin = e.index(0), end = e.index(n), noScore = e.f32(0.0);
   ValueRange best =
-      e.loop(e.index(0), e.index(n), {none, e.f32(0.0)},
+      e.loop(begin, end, {none, noScore},
              [&](Emitter &e, Value i, ValueRange acc) -> SmallVector<Value> {
                Value v = value(e, i);
                Value free = e.notI1(e.load(taken, i));
@@ -78,7 +79,7 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
 
     e.loop(e.index(0), tokens, [&](Emitter &e, Value t) {
       // choice = scores (+ bias for noaux_tc); nothing taken yet.
-      e.loop(e.index(0), e.index(experts), [&](Emitter &e, Value x) {
+      e.loop(0, experts, [&](Emitter &e, Value x) {
         Value s = e.load(scores, {t, x});
         e.store(noaux ? e.add(s, e.toF32(e.load(bias, x))) : s, choice, x);
         e.store(e.boolean(false), taken, x);
@@ -87,7 +88,7 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
         restrictToBestGroups(e, method, nGroup, keepGroups, groupSize, choice,
                              groupScore, groupKept);
       // Take the k best experts.
-      e.loop(e.index(0), e.index(k), [&](Emitter &e, Value) {
+      e.loop(0, k, [&](Emitter &e, Value) {
         Value best = argmaxFree(e, experts, taken, [&](Emitter &e, Value x) {
           return e.load(choice, x);
         });
@@ -95,7 +96,8 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
       });
       // List them in ascending expert order. Weights are the unbiased scores
       // (group_limited_greedy: the masked scores, 0 outside kept groups).
-      e.loop(e.index(0), e.index(experts), {e.index(0)},
+      Value begin = e.index(0), end = e.index(experts), firstSlot = e.index(0);
+      e.loop(begin, end, {firstSlot},
              [&](Emitter &e, Value x, ValueRange slot) -> SmallVector<Value> {
                Value isTaken = e.load(taken, x);
                e.when(isTaken, [&](Emitter &e) {
@@ -107,20 +109,21 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
                return {e.select(isTaken, next, slot[0])};
              });
       if (normalize) {
+        Value first = e.index(0), last = e.index(k), zero = e.f32(0.0);
         Value sum = e.loop(
-            e.index(0), e.index(k), {e.f32(0.0)},
+            first, last, {zero},
             [&](Emitter &e, Value j, ValueRange acc) -> SmallVector<Value> {
               return {e.add(acc[0], e.load(weights, {t, j}))};
             })[0];
         Value denom = e.add(sum, e.f32(1e-20));
-        e.loop(e.index(0), e.index(k), [&](Emitter &e, Value j) {
+        e.loop(0, k, [&](Emitter &e, Value j) {
           e.store(e.div(e.load(weights, {t, j}), denom), weights, {t, j});
         });
       }
       if (applyScale) {
-        e.loop(e.index(0), e.index(k), [&](Emitter &e, Value j) {
-          e.store(e.mul(e.load(weights, {t, j}), e.f32(scale)), weights,
-                  {t, j});
+        e.loop(0, k, [&](Emitter &e, Value j) {
+          Value w = e.load(weights, {t, j});
+          e.store(e.mul(w, e.f32(scale)), weights, {t, j});
         });
       }
     });
@@ -138,10 +141,12 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
                                    Value groupScore, Value groupKept) {
     const bool noaux = method == TopkMethod::noaux_tc;
     const float negInf = -std::numeric_limits<float>::infinity();
-    e.loop(e.index(0), e.index(nGroup), [&](Emitter &e, Value g) {
+    e.loop(0, nGroup, [&](Emitter &e, Value g) {
       Value base = e.mul(g, e.index(groupSize));
+      Value begin = e.index(0), end = e.index(groupSize);
+      Value best = e.f32(negInf), secondBest = e.f32(negInf);
       ValueRange top = e.loop(
-          e.index(0), e.index(groupSize), {e.f32(negInf), e.f32(negInf)},
+          begin, end, {best, secondBest},
           [&](Emitter &e, Value i, ValueRange acc) -> SmallVector<Value> {
             Value v = e.load(choice, e.add(base, i));
             Value aboveFirst = e.cmpf(CmpFPredicate::OGT, v, acc[0]);
@@ -153,14 +158,14 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
       e.store(noaux ? e.add(top[0], top[1]) : top[0], groupScore, g);
       e.store(e.boolean(false), groupKept, g);
     });
-    e.loop(e.index(0), e.index(keepGroups), [&](Emitter &e, Value) {
+    e.loop(0, keepGroups, [&](Emitter &e, Value) {
       Value best = argmaxFree(e, nGroup, groupKept, [&](Emitter &e, Value g) {
         return e.load(groupScore, g);
       });
       e.store(e.boolean(true), groupKept, best);
     });
     Value masked = e.f32(noaux ? negInf : 0.0);
-    e.loop(e.index(0), e.index(nGroup * groupSize), [&](Emitter &e, Value x) {
+    e.loop(0, nGroup * groupSize, [&](Emitter &e, Value x) {
       Value kept = e.load(groupKept, e.div(x, e.index(groupSize)));
       e.when(e.notI1(kept), [&](Emitter &e) { e.store(masked, choice, x); });
     });
@@ -187,11 +192,11 @@ struct DispatchToLoops : OpConversionPattern<DispatchOp> {
         MemRefType::get({experts}, rewriter.getI32Type()));
 
     // Histogram into offsets[e + 1], then an inclusive prefix sum.
-    e.loop(e.index(0), e.index(experts + 1),
+    e.loop(0, experts + 1,
            [&](Emitter &e, Value x) { e.store(e.i32(0), offsets, x); });
     auto forEachPair = [&](function_ref<void(Emitter &, Value, Value)> body) {
       e.loop(e.index(0), tokens, [&](Emitter &e, Value t) {
-        e.loop(e.index(0), e.index(k), [&](Emitter &e, Value j) {
+        e.loop(0, k, [&](Emitter &e, Value j) {
           Value pair = e.add(e.mul(t, e.index(k)), j);
           body(e, pair, e.toIndex(e.load(indices, {t, j})));
         });
@@ -199,17 +204,21 @@ struct DispatchToLoops : OpConversionPattern<DispatchOp> {
     };
     forEachPair([&](Emitter &e, Value, Value x) {
       Value slot = e.add(x, e.index(1));
-      e.store(e.add(e.load(offsets, slot), e.i32(1)), offsets, slot);
+      Value count = e.load(offsets, slot);
+      e.store(e.add(count, e.i32(1)), offsets, slot);
     });
-    e.loop(e.index(0), e.index(experts), [&](Emitter &e, Value x) {
+    e.loop(0, experts, [&](Emitter &e, Value x) {
       Value next = e.add(x, e.index(1));
-      e.store(e.add(e.load(offsets, next), e.load(offsets, x)), offsets, next);
+      Value after = e.load(offsets, next);
+      Value before = e.load(offsets, x);
+      e.store(e.add(after, before), offsets, next);
       e.store(e.load(offsets, x), cursor, x);
     });
     // Stable scatter: pairs keep their flattened order within an expert.
     forEachPair([&](Emitter &e, Value pair, Value x) {
       Value row = e.load(cursor, x);
-      e.store(e.toI32(pair), perm, e.toIndex(row));
+      Value pairId = e.toI32(pair);
+      e.store(pairId, perm, e.toIndex(row));
       e.store(e.add(row, e.i32(1)), cursor, x);
     });
     rewriter.replaceOp(op, {e.tensor(op.getOffsets().getType(), offsets),

@@ -57,8 +57,9 @@ struct GroupedSwiGLUToLinalg : OpConversionPattern<GroupedSwiGLUOp> {
     using WeightFn = function_ref<std::array<Value, 3>(Emitter &, Value)>;
     auto segments = [&](Value acc, int64_t first, int64_t count,
                         WeightFn weightsOf) -> Value {
+      Value begin = e.index(0), end = e.index(count);
       return e.loop(
-          e.index(0), e.index(count), {acc},
+          begin, end, {acc},
           [&](Emitter &e, Value i, ValueRange acc) -> SmallVector<Value> {
             Value g = e.add(i, e.index(first));
             Value lo =

@@ -62,22 +62,17 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
       Value h = e.div(item, tokens), t = e.rem(item, tokens);
       Value base = e.mul(h, e.index(dim));
       Value kvHead = e.div(h, e.index(group));
-      Value visible = e.add(e.add(start, t), e.index(1));
+      Value position = e.add(start, t);
+      Value visible = e.add(position, e.index(1));
       Row query{q, {t}, base};
 
       // Visits the output row in vector chunks (and a scalar tail):
       // chunk(e, c, lanes) with lanes = 0 for a scalar.
       auto forEachChunk =
           [&](Emitter &e, function_ref<void(Emitter &, Value, int64_t)> chunk) {
-            e.loop(
-                e.index(0), e.index(vecEnd), {},
-                [&](Emitter &e, Value c, ValueRange) {
-                  chunk(e, c, vl);
-                  return SmallVector<Value>();
-                },
-                vl);
-            e.loop(e.index(vecEnd), e.index(dim),
-                   [&](Emitter &e, Value c) { chunk(e, c, 0); });
+            e.loop(0, vecEnd, vl,
+                   [&](Emitter &e, Value c) { chunk(e, c, vl); });
+            e.loop(vecEnd, dim, [&](Emitter &e, Value c) { chunk(e, c, 0); });
           };
       auto loadOut = [&](Emitter &e, Value c, int64_t lanes) {
         return loadRow(e, Row{out, {t}, base}, c, lanes);
@@ -106,8 +101,10 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
         storeOut(e, zero, c, lanes);
       });
 
+      Value first = e.index(0);
+      Value noMax = e.f32(-INFINITY), noSum = e.f32(0.0);
       ValueRange stats = e.loop(
-          e.index(0), visible, {e.f32(-INFINITY), e.f32(0.0)},
+          first, visible, {noMax, noSum},
           [&](Emitter &e, Value s0, ValueRange acc) -> SmallVector<Value> {
             Value m = acc[0], l = acc[1];
             SmallVector<Value> keyIds, valid;
@@ -122,8 +119,8 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
             SmallVector<Value> scores;
             Value blockMax = m;
             for (int64_t j = 0; j < kKeysPerBlock; ++j) {
-              Value sc = e.select(valid[j], e.mul(dots[0][j][0], e.f32(scale)),
-                                  e.f32(-INFINITY));
+              Value scaled = e.mul(dots[0][j][0], e.f32(scale));
+              Value sc = e.select(valid[j], scaled, e.f32(-INFINITY));
               scores.push_back(sc);
               blockMax = arith::MaximumFOp::create(e.b, e.loc, blockMax, sc);
             }
@@ -141,8 +138,8 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
             // o = o * alpha + sum_j p_j v_j, in independent partial sums so
             // that the fused multiply-adds do not wait on each other.
             forEachChunk(e, [&](Emitter &e, Value c, int64_t lanes) {
-              SmallVector<Value> partial{
-                  e.mul(loadOut(e, c, lanes), splat(e, alpha, lanes))};
+              Value out = loadOut(e, c, lanes);
+              SmallVector<Value> partial{e.mul(out, splat(e, alpha, lanes))};
               for (int64_t j = 0; j < kKeysPerBlock; ++j) {
                 Value v = loadRow(e, Row{values, {kvHead, keyIds[j]}, Value()},
                                   c, lanes);
@@ -168,8 +165,8 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
 
       Value inv = e.div(e.f32(1.0), stats[1]);
       forEachChunk(e, [&](Emitter &e, Value c, int64_t lanes) {
-        storeOut(e, e.mul(loadOut(e, c, lanes), splat(e, inv, lanes)), c,
-                 lanes);
+        Value out = loadOut(e, c, lanes);
+        storeOut(e, e.mul(out, splat(e, inv, lanes)), c, lanes);
       });
     });
     rewriter.replaceOp(op, e.tensor(op.getType(), out));

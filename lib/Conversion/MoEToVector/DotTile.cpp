@@ -42,8 +42,9 @@ moec::lowering::dotTile(Emitter &e, int64_t length, int64_t width,
   Value zeroVec = arith::ConstantOp::create(
       e.b, e.loc, DenseElementsAttr::get(vecType, e.b.getF32FloatAttr(0.0)));
   SmallVector<Value> init(nSets * nB * nA, zeroVec);
+  Value begin = e.index(0), vecStop = e.index(vecEnd);
   ValueRange accs = e.loop(
-      e.index(0), e.index(vecEnd), init,
+      begin, vecStop, init,
       [&](Emitter &e, Value c, ValueRange acc) -> SmallVector<Value> {
         SmallVector<Value> next(acc.begin(), acc.end());
         SmallVector<Value> aVecs;
@@ -65,8 +66,9 @@ moec::lowering::dotTile(Emitter &e, int64_t length, int64_t width,
         vector::ReductionOp::create(e.b, e.loc, vector::CombiningKind::ADD, acc,
                                     Value(), arith::FastMathFlags::reassoc));
   if (vecEnd < length) {
+    Value tailStart = e.index(vecEnd), end = e.index(length);
     ValueRange tail =
-        e.loop(e.index(vecEnd), e.index(length), sums,
+        e.loop(tailStart, end, sums,
                [&](Emitter &e, Value c, ValueRange acc) -> SmallVector<Value> {
                  SmallVector<Value> next(acc.begin(), acc.end());
                  for (int64_t s = 0; s < nSets; ++s)
@@ -136,7 +138,8 @@ void moec::lowering::forEachTile(Emitter &e, Value lo, Value hi, Value begin,
         tileCols);
   };
   Value count = e.sub(hi, lo);
-  Value fullEnd = e.add(lo, e.mul(e.div(count, e.index(rows)), e.index(rows)));
+  Value fullTiles = e.div(count, e.index(rows));
+  Value fullEnd = e.add(lo, e.mul(fullTiles, e.index(rows)));
   e.loop(
       lo, fullEnd, {},
       [&](Emitter &e, Value m0, ValueRange) {

@@ -37,15 +37,11 @@ struct EmbeddingToVector : OpConversionPattern<EmbeddingOp> {
       Value id = arith::IndexCastUIOp::create(e.b, e.loc, e.b.getIndexType(),
                                               e.load(ids, t));
       Row row{table, {id}, Value()};
-      e.loop(
-          e.index(0), e.index(vecEnd), {},
-          [&](Emitter &e, Value c, ValueRange) {
-            vector::StoreOp::create(e.b, e.loc, loadRow(e, row, c, vl), out,
-                                    ValueRange{t, c});
-            return SmallVector<Value>();
-          },
-          vl);
-      e.loop(e.index(vecEnd), e.index(hidden), [&](Emitter &e, Value c) {
+      e.loop(0, vecEnd, vl, [&](Emitter &e, Value c) {
+        vector::StoreOp::create(e.b, e.loc, loadRow(e, row, c, vl), out,
+                                ValueRange{t, c});
+      });
+      e.loop(vecEnd, hidden, [&](Emitter &e, Value c) {
         e.store(loadRow(e, row, c, 0), out, {t, c});
       });
     });

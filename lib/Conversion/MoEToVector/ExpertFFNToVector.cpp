@@ -37,14 +37,16 @@ struct ExpertWeights {
   Row gateUp(Emitter &e, int which, Value g, Value r, bool isShared) const {
     if (!isShared)
       return {stacked[which], {g, r}, Value()};
-    Value block = e.mul(e.sub(g, e.index(routed)), e.index(width));
+    Value sharedIndex = e.sub(g, e.index(routed));
+    Value block = e.mul(sharedIndex, e.index(width));
     return {shared[which], {e.add(block, r)}, Value()};
   }
   /// Row `h` of down of expert g, contracted over I.
   Row down(Emitter &e, Value g, Value h, bool isShared) const {
     if (!isShared)
       return {stacked[2], {g, h}, Value()};
-    Value block = e.mul(e.sub(g, e.index(routed)), e.index(width));
+    Value sharedIndex = e.sub(g, e.index(routed));
+    Value block = e.mul(sharedIndex, e.index(width));
     return {shared[2], {h}, block};
   }
 };
@@ -102,8 +104,10 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
       // tokens chose (a decode step uses only k + S of them).
       parallelFor(e, e.index(experts * blocks), [&](Emitter &e, Value it) {
         Value g = e.rem(it, e.index(experts));
-        Value begin = e.mul(e.div(it, e.index(experts)), e.index(block));
-        Value end = e.minIndex(e.add(begin, e.index(block)), e.index(extent));
+        Value blockId = e.div(it, e.index(experts));
+        Value begin = e.mul(blockId, e.index(block));
+        Value blockEnd = e.add(begin, e.index(block));
+        Value end = e.minIndex(blockEnd, e.index(extent));
         Value lo = e.toIndex(e.load(offsets, g));
         Value hi = e.toIndex(e.load(offsets, e.add(g, e.index(1))));
         if (experts == routed) {
@@ -146,7 +150,8 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
                     TileGuard guarded) {
                   SmallVector<Row> as;
                   for (Value r : rowIds) {
-                    Value token = e.div(e.toIndex(e.load(perm, r)), e.index(k));
+                    Value pair = e.toIndex(e.load(perm, r));
+                    Value token = e.div(pair, e.index(k));
                     as.push_back({x, {token}, Value()});
                   }
                   SmallVector<Row> gates, ups;
@@ -160,8 +165,9 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
                     for (size_t i = 0; i < rowIds.size(); ++i) {
                       Value gv = sums[0][c][i], uv = sums[1][c][i];
                       Value neg = arith::NegFOp::create(e.b, e.loc, gv);
-                      Value denom = e.add(e.f32(1.0),
-                                          math::ExpOp::create(e.b, e.loc, neg));
+                      Value one = e.f32(1.0);
+                      Value denom =
+                          e.add(one, math::ExpOp::create(e.b, e.loc, neg));
                       Value a = e.mul(e.div(gv, denom), uv);
                       guarded(e, i, c, [&](Emitter &e) {
                         e.store(a, act, {rowIds[i], colIds[c]});
@@ -216,15 +222,11 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
         }
         return acc;
       };
-      e.loop(
-          e.index(0), e.index(vecEnd), {},
-          [&](Emitter &e, Value h, ValueRange) {
-            vector::StoreOp::create(e.b, e.loc, sumSlots(e, h, vl), out,
-                                    ValueRange{t, h});
-            return SmallVector<Value>();
-          },
-          vl);
-      e.loop(e.index(vecEnd), e.index(hidden), [&](Emitter &e, Value h) {
+      e.loop(0, vecEnd, vl, [&](Emitter &e, Value h) {
+        vector::StoreOp::create(e.b, e.loc, sumSlots(e, h, vl), out,
+                                ValueRange{t, h});
+      });
+      e.loop(vecEnd, hidden, [&](Emitter &e, Value h) {
         e.store(sumSlots(e, h, 0), out, {t, h});
       });
     });

@@ -67,15 +67,16 @@ struct LinearToVector : OpConversionPattern<LinearOp> {
       if (!rope)
         return u;
       Value head = e.div(u, e.index(half));
-      return e.add(e.mul(head, e.index(2 * half)), e.rem(u, e.index(half)));
+      Value headStart = e.mul(head, e.index(2 * half));
+      return e.add(headStart, e.rem(u, e.index(half)));
     };
 
     const int64_t colBlock =
         rope ? std::max<int64_t>(1, tiling.downBlock / 2) : tiling.downBlock;
     const int64_t colBlocks = (units + colBlock - 1) / colBlock;
     const int64_t rowBlock = tiling.rows * kRowTilesPerItem;
-    Value rowBlocks =
-        e.div(e.add(tokens, e.index(rowBlock - 1)), e.index(rowBlock));
+    Value roundedUp = e.add(tokens, e.index(rowBlock - 1));
+    Value rowBlocks = e.div(roundedUp, e.index(rowBlock));
     std::optional<int64_t> uniform;
     if (units % colBlock == 0)
       uniform = colBlock;
@@ -86,8 +87,8 @@ struct LinearToVector : OpConversionPattern<LinearOp> {
           Value lo = e.mul(rb, e.index(rowBlock));
           Value hi = e.minIndex(e.add(lo, e.index(rowBlock)), tokens);
           Value begin = e.mul(cb, e.index(colBlock));
-          Value end =
-              e.minIndex(e.add(begin, e.index(colBlock)), e.index(units));
+          Value blockEnd = e.add(begin, e.index(colBlock));
+          Value end = e.minIndex(blockEnd, e.index(units));
           forEachTile(
               e, lo, hi, begin, end, uniform, tiling.rows, unitCols,
               [&](Emitter &e, ArrayRef<Value> rowIds, ArrayRef<Value> unitIds,
@@ -99,8 +100,10 @@ struct LinearToVector : OpConversionPattern<LinearOp> {
                 for (Value u : unitIds)
                   cols.push_back(column(e, u));
                 if (rope)
-                  for (Value u : unitIds)
-                    cols.push_back(e.add(column(e, u), e.index(half)));
+                  for (Value u : unitIds) {
+                    Value first = column(e, u);
+                    cols.push_back(e.add(first, e.index(half)));
+                  }
                 for (Value c : cols)
                   bs.push_back({w, {c}, Value()});
                 auto sums = dotTile(e, inner, tiling.vectorWidth, as, {bs});

@@ -43,8 +43,9 @@ struct RMSNormToVector : OpConversionPattern<RMSNormOp> {
           e.b, e.loc,
           DenseElementsAttr::get(VectorType::get({vl}, e.b.getF32Type()),
                                  e.b.getF32FloatAttr(0.0)));
+      Value begin = e.index(0), vecStop = e.index(vecEnd);
       Value acc = e.loop(
-          e.index(0), e.index(vecEnd), {zero},
+          begin, vecStop, {zero},
           [&](Emitter &e, Value c, ValueRange acc) {
             Value v = loadRow(e, xr, c, vl);
             return SmallVector<Value>{
@@ -54,29 +55,25 @@ struct RMSNormToVector : OpConversionPattern<RMSNormOp> {
       Value sum = vector::ReductionOp::create(
           e.b, e.loc, vector::CombiningKind::ADD, acc, Value(),
           arith::FastMathFlags::reassoc);
-      sum = e.loop(e.index(vecEnd), e.index(hidden), {sum},
-                   [&](Emitter &e, Value c, ValueRange acc) {
-                     Value v = loadRow(e, xr, c, 0);
-                     return SmallVector<Value>{e.add(acc[0], e.mul(v, v))};
-                   })[0];
+      Value tail = e.index(vecEnd), end = e.index(hidden);
+      sum = e.loop(tail, end, {sum}, [&](Emitter &e, Value c, ValueRange acc) {
+        Value v = loadRow(e, xr, c, 0);
+        return SmallVector<Value>{e.add(acc[0], e.mul(v, v))};
+      })[0];
       Value mean = e.div(sum, e.f32(static_cast<double>(hidden)));
-      Value inv =
-          e.div(e.f32(1.0),
-                math::SqrtOp::create(e.b, e.loc, e.add(mean, e.f32(eps))));
+      Value one = e.f32(1.0);
+      Value variance = e.add(mean, e.f32(eps));
+      Value inv = e.div(one, math::SqrtOp::create(e.b, e.loc, variance));
       Value invVec = vector::BroadcastOp::create(
           e.b, e.loc, VectorType::get({vl}, e.b.getF32Type()), inv);
-      e.loop(
-          e.index(0), e.index(vecEnd), {},
-          [&](Emitter &e, Value c, ValueRange) {
-            Value y = e.mul(e.mul(loadRow(e, xr, c, vl), invVec),
-                            loadRow(e, wr, c, vl));
-            vector::StoreOp::create(e.b, e.loc, y, out, ValueRange{t, c});
-            return SmallVector<Value>();
-          },
-          vl);
-      e.loop(e.index(vecEnd), e.index(hidden), [&](Emitter &e, Value c) {
-        e.store(e.mul(e.mul(loadRow(e, xr, c, 0), inv), loadRow(e, wr, c, 0)),
-                out, {t, c});
+      e.loop(0, vecEnd, vl, [&](Emitter &e, Value c) {
+        Value normed = e.mul(loadRow(e, xr, c, vl), invVec);
+        Value y = e.mul(normed, loadRow(e, wr, c, vl));
+        vector::StoreOp::create(e.b, e.loc, y, out, ValueRange{t, c});
+      });
+      e.loop(vecEnd, hidden, [&](Emitter &e, Value c) {
+        Value normed = e.mul(loadRow(e, xr, c, 0), inv);
+        e.store(e.mul(normed, loadRow(e, wr, c, 0)), out, {t, c});
       });
     });
     rewriter.replaceOp(op, e.tensor(op.getType(), out));

@@ -33,12 +33,13 @@ struct RoPEToVector : OpConversionPattern<RoPEOp> {
         buildRotaryTable(e, adaptor.getStart(), tokens, op.getRope());
     const int64_t half = table.half, heads = width / (2 * half);
     parallelFor(e, tokens, [&](Emitter &e, Value t) {
-      e.loop(e.index(0), e.index(heads), [&](Emitter &e, Value h) {
+      e.loop(0, heads, [&](Emitter &e, Value h) {
         Value base = e.mul(h, e.index(2 * half));
-        e.loop(e.index(0), e.index(half), [&](Emitter &e, Value j) {
+        e.loop(0, half, [&](Emitter &e, Value j) {
           Value ia = e.add(base, j), ib = e.add(ia, e.index(half));
-          auto [a, b] = rotatePair(e, table, t, j, e.load(x, {t, ia}),
-                                   e.load(x, {t, ib}));
+          Value xa = e.load(x, {t, ia});
+          Value xb = e.load(x, {t, ib});
+          auto [a, b] = rotatePair(e, table, t, j, xa, xb);
           e.store(a, out, {t, ia});
           e.store(b, out, {t, ib});
         });

@@ -35,7 +35,7 @@ RotaryTable moec::lowering::buildRotaryTable(Emitter &e, Value start,
         e.b, e.loc, f64,
         arith::IndexCastUIOp::create(e.b, e.loc, e.b.getI64Type(),
                                      e.add(start, t)));
-    e.loop(e.index(0), e.index(half), [&](Emitter &e, Value j) {
+    e.loop(0, half, [&](Emitter &e, Value j) {
       Value angle = e.mul(pos, e.load(freq, j));
       Value c = math::CosOp::create(e.b, e.loc, angle);
       Value s = math::SinOp::create(e.b, e.loc, angle);
@@ -52,7 +52,11 @@ std::pair<Value, Value> moec::lowering::rotatePair(Emitter &e,
                                                    Value b) {
   Value c = e.load(table.cos, {t, j});
   Value s = e.load(table.sin, {t, j});
-  Value ra = arith::SubFOp::create(e.b, e.loc, e.mul(a, c), e.mul(b, s));
-  Value rb = e.add(e.mul(b, c), e.mul(a, s));
+  Value ac = e.mul(a, c);
+  Value bs = e.mul(b, s);
+  Value ra = arith::SubFOp::create(e.b, e.loc, ac, bs);
+  Value bc = e.mul(b, c);
+  Value as = e.mul(a, s);
+  Value rb = e.add(bc, as);
   return {ra, rb};
 }

@@ -39,35 +39,39 @@ struct RouterScoresToVector : OpConversionPattern<RouterScoresOp> {
     const int64_t rows = tiling.rows, cols = tiling.downCols;
     const bool sigmoid = op.getScoring() == ScoringFunc::sigmoid;
 
-    Value tileCount = e.div(e.add(tokens, e.index(rows - 1)), e.index(rows));
+    Value roundedUp = e.add(tokens, e.index(rows - 1));
+    Value tileCount = e.div(roundedUp, e.index(rows));
     parallelFor(e, tileCount, [&](Emitter &e, Value tile) {
       Value lo = e.mul(tile, e.index(rows));
       Value hi = e.minIndex(e.add(lo, e.index(rows)), tokens);
       // Logits of rows [lo, hi): rows past hi repeat the last and are not
       // stored; expert columns likewise.
+      Value begin = e.index(0), end = e.index(experts);
       e.loop(
-          e.index(0), e.index(experts), {},
+          begin, end, {},
           [&](Emitter &e, Value n0, ValueRange) {
             SmallVector<Row> as, bs;
             SmallVector<Value> rowIds, colIds;
             for (int64_t i = 0; i < rows; ++i) {
-              rowIds.push_back(
-                  e.minIndex(e.add(lo, e.index(i)), e.sub(hi, e.index(1))));
+              Value row = e.add(lo, e.index(i));
+              Value lastRow = e.sub(hi, e.index(1));
+              rowIds.push_back(e.minIndex(row, lastRow));
               as.push_back({x, {rowIds.back()}, Value()});
             }
             for (int64_t c = 0; c < cols; ++c) {
-              colIds.push_back(
-                  e.minIndex(e.add(n0, e.index(c)), e.index(experts - 1)));
+              Value col = e.add(n0, e.index(c));
+              colIds.push_back(e.minIndex(col, e.index(experts - 1)));
               bs.push_back({w, {colIds.back()}, Value()});
             }
             auto sums = dotTile(e, hidden, tiling.vectorWidth, as, {bs});
             for (int64_t c = 0; c < cols; ++c)
               for (int64_t i = 0; i < rows; ++i) {
-                Value valid =
-                    e.andi(e.cmpi(arith::CmpIPredicate::ult,
-                                  e.add(lo, e.index(i)), hi),
-                           e.cmpi(arith::CmpIPredicate::ult,
-                                  e.add(n0, e.index(c)), e.index(experts)));
+                Value row = e.add(lo, e.index(i));
+                Value rowValid = e.cmpi(arith::CmpIPredicate::ult, row, hi);
+                Value col = e.add(n0, e.index(c));
+                Value colValid =
+                    e.cmpi(arith::CmpIPredicate::ult, col, e.index(experts));
+                Value valid = e.andi(rowValid, colValid);
                 e.when(valid, [&](Emitter &e) {
                   e.store(sums[0][c][i], scores, {rowIds[i], colIds[c]});
                 });
@@ -94,7 +98,9 @@ struct RouterScoresToVector : OpConversionPattern<RouterScoresOp> {
     if (sigmoid) {
       e.loop(zero, end, [&](Emitter &e, Value x) {
         Value neg = arith::NegFOp::create(e.b, e.loc, e.load(scores, {t, x}));
-        Value s = e.div(e.f32(1.0), e.add(e.f32(1.0), exp(e, neg)));
+        Value expNeg = exp(e, neg);
+        Value one = e.f32(1.0);
+        Value s = e.div(one, e.add(one, expNeg));
         e.store(s, scores, {t, x});
       });
       return;

@@ -46,8 +46,9 @@ struct SwiGLUAsExpertFFN : OpConversionPattern<SwiGLUOp> {
     SmallVector<Value> dyn;
     if (weightsType.isDynamicDim(0))
       dyn.push_back(tokens);
+    Value one = e.f32(1.0);
     Value ones = linalg::FillOp::create(
-                     rewriter, loc, e.f32(1.0),
+                     rewriter, loc, one,
                      tensor::EmptyOp::create(rewriter, loc, weightsType, dyn)
                          .getResult())
                      .getResult(0);
@@ -59,10 +60,12 @@ struct SwiGLUAsExpertFFN : OpConversionPattern<SwiGLUOp> {
           rewriter, loc, stacked, w,
           ArrayRef<ReassociationIndices>{{0, 1}, {2}});
     };
-    rewriter.replaceOpWithNewOp<ExpertFFNOp>(
-        op, op.getType(), x, perm, offsets, ones,
-        stackOfOne(adaptor.getGateWeight()), stackOfOne(adaptor.getUpWeight()),
-        stackOfOne(adaptor.getDownWeight()), Value(), Value(), Value());
+    Value gate = stackOfOne(adaptor.getGateWeight());
+    Value up = stackOfOne(adaptor.getUpWeight());
+    Value down = stackOfOne(adaptor.getDownWeight());
+    rewriter.replaceOpWithNewOp<ExpertFFNOp>(op, op.getType(), x, perm, offsets,
+                                             ones, gate, up, down, Value(),
+                                             Value(), Value());
     return success();
   }
 };

@@ -54,8 +54,8 @@ func.func @topk_greedy(%s: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>
 // CHECK:      %[[UNBIASED:.*]] = memref.load %[[S]]
 // CHECK-NEXT: memref.store %[[UNBIASED]], %[[W]]
 // CHECK:      arith.divf
-// CHECK:      %[[SCALE:.*]] = arith.constant 2.500000e+00 : f32
 // CHECK:      %[[WV:.*]] = memref.load %[[W]]
+// CHECK-NEXT: %[[SCALE:.*]] = arith.constant 2.500000e+00 : f32
 // CHECK-NEXT: arith.mulf %[[WV]], %[[SCALE]] : f32
 func.func @topk_noaux_tc(%s: tensor<?x8xf32>, %b: tensor<8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>) {
   %w, %i = moe.topk noaux_tc %s bias %b {n_group = 4, topk_group = 2, norm_topk_prob = true, routed_scaling_factor = 2.5} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x2xf32>, tensor<?x2xi32>

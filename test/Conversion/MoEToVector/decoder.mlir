@@ -19,11 +19,11 @@
 // CHECK:   %[[A:.*]] = vector.reduction <add>
 // CHECK:   %[[C:.*]] = memref.load %[[COS]]
 // CHECK:   %[[S:.*]] = memref.load %[[SIN]]
-// CHECK:   %[[BS:.*]] = arith.mulf %[[B:.*]], %[[S]] : f32
 // CHECK:   %[[AC:.*]] = arith.mulf %[[A]], %[[C]] : f32
+// CHECK:   %[[BS:.*]] = arith.mulf %[[B:.*]], %[[S]] : f32
 // CHECK:   %[[RA:.*]] = arith.subf %[[AC]], %[[BS]] : f32
-// CHECK:   %[[AS:.*]] = arith.mulf %[[A]], %[[S]] : f32
 // CHECK:   %[[BC:.*]] = arith.mulf %[[B]], %[[C]] : f32
+// CHECK:   %[[AS:.*]] = arith.mulf %[[A]], %[[S]] : f32
 // CHECK:   %[[RB:.*]] = arith.addf %[[BC]], %[[AS]] : f32
 // CHECK:   %[[R:.*]] = memref.load %{{.*}} : memref<?x32xf32, strided<[?, ?], offset: ?>>
 // CHECK:   %[[Y:.*]] = arith.addf %[[RA]], %[[R]] : f32
