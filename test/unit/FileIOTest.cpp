@@ -19,15 +19,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-class FileIOTest : public TempDirTest {
-protected:
-  std::string read(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-};
+class FileIOTest : public TempDirTest {};
 
 TEST_F(FileIOTest, ReadsRegularFiles) {
   std::string path = write("a.json", "{\"x\": 1}");

@@ -39,12 +39,6 @@ std::string floatBytes(const std::vector<float> &v) {
 
 class NpyTest : public TempDirTest {
 protected:
-  std::string read(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
   std::vector<std::string> listDir() {
     std::vector<std::string> names;
     for (const auto &entry : std::filesystem::directory_iterator(dir))
