@@ -18,5 +18,5 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.moec_tools_dir, config.llvm_tools_dir]
-tools = ["moe-opt"]
+tools = ["moe-opt", "mlir-translate", "opt", "llc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -374,5 +374,64 @@ LogicalResult BlockOp::verify() {
                        static_cast<bool>(getBias()));
 }
 
+//===----------------------------------------------------------------------===//
+// Weight layout
+//===----------------------------------------------------------------------===//
+
+std::pair<int64_t, int64_t> UnpackWeightsOp::getMatrixShape() {
+  auto type = cast<RankedTensorType>(getResult().getType());
+  const int64_t g = getNumMatrices();
+  if (type.getRank() == 3)
+    return {type.getDimSize(1), type.getDimSize(2)};
+  int64_t n = type.getDimSize(0), k = type.getDimSize(1);
+  if (getConcatDim() == 0)
+    n = g == 0 ? 0 : n / g;
+  else
+    k = g == 0 ? 0 : k / g;
+  return {n, k};
+}
+
+LogicalResult UnpackWeightsOp::verify() {
+  Operation *op = getOperation();
+  auto packed = getPacked().getType();
+  auto result = cast<RankedTensorType>(getResult().getType());
+  if (!packed.hasStaticShape() || !result.hasStaticShape())
+    return emitOpError() << "needs static shapes";
+  if (packed.getElementType() != result.getElementType())
+    return emitOpError() << "result element type " << result.getElementType()
+                         << " differs from the packed weights' "
+                         << packed.getElementType();
+  const int64_t g = getNumMatrices(), p = getPanel(), q = getKPack();
+  if (p < 1 || q < 1)
+    return emitOpError() << "panels must hold at least one output and one "
+                            "input (dimensions 3 and 4), not "
+                         << p << " x " << q;
+  if (result.getRank() == 3) {
+    if (getConcatDim())
+      return emitOpError() << "concat_dim applies to a rank-2 result only";
+    if (failed(checkSame(op, "matrices", "result", result.getDimSize(0),
+                         "packed weights", g)))
+      return failure();
+  } else {
+    std::optional<uint64_t> concat = getConcatDim();
+    if (!concat || *concat > 1)
+      return emitOpError() << "a rank-2 result needs concat_dim 0 (matrices "
+                              "one below the other) or 1 (side by side)";
+    int64_t joined = result.getDimSize(*concat);
+    if (g == 0 ? joined != 0 : joined % g != 0)
+      return emitOpError() << "result dimension " << *concat << " (" << joined
+                           << ") is not " << g << " matrices";
+  }
+  auto [n, k] = getMatrixShape();
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  if (failed(checkSame(op, "panels", "packed weights", packed.getDimSize(1),
+                       "the matrices' outputs / panel", ceilDiv(n, p))) ||
+      failed(checkSame(op, "input groups", "packed weights",
+                       packed.getDimSize(2), "the matrices' inputs / k_pack",
+                       ceilDiv(k, q))))
+    return failure();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "MoE/MoEOps.cpp.inc"

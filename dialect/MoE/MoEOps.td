@@ -368,6 +368,57 @@ def MoE_ExpertFFNOp : MoE_Op<"expert_ffn", [Pure, AttrSizedOperandSegments]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Weight layout
+//===----------------------------------------------------------------------===//
+
+def MoE_UnpackWeightsOp : MoE_Op<"unpack_weights", [Pure]> {
+  let summary = "weight matrices stored in panels, as the matrices they hold";
+  let description = [{
+    `packed` [G, ceil(N/P), ceil(K/Q), P, Q] holds G matrices of [N, K]
+    (PyTorch Linear layout: N outputs, K inputs) in panels of P outputs, with
+    Q consecutive inputs of an output kept together: element (n, k) of
+    matrix g is `packed[g, n floordiv P, k floordiv Q, n mod P, k mod Q]`,
+    and the padding past N and K is zero. This is the layout the CPU expert
+    kernels read, an outer product per input step with P outputs in one
+    vector (Q = 2 puts the two bf16 halves of an f32 lane side by side); the
+    runtime packs checkpoint weights into it once, at load time.
+
+    The result holds the same matrices:
+    * rank 3: [G, N, K], their stack (routed experts);
+    * rank 2, `concat_dim = 0`: [G * N, K], one below the other (the gate
+      and up weights of G shared experts);
+    * rank 2, `concat_dim = 1`: [N, G * K], side by side (their down
+      weights).
+
+    Kernels that read panels take `packed` directly; elsewhere the op lowers
+    to a copy.
+
+    Example:
+    ```mlir
+    %gate = moe.unpack_weights %packed
+        : tensor<64x176x1024x8x2xbf16> -> tensor<64x1408x2048xbf16>
+    %down = moe.unpack_weights %shared {concat_dim = 1}
+        : tensor<2x256x704x8x2xbf16> -> tensor<2048x2816xbf16>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[F32, F16, BF16], [5]>:$packed,
+                       OptionalAttr<I64Attr>:$concat_dim);
+  let results = (outs AnyTypeOf<[MoE_Weight2D, MoE_Weight3D]>:$result);
+  let assemblyFormat = [{
+    $packed attr-dict `:` type($packed) `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    /// Matrices (G), outputs per panel (P) and inputs kept together (Q).
+    int64_t getNumMatrices() { return getPacked().getType().getDimSize(0); }
+    int64_t getPanel() { return getPacked().getType().getDimSize(3); }
+    int64_t getKPack() { return getPacked().getType().getDimSize(4); }
+    /// The size of one matrix: [N, K].
+    std::pair<int64_t, int64_t> getMatrixShape();
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // The whole block
 //===----------------------------------------------------------------------===//
 

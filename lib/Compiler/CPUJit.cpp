@@ -8,6 +8,7 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
 using namespace moec;
@@ -39,13 +40,23 @@ private:
 StatusOr<std::unique_ptr<CompiledModule>>
 moec::compileForThisCPU(ModuleOp module, const CompileOptions &options,
                         const std::string &signature) {
+  // Code for another CPU can be compiled ahead of time, but not run here.
+  StatusOr<CPUTarget> target = CPUTarget::lookup(options.cpu);
+  if (!target.ok())
+    return target.status();
+  if (Status s = target->checkRunsOnHost(); !s.ok())
+    return Status::error(s.message() +
+                         "; compile it ahead of time (moe-compile --cpu " +
+                         options.cpu + ") and run it on such a CPU");
+  StatusOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      targetMachineFor(*target);
+  if (!machine.ok())
+    return machine.status();
   int64_t steps = 0;
   if (Status lowered = lowerToLLVMDialect(module, options, &steps);
       !lowered.ok())
     return lowered;
 
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -56,7 +67,7 @@ moec::compileForThisCPU(ModuleOp module, const CompileOptions &options,
   // function_ref to it.
   std::function<llvm::Error(llvm::Module *)> transformer =
       makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
-                                /*targetMachine=*/nullptr);
+                                machine->get());
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
@@ -69,7 +80,8 @@ moec::compileForThisCPU(ModuleOp module, const CompileOptions &options,
   for (auto fn : module.getOps<LLVM::LLVMFuncOp>())
     if (fn.getName().starts_with(kEntryPointPrefix) && entryPoint.empty())
       entryPoint = fn.getName().str();
-  auto engine = ExecutionEngine::create(module, engineOptions);
+  auto engine =
+      ExecutionEngine::create(module, engineOptions, std::move(*machine));
   if (!engine)
     return Status::error("JIT compilation failed: " +
                          llvm::toString(engine.takeError()));

@@ -5,9 +5,11 @@
 #include "moec/Compiler/ModuleBuilder.h"
 #include "moec/Pipelines/Pipelines.h"
 #include "moec/Pipelines/Registration.h"
+#include "moec/Runtime/CPUFeatures.h"
 #include "moec/Runtime/CompiledModule.h"
 #include "moec/Runtime/ModuleFile.h"
 #include "moec/Support/FileIO.h"
+#include "moec/Target/CPUTarget.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
@@ -30,6 +32,7 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 using namespace moec;
@@ -58,6 +61,34 @@ private:
 
 } // namespace
 
+StatusOr<WeightLayout> moec::weightLayoutFor(const CompileOptions &options) {
+  WeightLayout layout;
+  if (!options.fuseExperts)
+    return layout;
+  StatusOr<CPUTarget> target = CPUTarget::lookup(options.cpu);
+  if (!target.ok())
+    return target.status();
+  layout.panel = target->tiling(options.tiling).vectorWidth;
+  return layout;
+}
+
+StatusOr<std::unique_ptr<llvm::TargetMachine>>
+moec::targetMachineFor(const CPUTarget &target) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::orc::JITTargetMachineBuilder builder(
+      llvm::Triple(llvm::sys::getProcessTriple()));
+  builder.setCPU(target.cpu);
+  builder.addFeatures(target.features);
+  builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  builder.setRelocationModel(llvm::Reloc::PIC_);
+  auto machine = builder.createTargetMachine();
+  if (!machine)
+    return Status::error("cannot target CPU " + target.cpu + ": " +
+                         llvm::toString(machine.takeError()));
+  return std::move(*machine);
+}
+
 Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
                                 int64_t *steps) {
   std::string diagnostics;
@@ -66,17 +97,22 @@ Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
     os << diag.getLocation() << ": " << diag << "\n";
     return success();
   });
+  StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu);
+  if (!target.ok())
+    return target.status();
+  const ExpertKernelTiling tiling = target->tiling(opts.tiling);
   PassManager pm(module.getContext());
   CPUPipelineOptions options;
+  options.cpu = opts.cpu;
   options.foldSharedExperts = opts.foldSharedExperts;
   options.fuseExperts = opts.fuseExperts;
   options.parallel = opts.parallel;
-  options.vectorWidth = opts.tiling.vectorWidth;
-  options.rows = opts.tiling.rows;
-  options.gateUpCols = opts.tiling.gateUpCols;
-  options.downCols = opts.tiling.downCols;
-  options.gateUpBlock = opts.tiling.gateUpBlock;
-  options.downBlock = opts.tiling.downBlock;
+  options.vectorWidth = tiling.vectorWidth;
+  options.rows = tiling.rows;
+  options.gateUpCols = tiling.gateUpCols;
+  options.downCols = tiling.downCols;
+  options.gateUpBlock = tiling.gateUpBlock;
+  options.downBlock = tiling.downBlock;
   buildCPUPipeline(pm, options);
   const int64_t total = static_cast<int64_t>(pm.size()) + kCodegenSteps;
   if (steps)
@@ -107,20 +143,15 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
   if (!llvmModule)
     return Status::error("translation to LLVM IR failed");
 
-  // Code for this host: its CPU and features (AVX2/FMA, AVX-512 where
-  // present), position independent for a shared library.
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder)
-    return Status::error("cannot target this host: " +
-                         llvm::toString(builder.takeError()));
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  builder->setRelocationModel(llvm::Reloc::PIC_);
-  auto machine = builder->createTargetMachine();
-  if (!machine)
-    return Status::error("cannot target this host: " +
-                         llvm::toString(machine.takeError()));
+  // Code for the target's CPU and features, position independent for a
+  // shared library.
+  StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu);
+  if (!target.ok())
+    return target.status();
+  StatusOr<std::unique_ptr<llvm::TargetMachine>> machine =
+      targetMachineFor(*target);
+  if (!machine.ok())
+    return machine.status();
   llvmModule->setDataLayout((*machine)->createDataLayout());
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   if (llvm::Error err =
@@ -130,10 +161,13 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
   if (opts.progress)
     opts.progress(steps - 1, steps);
 
-  auto *text = llvm::ConstantDataArray::getString(llvmContext, signature);
-  new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage, text,
-                           kSignatureSymbol);
+  for (auto [symbol, value] :
+       {std::pair<const char *, std::string>{kSignatureSymbol, signature},
+        {kCPUFeaturesSymbol, target->requiredFeatures()}}) {
+    auto *text = llvm::ConstantDataArray::getString(llvmContext, value);
+    new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
+                             llvm::GlobalValue::ExternalLinkage, text, symbol);
+  }
 
   // Object file, then `cc -shared` next to the output.
   llvm::SmallString<128> object;

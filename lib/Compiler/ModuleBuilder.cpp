@@ -53,11 +53,25 @@ public:
       auto type = cast<MemRefType>(arg.getType());
       bool writable =
           op.role == OperandRole::Output || op.role == OperandRole::InOut;
-      values.push_back(bufferization::ToTensorOp::create(
+      Value tensor = bufferization::ToTensorOp::create(
           b, loc, RankedTensorType::get(type.getShape(), type.getElementType()),
           arg,
-          /*restrict=*/true, writable));
+          /*restrict=*/true, writable);
+      if (op.panels)
+        tensor = unpack(tensor, *op.panels);
+      values.push_back(tensor);
     }
+  }
+
+  /// The matrices of a weight in panels, as the moe ops take them.
+  Value unpack(Value packed, const PanelLayout &layout) {
+    auto element = cast<RankedTensorType>(packed.getType()).getElementType();
+    auto type =
+        RankedTensorType::get(mlirShape(layout.unpackedShape()), element);
+    IntegerAttr concat;
+    if (layout.concat >= 0)
+      concat = b.getI64IntegerAttr(layout.concat);
+    return moe::UnpackWeightsOp::create(b, loc, type, packed, concat);
   }
 
   /// Operand `i` (a tensor, or the index value).
@@ -139,15 +153,17 @@ public:
   /// at positions start .. start + T - 1, in the cache's element type.
   Value appendToCache(Value rows, Value cache, Value start) {
     auto cacheType = cast<RankedTensorType>(cache.getType());
-    const int64_t heads = cacheType.getDimSize(0), dim = cacheType.getDimSize(2);
+    const int64_t heads = cacheType.getDimSize(0),
+                  dim = cacheType.getDimSize(2);
     Value tokens = tensor::DimOp::create(b, loc, rows, 0);
     auto split = RankedTensorType::get({ShapedType::kDynamic, heads, dim},
                                        b.getF32Type());
     Value perHead = tensor::ExpandShapeOp::create(
         b, loc, split, rows, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
     Value empty = tensor::EmptyOp::create(
-        b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(heads), tokens,
-                                       b.getIndexAttr(dim)},
+        b, loc,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(heads), tokens,
+                               b.getIndexAttr(dim)},
         b.getF32Type());
     Value headMajor = linalg::TransposeOp::create(b, loc, perHead, empty,
                                                   ArrayRef<int64_t>{1, 0, 2})

@@ -3,6 +3,7 @@
 
 #include "moec/Conversion/MoEToLinalg.h"
 #include "moec/Conversion/MoEToVector.h"
+#include "moec/Target/CPUTarget.h"
 #include "moec/Transforms/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -26,14 +27,28 @@
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
-int64_t moec::hostVectorWidth() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  return features.lookup("avx512f") ? 16 : 8;
+namespace {
+
+/// Fails with `message`: how a pipeline whose options are wrong says so.
+struct ReportError : PassWrapper<ReportError, OperationPass<>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ReportError)
+  explicit ReportError(std::string message) : message(std::move(message)) {}
+  StringRef getArgument() const override { return "moe-report-error"; }
+  void runOnOperation() override {
+    getOperation()->emitError() << message;
+    signalPassFailure();
+  }
+  std::string message;
+};
+
+std::unique_ptr<Pass> createReportError(std::string message) {
+  return std::make_unique<ReportError>(std::move(message));
 }
+
+} // namespace
 
 void moec::buildCPUPipeline(OpPassManager &pm,
                             const CPUPipelineOptions &options) {
@@ -50,7 +65,13 @@ void moec::buildCPUPipeline(OpPassManager &pm,
     requested.downCols = options.downCols;
     requested.gateUpBlock = options.gateUpBlock;
     requested.downBlock = options.downBlock;
-    ExpertKernelTiling tiling = requested.resolved(hostVectorWidth());
+    StatusOr<CPUTarget> target = CPUTarget::lookup(options.cpu);
+    if (!target.ok()) {
+      pm.addPass(
+          createReportError("moe-cpu-pipeline: " + target.status().message()));
+      return;
+    }
+    ExpertKernelTiling tiling = target->tiling(requested);
     ConvertMoEToVectorOptions kernel;
     kernel.vectorWidth = tiling.vectorWidth;
     kernel.rows = tiling.rows;

@@ -28,7 +28,8 @@ struct moec_model {
   ModelConfig config;
   std::unique_ptr<Checkpoint> checkpoint;
   std::mutex mutex;
-  std::map<int64_t, std::unique_ptr<LayerMLP>> layers;
+  /// Bound MLP blocks by (layer, weight panel of the module's layout).
+  std::map<std::pair<int64_t, int64_t>, std::unique_ptr<LayerMLP>> layers;
 };
 
 struct moec_module {
@@ -106,13 +107,16 @@ moec_status_t moec_module_run_mlp(moec_module_t *module, moec_model_t *model,
   if (tokens < 1)
     return fail("tokens must be at least 1, got " + std::to_string(tokens));
 
+  StatusOr<WeightLayout> layout = weightLayoutOf(module->module->signature());
+  if (!layout.ok())
+    return fail(layout.status().message());
   LayerMLP *mlp;
   {
     std::lock_guard<std::mutex> lock(model->mutex);
-    std::unique_ptr<LayerMLP> &slot = model->layers[layer];
+    std::unique_ptr<LayerMLP> &slot = model->layers[{layer, layout->panel}];
     if (!slot) {
       StatusOr<ModuleSpec> spec =
-          deriveMLPModuleSpec(c, *model->checkpoint, layer);
+          deriveMLPModuleSpec(c, *model->checkpoint, layer, *layout);
       if (!spec.ok())
         return fail(spec.status().message());
       StatusOr<std::vector<WeightBuffer>> weights =

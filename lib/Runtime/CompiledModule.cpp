@@ -1,6 +1,7 @@
 //===- CompiledModule.cpp - calling compiled moec functions ---------------===//
 #include "moec/Runtime/CompiledModule.h"
 
+#include "moec/Runtime/CPUFeatures.h"
 #include "moec/Runtime/MemRefABI.h"
 #include "moec/Runtime/ModuleFile.h"
 #include "moec/Support/FileIO.h"
@@ -195,6 +196,18 @@ moec::loadSharedLibraryModule(const std::string &path) {
                          std::string(kSignatureSymbol) +
                          " symbol); write one with moe-compile");
   module->sig = sig;
+  // Code for another CPU must not reach an illegal instruction. (Loading
+  // runs none of it: moec modules have no initialisers.)
+  auto *features =
+      static_cast<const char *>(dlsym(module->handle, kCPUFeaturesSymbol));
+  if (!features)
+    return Status::error(path + " lists no CPU features (no " +
+                         std::string(kCPUFeaturesSymbol) +
+                         " symbol): it was built by another version of "
+                         "moec; compile it again with moe-compile");
+  if (Status s = checkHostCPUFeatures(features, path); !s.ok())
+    return Status::error(s.message() +
+                         "; compile it for this CPU (moe-compile --cpu host)");
   return std::unique_ptr<CompiledModule>(std::move(module));
 }
 

@@ -18,6 +18,7 @@ StatusOr<std::unique_ptr<LoadedModel>>
 LoadedModel::open(const std::string &directory, const ModelOptions &options) {
   std::unique_ptr<LoadedModel> model(new LoadedModel());
   model->dir = directory;
+  model->opts = options;
   StatusOr<ModelConfig> config = loadModelConfig(directory);
   if (!config.ok())
     return config.status();
@@ -29,8 +30,8 @@ LoadedModel::open(const std::string &directory, const ModelOptions &options) {
   if (!ckpt.ok())
     return ckpt.status();
   model->checkpoint = std::move(*ckpt);
-  StatusOr<ModuleSpec> spec =
-      deriveModelModuleSpec(model->cfg, *model->checkpoint, options.kvCache);
+  StatusOr<ModuleSpec> spec = deriveModelModuleSpec(
+      model->cfg, *model->checkpoint, options.kvCache, options.layout);
   if (!spec.ok())
     return spec.status();
   model->moduleSpec = std::move(*spec);
@@ -55,6 +56,18 @@ StatusOr<LoadedModel::Call> LoadedModel::bind(const Binding &binding) const {
 
 Status LoadedModel::load(std::unique_ptr<CompiledModule> compiled,
                          const ProgressCallback &progress) {
+  // A module compiled elsewhere may take its weights in another layout.
+  StatusOr<WeightLayout> layout = weightLayoutOf(compiled->signature());
+  if (!layout.ok())
+    return layout.status();
+  if (layout->panel != moduleSpec.layout.panel) {
+    StatusOr<ModuleSpec> spec =
+        deriveModelModuleSpec(cfg, *checkpoint, opts.kvCache, *layout);
+    if (!spec.ok())
+      return spec.status();
+    moduleSpec = std::move(*spec);
+    opts.layout = *layout;
+  }
   if (Status s = compiled->checkSignature(moduleSpec); !s.ok())
     return s;
   module = std::move(compiled);

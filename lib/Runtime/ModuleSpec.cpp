@@ -1,9 +1,24 @@
 //===- ModuleSpec.cpp - what a compiled module takes ----------------------===//
 #include "moec/Runtime/ModuleSpec.h"
 
+#include "moec/Support/Json.h"
+
 #include <cstdio>
 
 using namespace moec;
+
+std::vector<int64_t> PanelLayout::packedShape() const {
+  return {matrices, (rows + panel - 1) / panel, (cols + kPack - 1) / kPack,
+          panel, kPack};
+}
+
+std::vector<int64_t> PanelLayout::unpackedShape() const {
+  if (concat == 0)
+    return {matrices * rows, cols};
+  if (concat == 1)
+    return {rows, matrices * cols};
+  return {matrices, rows, cols};
+}
 
 std::vector<const OperandSpec *> FunctionSpec::weights() const {
   std::vector<const OperandSpec *> result;
@@ -36,9 +51,27 @@ StatusOr<int64_t> checkedMul(int64_t a, int64_t b, const std::string &what) {
 class WeightCollector {
 public:
   WeightCollector(const Checkpoint &ckpt, std::string prefix,
-                  FunctionSpec &function, Binding &binding)
+                  FunctionSpec &function, Binding &binding,
+                  WeightLayout layout = {})
       : ckpt(ckpt), prefix(std::move(prefix)), function(function),
-        binding(binding) {}
+        binding(binding), layout(layout) {}
+
+  /// The G matrices of [N, K] that the last operand holds, seen as
+  /// `concat` (PanelLayout), go in panels if the layout asks for them.
+  void inPanels(int64_t matrices, int64_t rows, int64_t cols, int concat) {
+    if (layout.panel <= 0)
+      return;
+    OperandSpec &op = function.operands.back();
+    PanelLayout p;
+    p.matrices = matrices;
+    p.rows = rows;
+    p.cols = cols;
+    p.panel = layout.panel;
+    p.kPack = op.dtype == DType::BF16 ? 2 : 1;
+    p.concat = concat;
+    op.shape = p.packedShape();
+    op.panels = p;
+  }
 
   /// The tensor `<prefix><name>` of shape `shape`.
   Status tensor(const std::string &name, std::vector<int64_t> shape) {
@@ -89,6 +122,7 @@ private:
   std::string prefix;
   FunctionSpec &function;
   Binding &binding;
+  WeightLayout layout;
 };
 
 /// The weights of layer `layer`'s MLP block (moec/Compiler builds the code
@@ -99,17 +133,25 @@ private:
 Status collectMLPWeights(WeightCollector &w, const ModelConfig &c,
                          int64_t layer) {
   const int64_t h = c.hidden_size;
-  auto mlp = [&](const std::string &name, int64_t width) -> Status {
-    for (auto [proj, shape] : {std::pair<const char *, std::vector<int64_t>>{
-                                   "gate_proj", {width, h}},
-                               {"up_proj", {width, h}},
-                               {"down_proj", {h, width}}})
+  // A SwiGLU MLP of `matrices` experts of width `width` each.
+  auto mlp = [&](const std::string &name, int64_t matrices,
+                 int64_t width) -> Status {
+    const int64_t all = matrices * width;
+    for (auto [proj, shape] :
+         {std::pair<const char *, std::vector<int64_t>>{"gate_proj", {all, h}},
+          {"up_proj", {all, h}},
+          {"down_proj", {h, all}}}) {
       if (Status s = w.tensor(name + proj + ".weight", shape); !s.ok())
         return s;
+      if (std::string(proj) == "down_proj")
+        w.inPanels(matrices, h, width, /*concat=*/1);
+      else
+        w.inPanels(matrices, width, h, /*concat=*/0);
+    }
     return Status();
   };
   if (!c.isMoELayer(layer))
-    return mlp("mlp.", c.intermediate_size);
+    return mlp("mlp.", 1, c.intermediate_size);
 
   const int64_t experts = c.n_routed_experts, width = c.moe_intermediate_size;
   if (Status s = w.tensor("mlp.gate.weight", {experts, h}); !s.ok())
@@ -121,9 +163,11 @@ Status collectMLPWeights(WeightCollector &w, const ModelConfig &c,
   for (auto [proj, shape] :
        {std::pair<const char *, std::vector<int64_t>>{"gate_proj", {width, h}},
         {"up_proj", {width, h}},
-        {"down_proj", {h, width}}})
+        {"down_proj", {h, width}}}) {
     if (Status s = w.experts(proj, experts, shape); !s.ok())
       return s;
+    w.inPanels(experts, shape[0], shape[1], /*concat=*/-1);
+  }
   if (c.n_shared_experts == 0)
     return Status();
   StatusOr<int64_t> shared =
@@ -132,7 +176,7 @@ Status collectMLPWeights(WeightCollector &w, const ModelConfig &c,
                  "n_shared_experts");
   if (!shared.ok())
     return shared.status();
-  return mlp("mlp.shared_experts.", *shared);
+  return mlp("mlp.shared_experts.", c.n_shared_experts, width);
 }
 
 OperandSpec buffer(std::string name, OperandRole role, DType dtype,
@@ -147,7 +191,8 @@ bool sameContract(const FunctionSpec &a, const FunctionSpec &b) {
   for (size_t i = 0; i < a.operands.size(); ++i) {
     const OperandSpec &x = a.operands[i], &y = b.operands[i];
     if (x.name != y.name || x.role != y.role || x.dtype != y.dtype ||
-        x.shape != y.shape)
+        x.shape != y.shape || x.panels.has_value() != y.panels.has_value() ||
+        (x.panels && x.panels->unpackedShape() != y.panels->unpackedShape()))
       return false;
   }
   return true;
@@ -204,7 +249,8 @@ std::string ModuleSpec::signature() const {
   const ModelConfig &c = config;
   std::string s = "{\"format\": \"moec-module-1\", \"kind\": \"";
   s += kind == Kind::MLP ? "mlp" : "model";
-  s += "\", \"hidden_size\": " + std::to_string(c.hidden_size);
+  s += "\", \"weight_panel\": " + std::to_string(layout.panel);
+  s += ", \"hidden_size\": " + std::to_string(c.hidden_size);
   if (c.n_routed_experts > 0)
     s += ", " + routingJson(c);
   if (kind == Kind::Model)
@@ -229,6 +275,8 @@ std::string ModuleSpec::signature() const {
       if (op.role != OperandRole::Index)
         s += std::string(", \"dtype\": \"") + dtypeName(op.dtype) +
              "\", \"shape\": " + shapeText(op.shape);
+      if (op.panels)
+        s += ", \"unpacked\": " + shapeText(op.panels->unpackedShape());
       s += "}";
     }
     s += "]}";
@@ -246,11 +294,13 @@ std::string ModuleSpec::signature() const {
 
 StatusOr<ModuleSpec> moec::deriveMLPModuleSpec(const ModelConfig &config,
                                                const Checkpoint &checkpoint,
-                                               int64_t layer) {
+                                               int64_t layer,
+                                               WeightLayout layout) {
   ModuleSpec spec;
   spec.kind = ModuleSpec::Kind::MLP;
   spec.config = config;
   spec.layer = layer;
+  spec.layout = layout;
   const int64_t h = config.hidden_size;
   FunctionSpec fn;
   fn.name = "mlp";
@@ -259,8 +309,9 @@ StatusOr<ModuleSpec> moec::deriveMLPModuleSpec(const ModelConfig &config,
   fn.operands = {
       buffer("x", OperandRole::Input, DType::F32, {kDynamicSize, h}),
       buffer("y", OperandRole::Output, DType::F32, {kDynamicSize, h})};
-  WeightCollector weights(
-      checkpoint, "model.layers." + std::to_string(layer) + ".", fn, spec.mlp);
+  WeightCollector weights(checkpoint,
+                          "model.layers." + std::to_string(layer) + ".", fn,
+                          spec.mlp, layout);
   if (Status s = collectMLPWeights(weights, config, layer); !s.ok())
     return s;
   spec.functions.push_back(std::move(fn));
@@ -269,7 +320,8 @@ StatusOr<ModuleSpec> moec::deriveMLPModuleSpec(const ModelConfig &config,
 
 StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
                                                  const Checkpoint &checkpoint,
-                                                 DType kvCache) {
+                                                 DType kvCache,
+                                                 WeightLayout layout) {
   if (kvCache == DType::I32)
     return Status::error("a KV cache holds F32, F16 or BF16 elements");
   if (Status s = checkAttentionSupport(config); !s.ok())
@@ -277,6 +329,7 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
   ModuleSpec spec;
   spec.kind = ModuleSpec::Kind::Model;
   spec.config = config;
+  spec.layout = layout;
   const ModelConfig &c = config;
   const int64_t h = c.hidden_size, v = c.vocab_size;
   const int64_t headDim = c.headDim();
@@ -311,7 +364,7 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
                {c.num_key_value_heads, kDynamicSize, headDim})};
     Binding binding;
     WeightCollector w(checkpoint, "model.layers." + std::to_string(layer) + ".",
-                      fn, binding);
+                      fn, binding, layout);
     for (auto [name, shape] : {std::pair<const char *, std::vector<int64_t>>{
                                    "input_layernorm.weight", {h}},
                                {"self_attn.q_proj.weight", {*qWidth, h}},
@@ -344,4 +397,20 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
     return s;
   spec.head.function = addFunction(spec.functions, std::move(head));
   return spec;
+}
+
+StatusOr<WeightLayout> moec::weightLayoutOf(const std::string &signature) {
+  StatusOr<JsonValue> json = parseJson(signature);
+  if (!json.ok())
+    return Status::error("the module's signature is not JSON: " +
+                         json.status().message());
+  const JsonValue *panel = json->find("weight_panel");
+  if (!panel || !panel->isInteger() || panel->getInt64() < 0 ||
+      panel->getInt64() > 1024)
+    return Status::error("the module's signature names no weight layout "
+                         "(\"weight_panel\"): it was built by another "
+                         "version of moec");
+  WeightLayout layout;
+  layout.panel = panel->getInt64();
+  return layout;
 }

@@ -41,6 +41,48 @@ void copyAs(const TensorView &t, DType dtype, void *dst) {
     convertToFloat32(t, static_cast<float *>(dst));
 }
 
+/// Writes the matrices of `parts` into `dst` (zeroed, `layout`'s packed
+/// shape) in panels: stacked parts hold one matrix each; a single part holds
+/// all of them one below the other or side by side.
+void packPanels(const std::vector<TensorView> &parts, const PanelLayout &layout,
+                DType dtype, uint8_t *dst) {
+  const size_t elem = dtypeSize(dtype);
+  const int64_t g = layout.matrices, n = layout.rows, k = layout.cols;
+  const int64_t p = layout.panel, q = layout.kPack;
+  const int64_t panels = (n + p - 1) / p, groups = (k + q - 1) / q;
+  // Parts in another element type (mixed-type expert stacks) are widened
+  // to F32 first.
+  std::vector<std::vector<float>> widened(parts.size());
+  auto source = [&](size_t part) -> const uint8_t * {
+    if (parts[part].dtype == dtype)
+      return static_cast<const uint8_t *>(parts[part].data);
+    if (widened[part].empty()) {
+      widened[part].resize(parts[part].numElements());
+      convertToFloat32(parts[part], widened[part].data());
+    }
+    return reinterpret_cast<const uint8_t *>(widened[part].data());
+  };
+  for (int64_t m = 0; m < g; ++m) {
+    const bool stacked = parts.size() > 1 || layout.concat < 0;
+    const uint8_t *base = source(stacked ? m : 0);
+    for (int64_t r = 0; r < n; ++r) {
+      // Row r of matrix m, contiguous along k.
+      const uint8_t *row;
+      if (stacked)
+        row = base + r * k * elem;
+      else if (layout.concat == 0)
+        row = base + (m * n + r) * k * elem;
+      else
+        row = base + (r * g * k + m * k) * elem;
+      uint8_t *panel = dst + ((m * panels + r / p) * groups) * p * q * elem;
+      const int64_t lane = r % p;
+      for (int64_t c = 0; c < k; ++c)
+        std::memcpy(panel + ((c / q) * p * q + lane * q + c % q) * elem,
+                    row + c * elem, elem);
+    }
+  }
+}
+
 } // namespace
 
 StatusOr<std::vector<WeightBuffer>>
@@ -64,6 +106,24 @@ moec::bindWeights(const Checkpoint &checkpoint, const FunctionSpec &function,
       parts.push_back(*t);
     }
     const size_t elemSize = dtypeSize(op.dtype);
+    if (op.panels) {
+      size_t bytes = elemSize;
+      for (int64_t d : op.shape)
+        bytes *= static_cast<size_t>(d);
+      WeightBuffer buffer = WeightBuffer::allocate(bytes, op.dtype, op.shape);
+      auto *dst = static_cast<uint8_t *>(buffer.mutableData());
+      if (!dst)
+        return Status::error("cannot allocate " + std::to_string(bytes) +
+                             " bytes for weight " + op.name + " of " +
+                             function.name);
+      std::memset(dst, 0, bytes);
+      packPanels(parts, *op.panels, op.dtype, dst);
+      if (releaseSources)
+        for (const TensorView &part : parts)
+          checkpoint.releasePages(part);
+      result.push_back(std::move(buffer));
+      continue;
+    }
     if (!source.stacked && parts.size() == 1 && parts[0].dtype == op.dtype &&
         reinterpret_cast<uintptr_t>(parts[0].data) % elemSize == 0) {
       result.push_back(WeightBuffer::viewOf(parts[0].data, op.dtype, op.shape));

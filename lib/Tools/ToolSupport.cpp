@@ -16,6 +16,11 @@ namespace cl = llvm::cl;
 
 CompileFlags::CompileFlags(std::initializer_list<cl::SubCommand *> subs)
     : subcommands(subs),
+      cpu("cpu",
+          cl::desc("The CPU to compile for: host (the default) or an LLVM "
+                   "x86-64 CPU name, e.g. x86-64-v3 (AVX2 + FMA), "
+                   "x86-64-v4 (AVX-512), znver4, sapphirerapids"),
+          cl::value_desc("NAME"), cl::init("host"), cl::sub(subcommands)),
       noFoldSharedExperts("no-fold-shared-experts",
                           cl::desc("Run the shared experts as their own MLP "
                                    "rather than inside the grouped kernel"),
@@ -29,6 +34,7 @@ CompileFlags::CompileFlags(std::initializer_list<cl::SubCommand *> subs)
 
 CompileOptions CompileFlags::options() const {
   CompileOptions o;
+  o.cpu = cpu;
   o.foldSharedExperts = !noFoldSharedExperts;
   o.fuseExperts = !unfused;
   o.parallel = !sequential;

@@ -4,7 +4,10 @@
   `moe-run layer ... --module L.so`, which runs the library through the
   runtime C API without the compiler;
 - the unfused lowering (`--unfused`), one thread (`--sequential`), and shared
-  experts kept out of the grouped kernel (`--no-fold-shared-experts`).
+  experts kept out of the grouped kernel (`--no-fold-shared-experts`);
+- code for each x86-64 level this host runs (`--cpu x86-64`, `x86-64-v3`,
+  and `x86-64-v4` on an AVX-512 host): other vector widths, register tiles
+  and weight panels, just in time and ahead of time.
 
 Every mode must agree with the float64 reference like the default JIT path.
 """
@@ -24,6 +27,21 @@ MODE_CASES = ["greedy-norm", "noaux-sigmoid-norm", "t1", "t100", "dense-first-la
               "all-tokens-same-experts", "odd-sizes"]
 MODES = {"unfused": ["--unfused"], "sequential": ["--sequential"],
          "shared-unfolded": ["--no-fold-shared-experts"]}
+
+
+def host_flags() -> set[str]:
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+# x86-64: SSE2 only (4 lanes); v3: AVX2 + FMA (8 lanes, 16 registers); v4:
+# AVX-512 (16 lanes, 32 registers).
+CPU_LEVELS = ["x86-64", "x86-64-v3"] + (["x86-64-v4"] if "avx512f" in host_flags() else [])
+CPU_CASES = ["greedy-norm", "t1", "t100", "dense-first-layer", "odd-sizes", "f16",
+             "idle-experts"]
 
 
 def inputs(case, ckpt):
@@ -107,3 +125,46 @@ def test_compile_errors_leave_no_output(moe_compile, checkpoint, tmp_path):
                        "--output", tmp_path / "no-such-dir" / "l.so")
     assert proc.returncode == 1 and "no-such-dir" in proc.stderr
     assert not list(tmp_path.glob("**/*.so*"))
+
+
+@pytest.mark.parametrize("cpu", CPU_LEVELS)
+@pytest.mark.parametrize("name", CPU_CASES)
+def test_code_for_each_cpu_level_matches_reference(moe_run, moe_compile, checkpoint,
+                                                   tmp_path, name, cpu):
+    case = CASES[name]
+    ckpt = checkpoint(**case.options)
+    x, ref = inputs(case, ckpt)
+    jit = run(moe_run, ckpt, case.layer, x, tmp_path, "--cpu", cpu)
+    assert_close_rows(jit, ref)
+    module = tmp_path / "layer.so"
+    proc = moe_compile("layer", "--model", ckpt.path, "--layer", case.layer,
+                       "--cpu", cpu, "--output", module)
+    assert proc.returncode == 0, proc.stderr
+    assert np.array_equal(jit, run(moe_run, ckpt, case.layer, x, tmp_path, "--module", module))
+
+
+@pytest.mark.skipif("avx512f" in host_flags(), reason="the host runs AVX-512 code")
+def test_code_for_a_cpu_this_host_lacks_is_refused(moe_run, moe_compile, checkpoint, tmp_path):
+    ckpt = checkpoint()
+    module = tmp_path / "v4.so"
+    # Compiling for another CPU works anywhere...
+    proc = moe_compile("layer", "--model", ckpt.path, "--layer", 1, "--cpu", "x86-64-v4",
+                       "--output", module)
+    assert proc.returncode == 0, proc.stderr
+    np.save(tmp_path / "x.npy", np.ones((2, ckpt.config["hidden_size"]), np.float32))
+    # ...running it is a clear error, not an illegal instruction.
+    for extra in (["--module", module], ["--cpu", "x86-64-v4"]):
+        proc = moe_run("layer", "--model", ckpt.path, "--layer", 1, "--input", tmp_path / "x.npy",
+                       "--output", tmp_path / "y.npy", *extra)
+        assert proc.returncode == 1, proc.stderr
+        assert "needs CPU features this CPU lacks: avx512f" in proc.stderr
+        assert not (tmp_path / "y.npy").exists()
+
+
+def test_unknown_cpu_is_refused(moe_compile, checkpoint, tmp_path):
+    ckpt = checkpoint()
+    proc = moe_compile("layer", "--model", ckpt.path, "--layer", 1, "--cpu", "pentium-9000",
+                       "--output", tmp_path / "l.so")
+    assert proc.returncode == 1
+    assert "unknown CPU 'pentium-9000'" in proc.stderr and "x86-64-v3" in proc.stderr
+    assert not (tmp_path / "l.so").exists()

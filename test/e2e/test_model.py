@@ -108,8 +108,9 @@ def test_long_prompts(moe_run, checkpoint, tmp_path, tokens):
 
 
 @pytest.mark.parametrize("flags", [["--unfused"], ["--sequential"],
-                                   ["--no-fold-shared-experts"]],
-                         ids=["unfused", "sequential", "unfolded"])
+                                   ["--no-fold-shared-experts"],
+                                   ["--cpu", "x86-64-v3"], ["--cpu", "x86-64"]],
+                         ids=["unfused", "sequential", "unfolded", "avx2", "sse2"])
 def test_compile_modes(moe_run, checkpoint, tmp_path, flags):
     ckpt = checkpoint(**GQA)
     ids = prompt_ids(ckpt.config, 9)

@@ -2,8 +2,8 @@
 #ifndef MOEC_TOOLS_MOEBENCH_BENCH_H
 #define MOEC_TOOLS_MOEBENCH_BENCH_H
 
-#include "moec/Conversion/MoEToVector.h"
 #include "moec/Model/Checkpoint.h"
+#include "moec/Target/KernelTiling.h"
 
 #include <cstdint>
 #include <string>
@@ -18,6 +18,8 @@ struct LayerBenchOptions {
   bool torch = true;
   bool unfused = true;
   int64_t unfusedMaxTokens = 128;
+  /// The CPU the kernels are compiled for (CompileOptions::cpu).
+  std::string cpu = "host";
   ExpertKernelTiling tiling{0, 0, 0, 0, 0, 0};
   DType dtype = DType::BF16;
 };
@@ -38,6 +40,7 @@ struct ModelBenchOptions {
   std::vector<std::string> ggufs;
   /// moec runs, one per KV cache element type.
   std::vector<DType> kvCaches{DType::F32};
+  std::string cpu = "host";
 };
 
 /// A whole model: prefill and decode against bandwidth, PyTorch, llama.cpp.

@@ -14,6 +14,7 @@
 #include "moec/Compiler/Compile.h"
 #include "moec/Pipelines/Pipelines.h"
 #include "moec/Runtime/Weights.h"
+#include "moec/Target/CPUTarget.h"
 
 #include <cblas.h>
 
@@ -171,25 +172,39 @@ int moec::bench::runLayerBench(const LayerBenchOptions &o) {
               "%lld, %lld shared), %s weights\n",
               (long long)h, (long long)i, (long long)e, (long long)k,
               (long long)s, dtypeName(o.dtype));
-  std::printf("host: %u hardware threads, kernels use %lld-lane f32 "
-              "vectors\n",
-              std::thread::hardware_concurrency(),
-              (long long)hostVectorWidth());
-  RandomLayer layer(config, o.dtype);
-  std::unique_ptr<Checkpoint> ckpt = Checkpoint::fromMemory(layer.views);
-  StatusOr<ModuleSpec> spec = deriveMLPModuleSpec(config, *ckpt, 0);
-  if (!spec.ok()) {
-    std::fprintf(stderr, "moe-bench: %s\n", spec.status().message().c_str());
+  StatusOr<CPUTarget> target = CPUTarget::lookup(o.cpu);
+  if (!target.ok()) {
+    std::fprintf(stderr, "moe-bench: %s\n", target.status().message().c_str());
     return 1;
   }
+  const ExpertKernelTiling tiling = target->tiling(o.tiling);
+  std::printf("host: %u hardware threads, %s; code for %s: %lld-lane f32 "
+              "vectors, tiles %lld rows x %lld (gate/up) and x %lld (down) "
+              "panels\n",
+              std::thread::hardware_concurrency(),
+              CPUTarget::host().cpu.c_str(), target->cpu.c_str(),
+              (long long)tiling.vectorWidth, (long long)tiling.rows,
+              (long long)tiling.gateUpCols, (long long)tiling.downCols);
+  RandomLayer layer(config, o.dtype);
+  std::unique_ptr<Checkpoint> ckpt = Checkpoint::fromMemory(layer.views);
   CompileOptions options;
+  options.cpu = o.cpu;
   options.tiling = o.tiling;
+  CompileOptions unfusedOptions = options;
+  unfusedOptions.fuseExperts = false;
+  StatusOr<ModuleSpec> spec =
+      deriveMLPModuleSpec(config, *ckpt, 0, *weightLayoutFor(options));
+  StatusOr<ModuleSpec> unfusedSpec =
+      deriveMLPModuleSpec(config, *ckpt, 0, *weightLayoutFor(unfusedOptions));
+  if (!spec.ok() || !unfusedSpec.ok()) {
+    std::fprintf(stderr, "moe-bench: %s\n",
+                 (spec.ok() ? unfusedSpec : spec).status().message().c_str());
+    return 1;
+  }
   BoundMLP fused(*spec, *ckpt, options);
   std::unique_ptr<BoundMLP> unfused;
-  if (o.unfused) {
-    options.fuseExperts = false;
-    unfused = std::make_unique<BoundMLP>(*spec, *ckpt, options);
-  }
+  if (o.unfused)
+    unfused = std::make_unique<BoundMLP>(*unfusedSpec, *ckpt, unfusedOptions);
 
   const double bandwidth = copyBandwidth();
   const double readBw = readBandwidth();

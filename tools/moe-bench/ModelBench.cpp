@@ -131,14 +131,19 @@ ContenderTimes timeMoec(const ModelBenchOptions &o, DType kvCache,
     }
   };
   auto start = std::chrono::steady_clock::now();
+  CompileOptions compileOptions;
+  compileOptions.cpu = o.cpu;
   ModelOptions options;
   options.kvCache = kvCache;
+  StatusOr<WeightLayout> layout = weightLayoutFor(compileOptions);
+  check(layout.status());
+  options.layout = *layout;
   StatusOr<std::unique_ptr<LoadedModel>> model =
       LoadedModel::open(o.model, options);
   check(model.status());
   config = (*model)->config();
   StatusOr<std::unique_ptr<CompiledModule>> module =
-      compileModule((*model)->spec(), CompileOptions());
+      compileModule((*model)->spec(), compileOptions);
   check(module.status());
   const double compileSeconds = seconds(start);
   start = std::chrono::steady_clock::now();

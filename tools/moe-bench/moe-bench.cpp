@@ -64,6 +64,12 @@ cl::opt<std::string> python("python",
                                      "for the baselines"),
                             cl::init("python3"), cl::sub(layerCmd),
                             cl::sub(modelCmd));
+cl::opt<std::string> cpu("cpu",
+                         cl::desc("The CPU to compile moec's code for: host "
+                                  "(the default) or an LLVM x86-64 CPU name "
+                                  "(x86-64-v3, x86-64-v4, znver4, ...)"),
+                         cl::value_desc("NAME"), cl::init("host"),
+                         cl::sub(layerCmd), cl::sub(modelCmd));
 cl::opt<bool> noTorch("no-torch", cl::desc("Skip the PyTorch baseline"),
                       cl::sub(layerCmd));
 cl::opt<bool> noUnfused("no-unfused", cl::desc("Skip moec's unfused lowering"),
@@ -131,11 +137,13 @@ int main(int argc, char **argv) {
     o.tiling.downCols = downCols;
     o.tiling.gateUpBlock = gateUpBlock;
     o.tiling.downBlock = downBlock;
+    o.cpu = cpu;
     return runLayerBench(o);
   }
   if (modelCmd) {
     ModelBenchOptions o;
     o.model = modelDir;
+    o.cpu = cpu;
     o.promptTokens = promptTokens;
     if (!contexts.empty())
       o.contexts.assign(contexts.begin(), contexts.end());

@@ -85,9 +85,13 @@ int main(int argc, char **argv) {
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(modelDir);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
+  CompileOptions options = compileFlags.options();
+  StatusOr<WeightLayout> layout = weightLayoutFor(options);
+  if (!layout.ok())
+    return fail(layout.status().message());
   StatusOr<ModuleSpec> spec =
-      modelCmd ? deriveModelModuleSpec(*config, **ckpt, kvCache)
-               : deriveMLPModuleSpec(*config, **ckpt, layerIndex);
+      modelCmd ? deriveModelModuleSpec(*config, **ckpt, kvCache, *layout)
+               : deriveMLPModuleSpec(*config, **ckpt, layerIndex, *layout);
   if (!spec.ok())
     return fail(spec.status().message());
 
@@ -99,7 +103,6 @@ int main(int argc, char **argv) {
   }
 
   ProgressBar bar("compiling");
-  CompileOptions options = compileFlags.options();
   options.progress = [&](int64_t done, int64_t total) {
     bar.update(done, total);
   };

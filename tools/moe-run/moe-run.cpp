@@ -181,11 +181,16 @@ int runLayer() {
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(modelDir);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
-  StatusOr<ModuleSpec> spec = deriveMLPModuleSpec(*config, **ckpt, layerIndex);
+  const CompileOptions compileOptions = compileFlags.options();
+  StatusOr<WeightLayout> layout = weightLayoutFor(compileOptions);
+  if (!layout.ok())
+    return fail(layout.status().message());
+  StatusOr<ModuleSpec> spec =
+      deriveMLPModuleSpec(*config, **ckpt, layerIndex, *layout);
   if (!spec.ok())
     return fail(spec.status().message());
   StatusOr<std::unique_ptr<CompiledModule>> module =
-      compileModule(*spec, compileFlags.options());
+      compileModule(*spec, compileOptions);
   if (!module.ok())
     return fail(module.status().message());
   const FunctionSpec &fn = spec->functions[0];
@@ -211,6 +216,12 @@ int runLayer() {
 StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
   ModelOptions options;
   options.kvCache = kvCache;
+  if (modulePath.empty()) {
+    StatusOr<WeightLayout> layout = weightLayoutFor(compileFlags.options());
+    if (!layout.ok())
+      return layout.status();
+    options.layout = *layout;
+  }
   StatusOr<std::unique_ptr<LoadedModel>> model =
       LoadedModel::open(modelDir, options);
   if (!model.ok())

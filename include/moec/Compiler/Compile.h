@@ -6,6 +6,7 @@
 #include "moec/Runtime/CompiledModule.h"
 #include "moec/Runtime/ModuleSpec.h"
 #include "moec/Support/Status.h"
+#include "moec/Target/CPUTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -14,22 +15,39 @@
 #include <memory>
 #include <string>
 
+namespace llvm {
+class TargetMachine;
+} // namespace llvm
+
 namespace moec {
 
 /// How a module is compiled (see moe-cpu-pipeline's options).
 struct CompileOptions {
+  /// The CPU to compile for: "host" or an LLVM x86-64 CPU name
+  /// (CPUTarget::lookup). It sets the code generator's CPU and features,
+  /// the kernels' default tiling, and the features an ahead-of-time module
+  /// requires.
+  std::string cpu = "host";
   bool foldSharedExperts = true;
   /// The fused, vectorised expert kernels; off: moec's unfused lowering.
   bool fuseExperts = true;
   /// Work items on all cores (OpenMP).
   bool parallel = true;
-  /// Tiling of the kernels; 0 fields are the target's
-  /// (ExpertKernelTiling::forVectorWidth of the host's vector width).
+  /// Tiling of the kernels; 0 fields are the target's (CPUTarget::tiling).
   ExpertKernelTiling tiling{0, 0, 0, 0, 0, 0};
   /// Called with (steps done, steps in all) as compilation advances: the
   /// passes of the pipeline, then LLVM's optimisation and code generation.
   std::function<void(int64_t, int64_t)> progress;
 };
+
+/// The weight layout that code compiled with `options` reads: the MLP
+/// blocks' matrices in panels of one vector for the fused kernels, as
+/// stored for the unfused lowering. Derive specs with it.
+StatusOr<WeightLayout> weightLayoutFor(const CompileOptions &options);
+
+/// LLVM's code generator for `target` (position-independent code).
+StatusOr<std::unique_ptr<llvm::TargetMachine>>
+targetMachineFor(const CPUTarget &target);
 
 /// Runs moe-cpu-pipeline on `module`. Diagnostics come back in the Status.
 /// `steps`, if given, receives the number of progress steps of the whole

@@ -34,6 +34,9 @@ void populateDecoderToLinalgPatterns(mlir::RewritePatternSet &patterns);
 /// moe.attention as scalar loops over buffers, one (head, query) at a time.
 void populateAttentionToLoopsPatterns(mlir::RewritePatternSet &patterns);
 
+/// moe.unpack_weights as a copy of the matrices out of their panels.
+void populateUnpackWeightsToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace moec
 
 #endif // MOEC_CONVERSION_MOETOLINALG_H

@@ -37,24 +37,32 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
                      "them to the tiled vector kernels (off: the unfused "
                      "linalg lowering)"),
       llvm::cl::init(true)};
+  Option<std::string> cpu{
+      *this, "cpu",
+      llvm::cl::desc("The CPU whose vector registers size the kernels' "
+                     "0 (default) tiling fields: host or an LLVM x86-64 CPU "
+                     "name (x86-64-v3, x86-64-v4, znver4, ...)"),
+      llvm::cl::init("host")};
   Option<int64_t> vectorWidth{
       *this, "vector-width",
-      llvm::cl::desc("f32 lanes per vector in the expert kernels; 0 picks "
-                     "the host's (16 with AVX-512, else 8)"),
+      llvm::cl::desc("f32 lanes per vector and outputs per weight panel in "
+                     "the kernels (0: the CPU's, 16 with AVX-512, 8 with "
+                     "AVX2)"),
       llvm::cl::init(0)};
   Option<int64_t> rows{
       *this, "rows",
-      llvm::cl::desc("Sorted rows per register tile (0: the target's, 4)"),
+      llvm::cl::desc("Activation rows per register tile (0: the CPU's, 8 with "
+                     "AVX-512, 5 with AVX2)"),
       llvm::cl::init(0)};
   Option<int64_t> gateUpCols{
       *this, "gate-up-cols",
-      llvm::cl::desc("Weight rows per gate/up register tile (0: the "
-                     "target's, 2 with AVX-512, 1 with AVX2)"),
+      llvm::cl::desc("Weight panels (rows on the stored layout) per gate/up "
+                     "register tile (0: the CPU's, 1)"),
       llvm::cl::init(0)};
   Option<int64_t> downCols{
       *this, "down-cols",
-      llvm::cl::desc("Weight rows per down register tile (0: the target's, "
-                     "4 with AVX-512, 2 with AVX2)"),
+      llvm::cl::desc("Weight panels (rows on the stored layout) per down "
+                     "register tile (0: the CPU's, 2)"),
       llvm::cl::init(0)};
   Option<int64_t> gateUpBlock{
       *this, "gate-up-block",
@@ -69,10 +77,6 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
                      "(OpenMP)"),
       llvm::cl::init(true)};
 };
-
-/// f32 lanes of the host's widest vector registers (16 with AVX-512F, 8
-/// otherwise).
-int64_t hostVectorWidth();
 
 /// moe ops on tensors -> LLVM dialect for the host CPU: decompose, lower to
 /// linalg and routing loops, bufferize, free temporaries, lower to LLVM.

@@ -5,8 +5,9 @@
 // call's weight operands. It is immutable once loaded, so any number of
 // Sessions may run on it at once. A Session is one sequence: its KV cache
 // (per layer, f32 keys and values [num_key_value_heads, capacity, head_dim],
-// each head's positions contiguous) and its position. A prefill runs the prompt in chunks; a decode
-// step runs one token against the cache and never recomputes the prefix.
+// each head's positions contiguous) and its position. A prefill runs the prompt
+// in chunks; a decode step runs one token against the cache and never
+// recomputes the prefix.
 //
 //===----------------------------------------------------------------------===//
 #ifndef MOEC_RUNTIME_MODEL_H
@@ -35,6 +36,10 @@ struct ModelOptions {
   /// Element type of the KV cache: F32 (exact), or F16/BF16 for half the
   /// memory and the traffic of long contexts (keys and values rounded).
   DType kvCache = DType::F32;
+  /// The layout of the weight operands that the code will be compiled for
+  /// (moec/Compiler: weightLayoutFor). An ahead-of-time module loaded
+  /// with load() brings its own.
+  WeightLayout layout;
 };
 
 class LoadedModel {
@@ -70,6 +75,7 @@ private:
   Status run(const Call &call, std::vector<Argument> runtime) const;
 
   std::string dir;
+  ModelOptions opts;
   ModelConfig cfg;
   std::unique_ptr<Checkpoint> checkpoint;
   ModuleSpec moduleSpec;

@@ -20,6 +20,7 @@
 #include "moec/Support/Status.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,14 +38,34 @@ enum class OperandRole {
   Weight, ///< checkpoint weights, read-only
 };
 
+/// A weight operand that holds its matrices in panels, the layout the CPU
+/// expert kernels read (moe.unpack_weights): G matrices of [N, K] (PyTorch
+/// Linear layout) as [G, ceil(N/P), ceil(K/Q), P, Q], element (n, k) of
+/// matrix g at [g, n / P, k / Q, n % P, k % Q], zero-padded.
+struct PanelLayout {
+  int64_t matrices = 1, rows = 0, cols = 0; // G, N, K
+  int64_t panel = 0, kPack = 1;             // P, Q
+  /// How the moe ops see the matrices: -1 stacked [G, N, K]; 0 one below
+  /// the other [G*N, K]; 1 side by side [N, G*K].
+  int concat = -1;
+
+  /// The packed shape [G, ceil(N/P), ceil(K/Q), P, Q].
+  std::vector<int64_t> packedShape() const;
+  /// The shape the moe ops see.
+  std::vector<int64_t> unpackedShape() const;
+};
+
 struct OperandSpec {
   /// For messages and the signature ("hidden", "mlp.gate.weight", ...).
   std::string name;
   OperandRole role = OperandRole::Input;
   /// Element type of a buffer.
   DType dtype = DType::F32;
-  /// Sizes of a buffer; kDynamicSize where the caller chooses.
+  /// Sizes of a buffer; kDynamicSize where the caller chooses. For a packed
+  /// weight, the packed shape.
   std::vector<int64_t> shape;
+  /// Set for a weight in panels (see PanelLayout).
+  std::optional<PanelLayout> panels;
 };
 
 enum class FunctionKind {
@@ -85,6 +106,14 @@ struct Binding {
   std::vector<WeightSource> weights;
 };
 
+/// The weight layout a module asks for: with `panel` P > 0, the matrices of
+/// the MLP blocks (routed and shared experts, dense MLPs) come in panels of
+/// P outputs (PanelLayout), with Q = 2 inputs kept together for BF16 and 1
+/// otherwise; other weights, and every weight with P = 0, as stored.
+struct WeightLayout {
+  int64_t panel = 0;
+};
+
 struct ModuleSpec {
   enum class Kind { MLP, Model };
   Kind kind = Kind::Model;
@@ -97,6 +126,8 @@ struct ModuleSpec {
   /// Kind::Model: the calls of a forward pass.
   Binding embed, head;
   std::vector<Binding> layers;
+  /// The layout of the weight operands.
+  WeightLayout layout;
 
   /// The contract as one line of canonical JSON: every config value compiled
   /// into the code, and every function's operands. Modules with equal
@@ -109,7 +140,8 @@ struct ModuleSpec {
 /// missing tensor or the shape that disagrees with the config.
 StatusOr<ModuleSpec> deriveMLPModuleSpec(const ModelConfig &config,
                                          const Checkpoint &checkpoint,
-                                         int64_t layer);
+                                         int64_t layer,
+                                         WeightLayout layout = {});
 
 /// The module of a whole model: embedding, one function per distinct
 /// decoder-layer signature (dense and MoE layers, weight dtypes), and the
@@ -117,7 +149,12 @@ StatusOr<ModuleSpec> deriveMLPModuleSpec(const ModelConfig &config,
 /// Requires checkAttentionSupport(config).
 StatusOr<ModuleSpec> deriveModelModuleSpec(const ModelConfig &config,
                                            const Checkpoint &checkpoint,
-                                           DType kvCache = DType::F32);
+                                           DType kvCache = DType::F32,
+                                           WeightLayout layout = {});
+
+/// The weight layout that a module with signature `signature` was compiled
+/// for (its "weight_panel"), so that the runtime derives the same contract.
+StatusOr<WeightLayout> weightLayoutOf(const std::string &signature);
 
 } // namespace moec
 

@@ -23,7 +23,8 @@
 
 namespace moec {
 
-/// --no-fold-shared-experts, --unfused and --sequential, on `subcommands`.
+/// --cpu, --no-fold-shared-experts, --unfused and --sequential, on
+/// `subcommands`.
 class CompileFlags {
 public:
   explicit CompileFlags(
@@ -33,6 +34,7 @@ public:
 
 private:
   llvm::cl::SubCommandGroup subcommands;
+  llvm::cl::opt<std::string> cpu;
   llvm::cl::opt<bool> noFoldSharedExperts, unfused, sequential;
 };
 

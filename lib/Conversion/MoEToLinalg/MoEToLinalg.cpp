@@ -42,6 +42,7 @@ struct ConvertMoEToLinalg
     moec::populatePermuteCombineToLinalgPatterns(patterns);
     moec::populateDecoderToLinalgPatterns(patterns);
     moec::populateAttentionToLoopsPatterns(patterns);
+    moec::populateUnpackWeightsToLinalgPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

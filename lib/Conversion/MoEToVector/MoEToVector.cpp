@@ -81,35 +81,6 @@ struct ConvertMoEToVector
 
 } // namespace
 
-moec::ExpertKernelTiling
-moec::ExpertKernelTiling::forVectorWidth(int64_t vectorWidth) {
-  ExpertKernelTiling t;
-  t.vectorWidth = vectorWidth;
-  if (vectorWidth <= 8) {
-    t.rows = 4;
-    t.gateUpCols = 1;
-    t.downCols = 2;
-  }
-  return t;
-}
-
-moec::ExpertKernelTiling
-moec::ExpertKernelTiling::resolved(int64_t hostVectorWidth) const {
-  ExpertKernelTiling t = *this;
-  ExpertKernelTiling defaults =
-      forVectorWidth(vectorWidth > 0 ? vectorWidth : hostVectorWidth);
-  for (auto [field, fallback] :
-       {std::pair{&t.vectorWidth, defaults.vectorWidth},
-        {&t.rows, defaults.rows},
-        {&t.gateUpCols, defaults.gateUpCols},
-        {&t.downCols, defaults.downCols},
-        {&t.gateUpBlock, defaults.gateUpBlock},
-        {&t.downBlock, defaults.downBlock}})
-    if (*field <= 0)
-      *field = fallback;
-  return t;
-}
-
 void moec::populateMoEToVectorPatterns(RewritePatternSet &patterns,
                                        const ExpertKernelTiling &tiling) {
   using namespace moec::lowering;

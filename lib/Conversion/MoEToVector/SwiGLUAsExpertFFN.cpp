@@ -56,6 +56,12 @@ struct SwiGLUAsExpertFFN : OpConversionPattern<SwiGLUOp> {
       auto type = cast<RankedTensorType>(w.getType());
       auto stacked = RankedTensorType::get(
           {1, type.getDimSize(0), type.getDimSize(1)}, type.getElementType());
+      // One matrix in panels is a stack of one in the same panels, which
+      // the expert kernels then read in place.
+      if (auto unpack = w.getDefiningOp<UnpackWeightsOp>();
+          unpack && unpack.getNumMatrices() == 1)
+        return UnpackWeightsOp::create(rewriter, loc, stacked,
+                                       unpack.getPacked(), IntegerAttr());
       return tensor::ExpandShapeOp::create(
           rewriter, loc, stacked, w,
           ArrayRef<ReassociationIndices>{{0, 1}, {2}});

@@ -966,3 +966,51 @@ func.func @attention_10(%q: tensor<?x32xf32>, %k: tensor<2x?x8xi8>, %s: index) {
   %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xi8>, tensor<2x?x8xi8> -> tensor<?x32xf32>
   return
 }
+
+// -----
+
+func.func @unpack_weights_panels(%p: tensor<4x3x20x8x2xbf16>) {
+  // expected-error @+1 {{'moe.unpack_weights' op packed weights has panels 3 but the matrices' outputs / panel has 2}}
+  %w = moe.unpack_weights %p : tensor<4x3x20x8x2xbf16> -> tensor<4x12x40xbf16>
+  return
+}
+
+// -----
+
+func.func @unpack_weights_inputs(%p: tensor<4x2x21x8x2xbf16>) {
+  // expected-error @+1 {{'moe.unpack_weights' op packed weights has input groups 21 but the matrices' inputs / k_pack has 20}}
+  %w = moe.unpack_weights %p : tensor<4x2x21x8x2xbf16> -> tensor<4x12x40xbf16>
+  return
+}
+
+// -----
+
+func.func @unpack_weights_concat(%p: tensor<2x2x20x8x2xbf16>) {
+  // expected-error @+1 {{'moe.unpack_weights' op a rank-2 result needs concat_dim 0 (matrices one below the other) or 1 (side by side)}}
+  %w = moe.unpack_weights %p : tensor<2x2x20x8x2xbf16> -> tensor<24x40xbf16>
+  return
+}
+
+// -----
+
+func.func @unpack_weights_split(%p: tensor<2x2x20x8x2xbf16>) {
+  // expected-error @+1 {{'moe.unpack_weights' op result dimension 0 (25) is not 2 matrices}}
+  %w = moe.unpack_weights %p {concat_dim = 0} : tensor<2x2x20x8x2xbf16> -> tensor<25x40xbf16>
+  return
+}
+
+// -----
+
+func.func @unpack_weights_type(%p: tensor<4x2x20x8x2xbf16>) {
+  // expected-error @+1 {{'moe.unpack_weights' op result element type 'f16' differs from the packed weights' 'bf16'}}
+  %w = moe.unpack_weights %p : tensor<4x2x20x8x2xbf16> -> tensor<4x12x40xf16>
+  return
+}
+
+// -----
+
+func.func @unpack_weights_matrices(%p: tensor<4x2x20x8x2xbf16>) {
+  // expected-error @+1 {{'moe.unpack_weights' op result has matrices 3 but packed weights has 4}}
+  %w = moe.unpack_weights %p : tensor<4x2x20x8x2xbf16> -> tensor<3x12x40xbf16>
+  return
+}

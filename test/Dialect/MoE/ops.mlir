@@ -105,3 +105,14 @@ func.func @decoder_ops(%ids: tensor<?xi32>, %table: tensor<64x32xbf16>, %nw: ten
   %h2 = moe.linear %o, %wq rope <head_dim = 8, theta = 10000.0, scaling_factor = 1.0> at %start residual %x : (tensor<?x32xf32>, tensor<32x32xbf16>, index, tensor<?x32xf32>) -> tensor<?x32xf32>
   return %h : tensor<?x32xf32>
 }
+
+// CHECK-LABEL: func @unpack_weights
+func.func @unpack_weights(%g: tensor<4x2x20x8x2xbf16>, %s: tensor<2x2x20x8x2xbf16>, %d: tensor<2x5x6x8x2xbf16>) {
+  // CHECK: moe.unpack_weights %{{.*}} : tensor<4x2x20x8x2xbf16> -> tensor<4x12x40xbf16>
+  %0 = moe.unpack_weights %g : tensor<4x2x20x8x2xbf16> -> tensor<4x12x40xbf16>
+  // CHECK: moe.unpack_weights %{{.*}} {concat_dim = 0 : i64} : tensor<2x2x20x8x2xbf16> -> tensor<24x40xbf16>
+  %1 = moe.unpack_weights %s {concat_dim = 0} : tensor<2x2x20x8x2xbf16> -> tensor<24x40xbf16>
+  // CHECK: moe.unpack_weights %{{.*}} {concat_dim = 1 : i64} : tensor<2x5x6x8x2xbf16> -> tensor<40x24xbf16>
+  %2 = moe.unpack_weights %d {concat_dim = 1} : tensor<2x5x6x8x2xbf16> -> tensor<40x24xbf16>
+  return
+}
