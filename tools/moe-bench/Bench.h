@@ -27,6 +27,19 @@ struct LayerBenchOptions {
 /// The DeepSeekMoE-16B MoE layer against OpenBLAS, PyTorch and bandwidth.
 int runLayerBench(const LayerBenchOptions &options);
 
+struct SweepBenchOptions {
+  std::vector<int64_t> tokens{1, 128, 512};
+  int repeats = 3;
+  std::string cpu = "host";
+  /// The values to try; every combination is compiled and timed.
+  std::vector<int64_t> rows{3, 4, 5, 6}, gateUpCols{1, 2}, downCols{1, 2, 3};
+  std::vector<int64_t> blocks{64};
+};
+
+/// The same layer compiled with every combination of the kernel tiling,
+/// timed beside an OpenBLAS SGEMM of equal FLOPs.
+int runSweepBench(const SweepBenchOptions &options);
+
 struct ModelBenchOptions {
   std::string model;
   int64_t promptTokens = 512;

@@ -271,3 +271,78 @@ int moec::bench::runLayerBench(const LayerBenchOptions &o) {
   }
   return 0;
 }
+
+int moec::bench::runSweepBench(const SweepBenchOptions &o) {
+  ModelConfig config = deepseekMoE16B();
+  StatusOr<CPUTarget> target = CPUTarget::lookup(o.cpu);
+  if (!target.ok() || !target->checkRunsOnHost().ok()) {
+    std::fprintf(stderr, "moe-bench: %s\n",
+                 (target.ok() ? target->checkRunsOnHost() : target.status())
+                     .message()
+                     .c_str());
+    return 1;
+  }
+  const int64_t h = config.hidden_size, i = config.moe_intermediate_size,
+                e = config.n_routed_experts, k = config.num_experts_per_tok,
+                s = config.n_shared_experts;
+  std::printf("preset: DeepSeekMoE-16B MoE layer, BF16 weights; code for %s "
+              "(%lld-lane vectors, %lld registers) on %s\n",
+              target->cpu.c_str(), (long long)target->vectorWidth,
+              (long long)target->vectorRegisters,
+              CPUTarget::host().cpu.c_str());
+  RandomLayer layer(config, DType::BF16);
+  std::unique_ptr<Checkpoint> ckpt = Checkpoint::fromMemory(layer.views);
+
+  // The SGEMM of equal FLOPs per token count, once.
+  const int64_t gemmN = 3 * i * (k + s) + e;
+  std::vector<float> gemmB(static_cast<size_t>(h) * gemmN, 0.01f);
+  std::map<int64_t, std::vector<float>> inputs;
+  std::map<int64_t, double> gemm;
+  for (int64_t t : o.tokens) {
+    std::vector<float> &x = inputs[t];
+    x.resize(static_cast<size_t>(t) * h);
+    for (size_t j = 0; j < x.size(); ++j)
+      x[j] = std::sin(0.37f * j);
+    std::vector<float> c(static_cast<size_t>(t) * gemmN);
+    gemm[t] = medianSeconds(o.repeats, [&] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, gemmN, h, 1.0f,
+                  x.data(), h, gemmB.data(), gemmN, 0.0f, c.data(), gemmN);
+    });
+  }
+  std::printf("OpenBLAS kernels for %s; each cell: tok/s and the ratio to "
+              "SGEMM of equal FLOPs at that T\n\n",
+              openblas_get_corename());
+  std::printf("rows gate/up down block |");
+  for (int64_t t : o.tokens)
+    std::printf(" T=%-14lld |", (long long)t);
+  std::printf("\n");
+  for (int64_t rows : o.rows)
+    for (int64_t gateUp : o.gateUpCols)
+      for (int64_t down : o.downCols)
+        for (int64_t block : o.blocks) {
+          CompileOptions options;
+          options.cpu = o.cpu;
+          options.tiling = {0, rows, gateUp, down, block, block};
+          StatusOr<WeightLayout> layout = weightLayoutFor(options);
+          StatusOr<ModuleSpec> spec =
+              layout.ok() ? deriveMLPModuleSpec(config, *ckpt, 0, *layout)
+                          : StatusOr<ModuleSpec>(layout.status());
+          if (!spec.ok()) {
+            std::fprintf(stderr, "moe-bench: %s\n",
+                         spec.status().message().c_str());
+            return 1;
+          }
+          BoundMLP mlp(*spec, *ckpt, options);
+          std::printf("%4lld %7lld %4lld %5lld |", (long long)rows,
+                      (long long)gateUp, (long long)down, (long long)block);
+          for (int64_t t : o.tokens) {
+            std::vector<float> y(inputs[t].size());
+            double secs =
+                medianSeconds(o.repeats, [&] { mlp.run(inputs[t], y, t); });
+            std::printf(" %8.1f  %5.3fx |", t / secs, gemm[t] / secs);
+          }
+          std::printf("\n");
+          std::fflush(stdout);
+        }
+  return 0;
+}

@@ -1,6 +1,7 @@
 //===- moe-bench.cpp - moec's benchmarks ----------------------------------===//
 //
 //   moe-bench layer [--tokens 1,16,128,512] ...
+//   moe-bench sweep [--cpu NAME] [--rows 3,4,5,6] ...
 //   moe-bench model --model DIR [--gguf FILE.gguf] ...
 //
 // Times code compiled by moec side by side, in one run, with baselines of
@@ -31,6 +32,25 @@ cl::SubCommand
              "tokens/s against the read bandwidth, PyTorch eager and "
              "llama.cpp on the same checkpoint");
 
+cl::SubCommand
+    sweepCmd("sweep",
+             "The DeepSeekMoE-16B MoE layer compiled with every combination "
+             "of the given kernel tilings for one CPU, each timed against "
+             "OpenBLAS SGEMM of equal FLOPs: how the defaults are chosen");
+
+IntListOption sweepTokens("tokens", cl::desc("Token counts to time"),
+                          cl::CommaSeparated, cl::sub(sweepCmd));
+IntListOption sweepRows("rows", cl::desc("Activation rows per register tile"),
+                        cl::CommaSeparated, cl::sub(sweepCmd));
+IntListOption sweepGateUp("gate-up-cols",
+                          cl::desc("Panels per gate/up register tile"),
+                          cl::CommaSeparated, cl::sub(sweepCmd));
+IntListOption sweepDown("down-cols", cl::desc("Panels per down register tile"),
+                        cl::CommaSeparated, cl::sub(sweepCmd));
+IntListOption sweepBlocks("blocks",
+                          cl::desc("Outputs per work item (both phases)"),
+                          cl::CommaSeparated, cl::sub(sweepCmd));
+
 cl::opt<std::string> modelDir("model", cl::desc("Checkpoint directory"),
                               cl::value_desc("DIR"), cl::Required,
                               cl::sub(modelCmd));
@@ -58,7 +78,8 @@ cl::list<std::string> ggufs("gguf",
 IntListOption tokens("tokens", cl::desc("Token counts to time"),
                      cl::CommaSeparated, cl::sub(layerCmd));
 IntOption repeats("repeats", cl::desc("Timed calls per measurement"),
-                  cl::init(5), cl::sub(layerCmd), cl::sub(modelCmd));
+                  cl::init(5), cl::sub(layerCmd), cl::sub(modelCmd),
+                  cl::sub(sweepCmd));
 cl::opt<std::string> python("python",
                             cl::desc("Python with PyTorch (and llama_cpp), "
                                      "for the baselines"),
@@ -69,7 +90,8 @@ cl::opt<std::string> cpu("cpu",
                                   "(the default) or an LLVM x86-64 CPU name "
                                   "(x86-64-v3, x86-64-v4, znver4, ...)"),
                          cl::value_desc("NAME"), cl::init("host"),
-                         cl::sub(layerCmd), cl::sub(modelCmd));
+                         cl::sub(layerCmd), cl::sub(modelCmd),
+                         cl::sub(sweepCmd));
 cl::opt<bool> noTorch("no-torch", cl::desc("Skip the PyTorch baseline"),
                       cl::sub(layerCmd));
 cl::opt<bool> noUnfused("no-unfused", cl::desc("Skip moec's unfused lowering"),
@@ -109,6 +131,8 @@ int main(int argc, char **argv) {
       argc, argv,
       "moe-bench: moec against baselines of the same work, in one run\n\n"
       "  moe-bench layer [--tokens 1,16,128,512] [--repeats N]\n"
+      "  moe-bench sweep [--cpu NAME] [--rows 3,4,5,6] [--gate-up-cols 1,2] "
+      "[--down-cols 1,2,3]\n"
       "  moe-bench model --model DIR [--gguf FILE.gguf] [--contexts "
       "16,2000]\n\n"
       "`moe-bench SUBCOMMAND --help` lists a subcommand's options.\n");
@@ -139,6 +163,26 @@ int main(int argc, char **argv) {
     o.tiling.downBlock = downBlock;
     o.cpu = cpu;
     return runLayerBench(o);
+  }
+  if (sweepCmd) {
+    SweepBenchOptions o;
+    o.cpu = cpu;
+    o.repeats = repeats;
+    if (repeats < 1)
+      return fail("--repeats must be at least 1");
+    for (auto [list, field] : {std::pair{&sweepTokens, &o.tokens},
+                               {&sweepRows, &o.rows},
+                               {&sweepGateUp, &o.gateUpCols},
+                               {&sweepDown, &o.downCols},
+                               {&sweepBlocks, &o.blocks}}) {
+      if (!list->empty())
+        field->assign(list->begin(), list->end());
+      for (int64_t v : *field)
+        if (v < 1)
+          return fail("token counts and tile sizes must be positive, got " +
+                      std::to_string(v));
+    }
+    return runSweepBench(o);
   }
   if (modelCmd) {
     ModelBenchOptions o;
