@@ -76,8 +76,8 @@ StatusOr<std::unique_ptr<llvm::TargetMachine>>
 moec::targetMachineFor(const CPUTarget &target) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
-  llvm::orc::JITTargetMachineBuilder builder(
-      llvm::Triple(llvm::sys::getProcessTriple()));
+  llvm::orc::JITTargetMachineBuilder builder{
+      llvm::Triple(llvm::sys::getProcessTriple())};
   builder.setCPU(target.cpu);
   builder.addFeatures(target.features);
   builder.setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);

@@ -113,8 +113,8 @@ public:
 private:
   void add(std::string name, DType dtype, std::vector<int64_t> shape,
            WeightSource source) {
-    function.operands.push_back(
-        {std::move(name), OperandRole::Weight, dtype, std::move(shape)});
+    function.operands.push_back({std::move(name), OperandRole::Weight, dtype,
+                                 std::move(shape), std::nullopt});
     binding.weights.push_back(std::move(source));
   }
 
@@ -181,7 +181,7 @@ Status collectMLPWeights(WeightCollector &w, const ModelConfig &c,
 
 OperandSpec buffer(std::string name, OperandRole role, DType dtype,
                    std::vector<int64_t> shape) {
-  return {std::move(name), role, dtype, std::move(shape)};
+  return {std::move(name), role, dtype, std::move(shape), std::nullopt};
 }
 
 bool sameContract(const FunctionSpec &a, const FunctionSpec &b) {

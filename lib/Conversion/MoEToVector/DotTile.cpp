@@ -83,12 +83,18 @@ moec::lowering::dotTile(Emitter &e, int64_t length, int64_t width,
                });
     sums.assign(tail.begin(), tail.end());
   }
+  return regroupSums(sums, nSets, nB, nA);
+}
+
+SmallVector<SmallVector<SmallVector<Value>>>
+moec::lowering::regroupSums(ArrayRef<Value> flat, int64_t sets, int64_t bs,
+                            int64_t as) {
   SmallVector<SmallVector<SmallVector<Value>>> result(
-      nSets, SmallVector<SmallVector<Value>>(nB, SmallVector<Value>(nA)));
-  for (int64_t s = 0; s < nSets; ++s)
-    for (int64_t b = 0; b < nB; ++b)
-      for (int64_t a = 0; a < nA; ++a)
-        result[s][b][a] = sums[flat(s, b, a)];
+      sets, SmallVector<SmallVector<Value>>(bs, SmallVector<Value>(as)));
+  for (int64_t s = 0; s < sets; ++s)
+    for (int64_t b = 0; b < bs; ++b)
+      for (int64_t a = 0; a < as; ++a)
+        result[s][b][a] = flat[(s * bs + b) * as + a];
   return result;
 }
 

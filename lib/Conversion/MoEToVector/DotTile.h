@@ -34,6 +34,12 @@ llvm::SmallVector<llvm::SmallVector<llvm::SmallVector<mlir::Value>>>
 dotTile(Emitter &e, int64_t length, int64_t width, llvm::ArrayRef<Row> as,
         llvm::ArrayRef<llvm::SmallVector<Row>> bSets);
 
+/// Tile sums in the form [set][b][a], from a flat list ordered by (set, b,
+/// a).
+llvm::SmallVector<llvm::SmallVector<llvm::SmallVector<mlir::Value>>>
+regroupSums(llvm::ArrayRef<mlir::Value> flat, int64_t sets, int64_t bs,
+            int64_t as);
+
 /// A parallel loop (scf.forall) over [0, count): the body runs once per item.
 void parallelFor(Emitter &e, mlir::Value count,
                  llvm::function_ref<void(Emitter &, mlir::Value)> body);

@@ -87,6 +87,14 @@ struct ExpertPanels {
           !take(op.getSharedUpWeight(), shared, 0, result.shared[1]) ||
           !take(op.getSharedDownWeight(), shared, 1, result.shared[2]))
         return std::nullopt;
+    // Gate and up share their tiles' input steps: one Q (a stack of mixed
+    // element types is F32, its partner may be BF16 pairs).
+    auto kPack = [](Value packed) {
+      return cast<RankedTensorType>(packed.getType()).getDimSize(4);
+    };
+    for (const std::array<Value, 3> &w : {result.routed, result.shared})
+      if (w[0] && kPack(w[0]) != kPack(w[1]))
+        return std::nullopt;
     return result;
   }
 };
@@ -115,7 +123,7 @@ struct ExpertFFNToVector : OpConversionPattern<ExpertFFNOp> {
     const int64_t width = op.getGateWeights().getType().getDimSize(1);
     if (ShapedType::isDynamic(hidden) || ShapedType::isDynamic(width))
       return rewriter.notifyMatchFailure(op, "needs static H and I");
-    Kernel kernel{tiling, {rewriter, op.getLoc()}};
+    Kernel kernel(tiling, Emitter{rewriter, op.getLoc()});
     kernel.hidden = hidden;
     kernel.width = width;
     kernel.routed = op.getNumRoutedExperts();
@@ -166,6 +174,8 @@ private:
   /// The three phases of one op: 1 gate/up + SwiGLU into `act`, 2 down into
   /// `slots`, 3 the sum of each token's slots.
   struct Kernel {
+    Kernel(const ExpertKernelTiling &tiling, Emitter e)
+        : tiling(tiling), e(e) {}
     const ExpertKernelTiling &tiling;
     Emitter e;
     int64_t hidden = 0, width = 0, routed = 0, experts = 0, k = 0;
@@ -244,9 +254,36 @@ private:
       }
     }
 
+    /// The register tiles of one phase on panels: items (expert, block of
+    /// `block` outputs of `outputs`), in each row blocks, then tiles of
+    /// `cols` panels (the last may be narrower), then tiles of rows.
+    /// `body(e, isShared, matrix, rowIds, firstPanel, cols)`.
+    void panelTiles(int64_t outputs, int64_t panel, int64_t block, int64_t cols,
+                    function_ref<void(Emitter &, bool, Value, ArrayRef<Value>,
+                                      Value, int64_t)>
+                        body) {
+      const int64_t count = (outputs + panel - 1) / panel;
+      const int64_t perBlock = std::max<int64_t>(1, block / panel);
+      perExpertBlock((count + perBlock - 1) / perBlock, [&](Emitter &e, Value g,
+                                                            Value item,
+                                                            Value lo, Value hi,
+                                                            bool isShared) {
+        Value matrix = isShared ? e.sub(g, e.index(routed)) : g;
+        forEachRowBlock(e, lo, hi, [&](Emitter &e, Value lo, Value hi) {
+          forEachPanelTile(e, item, count, perBlock, cols,
+                           [&](Emitter &e, Value first, int64_t n) {
+                             forEachRowTile(
+                                 e, lo, hi, tiling.rows,
+                                 [&](Emitter &e, ArrayRef<Value> rowIds) {
+                                   body(e, isShared, matrix, rowIds, first, n);
+                                 });
+                           });
+        });
+      });
+    }
+
     /// Phase 1 on panels: act[r, n] = silu(x_r . gate_n) * (x_r . up_n),
-    /// items (expert, block of panels), tiles of rows x gate-up-cols panels
-    /// of gate and of up.
+    /// tiles of rows x gate-up-cols panels of gate and of up.
     void gateUpOnPanels(const ExpertPanels &w) {
       std::array<Panels, 2> routedP{panelsOf(e, w.routed[0], hidden),
                                     panelsOf(e, w.routed[1], hidden)};
@@ -254,95 +291,68 @@ private:
       if (experts > routed)
         sharedP = {panelsOf(e, w.shared[0], hidden),
                    panelsOf(e, w.shared[1], hidden)};
-      const int64_t p = w.panel, count = (width + p - 1) / p;
-      const int64_t perBlock = std::max<int64_t>(1, tiling.gateUpBlock / p);
-      perExpertBlock((count + perBlock - 1) / perBlock, [&](Emitter &e, Value g,
-                                                            Value block,
-                                                            Value lo, Value hi,
-                                                            bool isShared) {
-        const auto &mats = isShared ? sharedP : routedP;
-        Value matrix = isShared ? e.sub(g, e.index(routed)) : g;
-        forEachRowBlock(e, lo, hi, [&](Emitter &e, Value lo, Value hi) {
-          forEachPanelTile(
-              e, block, count, perBlock, tiling.gateUpCols,
-              [&](Emitter &e, Value first, int64_t cols) {
-                forEachRowTile(e, lo, hi, tiling.rows,
-                               [&](Emitter &e, ArrayRef<Value> rowIds) {
-                                 SmallVector<Row> as = tokenRows(e, rowIds);
-                                 SmallVector<PanelRef> gates, ups;
-                                 for (int64_t c = 0; c < cols; ++c) {
-                                   Value index = e.add(first, e.index(c));
-                                   gates.push_back({&mats[0], matrix, index});
-                                   ups.push_back({&mats[1], matrix, index});
-                                 }
-                                 auto sums = panelTile(e, as, {gates, ups});
-                                 for (int64_t c = 0; c < cols; ++c) {
-                                   Value index = e.add(first, e.index(c));
-                                   Value column = e.mul(index, e.index(p));
-                                   for (size_t i = 0; i < rowIds.size(); ++i) {
-                                     Value gated = silu(e, sums[0][c][i]);
-                                     Value a = e.mul(gated, sums[1][c][i]);
-                                     vector::StoreOp::create(
-                                         e.b, e.loc, a, act,
-                                         ValueRange{rowIds[i], column});
-                                   }
-                                 }
-                               });
-              });
-        });
-      });
+      const int64_t p = w.panel;
+      panelTiles(width, p, tiling.gateUpBlock, tiling.gateUpCols,
+                 [&](Emitter &e, bool isShared, Value matrix,
+                     ArrayRef<Value> rowIds, Value first, int64_t cols) {
+                   const auto &mats = isShared ? sharedP : routedP;
+                   SmallVector<Row> as = tokenRows(e, rowIds);
+                   SmallVector<PanelRef> gates, ups;
+                   for (int64_t c = 0; c < cols; ++c) {
+                     Value index = e.add(first, e.index(c));
+                     gates.push_back({&mats[0], matrix, index});
+                     ups.push_back({&mats[1], matrix, index});
+                   }
+                   auto sums = panelTile(e, as, {gates, ups});
+                   for (int64_t c = 0; c < cols; ++c) {
+                     Value index = e.add(first, e.index(c));
+                     Value column = e.mul(index, e.index(p));
+                     for (size_t i = 0; i < rowIds.size(); ++i) {
+                       Value gated = silu(e, sums[0][c][i]);
+                       Value a = e.mul(gated, sums[1][c][i]);
+                       vector::StoreOp::create(e.b, e.loc, a, act,
+                                               ValueRange{rowIds[i], column});
+                     }
+                   }
+                 });
     }
 
     /// Phase 2 on panels: slots[pair(r), h] = weight(pair(r)) *
-    /// (act_r . down_h), items (expert, block of panels of H).
+    /// (act_r . down_h), tiles of rows x down-cols panels of H.
     void downOnPanels(const ExpertPanels &w) {
       Panels routedP = panelsOf(e, w.routed[2], width);
       Panels sharedP;
       if (experts > routed)
         sharedP = panelsOf(e, w.shared[2], width);
-      const int64_t p = w.panel, count = (hidden + p - 1) / p;
-      const int64_t perBlock = std::max<int64_t>(1, tiling.downBlock / p);
-      perExpertBlock((count + perBlock - 1) / perBlock, [&](Emitter &e, Value g,
-                                                            Value block,
-                                                            Value lo, Value hi,
-                                                            bool isShared) {
-        const Panels &mat = isShared ? sharedP : routedP;
-        Value matrix = isShared ? e.sub(g, e.index(routed)) : g;
-        forEachRowBlock(e, lo, hi, [&](Emitter &e, Value lo, Value hi) {
-          forEachPanelTile(
-              e, block, count, perBlock, tiling.downCols,
-              [&](Emitter &e, Value first, int64_t cols) {
-                forEachRowTile(e, lo, hi, tiling.rows,
-                               [&](Emitter &e, ArrayRef<Value> rowIds) {
-                                 SmallVector<Row> as;
-                                 for (Value r : rowIds)
-                                   as.push_back({act, {r}, Value()});
-                                 SmallVector<Value> pairIds, scales;
-                                 slotsOf(e, rowIds, pairIds, scales);
-                                 SmallVector<PanelRef> downs;
-                                 for (int64_t c = 0; c < cols; ++c) {
-                                   Value index = e.add(first, e.index(c));
-                                   downs.push_back({&mat, matrix, index});
-                                 }
-                                 auto sums = panelTile(e, as, {downs});
-                                 auto vecType =
-                                     cast<VectorType>(sums[0][0][0].getType());
-                                 for (int64_t c = 0; c < cols; ++c) {
-                                   Value index = e.add(first, e.index(c));
-                                   Value column = e.mul(index, e.index(p));
-                                   for (size_t i = 0; i < rowIds.size(); ++i) {
-                                     Value scale = vector::BroadcastOp::create(
-                                         e.b, e.loc, vecType, scales[i]);
-                                     Value y = e.mul(sums[0][c][i], scale);
-                                     vector::StoreOp::create(
-                                         e.b, e.loc, y, slots,
-                                         ValueRange{pairIds[i], column});
-                                   }
-                                 }
-                               });
-              });
-        });
-      });
+      const int64_t p = w.panel;
+      panelTiles(hidden, p, tiling.downBlock, tiling.downCols,
+                 [&](Emitter &e, bool isShared, Value matrix,
+                     ArrayRef<Value> rowIds, Value first, int64_t cols) {
+                   const Panels &mat = isShared ? sharedP : routedP;
+                   SmallVector<Row> as;
+                   for (Value r : rowIds)
+                     as.push_back({act, {r}, Value()});
+                   SmallVector<Value> pairIds, scales;
+                   slotsOf(e, rowIds, pairIds, scales);
+                   SmallVector<PanelRef> downs;
+                   for (int64_t c = 0; c < cols; ++c) {
+                     Value index = e.add(first, e.index(c));
+                     downs.push_back({&mat, matrix, index});
+                   }
+                   auto sums = panelTile(e, as, {downs});
+                   auto vecType = cast<VectorType>(sums[0][0][0].getType());
+                   for (int64_t c = 0; c < cols; ++c) {
+                     Value index = e.add(first, e.index(c));
+                     Value column = e.mul(index, e.index(p));
+                     for (size_t i = 0; i < rowIds.size(); ++i) {
+                       Value scale = vector::BroadcastOp::create(
+                           e.b, e.loc, vecType, scales[i]);
+                       Value y = e.mul(sums[0][c][i], scale);
+                       vector::StoreOp::create(e.b, e.loc, y, slots,
+                                               ValueRange{pairIds[i], column});
+                     }
+                   }
+                 });
     }
 
     /// The dot-product tiles of `rows` x `cols` weight rows over columns

@@ -120,13 +120,7 @@ moec::lowering::panelTile(Emitter &e, ArrayRef<Row> as,
   if (k % q)
     sums = step(e, e.index(groups), k % q, sums);
 
-  SmallVector<SmallVector<SmallVector<Value>>> result(
-      nSets, SmallVector<SmallVector<Value>>(nB, SmallVector<Value>(nA)));
-  for (int64_t s = 0; s < nSets; ++s)
-    for (int64_t b = 0; b < nB; ++b)
-      for (int64_t a = 0; a < nA; ++a)
-        result[s][b][a] = sums[flat(s, b, a)];
-  return result;
+  return regroupSums(sums, nSets, nB, nA);
 }
 
 void moec::lowering::forEachRowTile(

@@ -72,3 +72,17 @@ func.func @shared_apart(%x: tensor<?x40xf32>, %pg: tensor<2x2x20x8x2xbf16>, %pd:
   %y = moe.swiglu %x, %g, %g, %d : tensor<?x40xf32>, tensor<24x40xbf16>, tensor<24x40xbf16>, tensor<40x24xbf16> -> tensor<?x40xf32>
   return %y : tensor<?x40xf32>
 }
+
+// Gate and up with different input steps (Q 1 and 2: a stack of mixed
+// element types is F32) share no tile: the dot-product kernels read a copy.
+// CHECK-LABEL: func @mixed_steps
+// CHECK: moe.unpack_weights
+// CHECK: vector.reduction <add>
+func.func @mixed_steps(%x: tensor<?x40xf32>, %p: tensor<?xi32>, %off: tensor<5xi32>, %w: tensor<?x2xf32>,
+    %pg: tensor<4x2x40x8x1xf32>, %pu: tensor<4x2x20x8x2xbf16>, %pd: tensor<4x5x6x8x2xbf16>) -> tensor<?x40xf32> {
+  %g = moe.unpack_weights %pg : tensor<4x2x40x8x1xf32> -> tensor<4x12x40xf32>
+  %u = moe.unpack_weights %pu : tensor<4x2x20x8x2xbf16> -> tensor<4x12x40xbf16>
+  %d = moe.unpack_weights %pd : tensor<4x5x6x8x2xbf16> -> tensor<4x40x12xbf16>
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %u, %d) : (tensor<?x40xf32>, tensor<?xi32>, tensor<5xi32>, tensor<?x2xf32>, tensor<4x12x40xf32>, tensor<4x12x40xbf16>, tensor<4x40x12xbf16>) -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}
