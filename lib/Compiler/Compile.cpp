@@ -97,22 +97,22 @@ Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
     os << diag.getLocation() << ": " << diag << "\n";
     return success();
   });
-  StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu);
-  if (!target.ok())
+  // The pipeline fills the tiling's 0 fields from the CPU; an unknown one
+  // is reported here rather than as a failed pass.
+  if (StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu); !target.ok())
     return target.status();
-  const ExpertKernelTiling tiling = target->tiling(opts.tiling);
   PassManager pm(module.getContext());
   CPUPipelineOptions options;
   options.cpu = opts.cpu;
   options.foldSharedExperts = opts.foldSharedExperts;
   options.fuseExperts = opts.fuseExperts;
   options.parallel = opts.parallel;
-  options.vectorWidth = tiling.vectorWidth;
-  options.rows = tiling.rows;
-  options.gateUpCols = tiling.gateUpCols;
-  options.downCols = tiling.downCols;
-  options.gateUpBlock = tiling.gateUpBlock;
-  options.downBlock = tiling.downBlock;
+  options.vectorWidth = opts.tiling.vectorWidth;
+  options.rows = opts.tiling.rows;
+  options.gateUpCols = opts.tiling.gateUpCols;
+  options.downCols = opts.tiling.downCols;
+  options.gateUpBlock = opts.tiling.gateUpBlock;
+  options.downBlock = opts.tiling.downBlock;
   buildCPUPipeline(pm, options);
   const int64_t total = static_cast<int64_t>(pm.size()) + kCodegenSteps;
   if (steps)

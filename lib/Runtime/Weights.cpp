@@ -62,8 +62,8 @@ void packPanels(const std::vector<TensorView> &parts, const PanelLayout &layout,
     }
     return reinterpret_cast<const uint8_t *>(widened[part].data());
   };
+  const bool stacked = parts.size() > 1 || layout.concat < 0;
   for (int64_t m = 0; m < g; ++m) {
-    const bool stacked = parts.size() > 1 || layout.concat < 0;
     const uint8_t *base = source(stacked ? m : 0);
     for (int64_t r = 0; r < n; ++r) {
       // Row r of matrix m, contiguous along k.

@@ -161,6 +161,38 @@ std::map<int64_t, double> torchBaseline(const LayerBenchOptions &o,
   return result;
 }
 
+/// The layer's input for `t` tokens: deterministic, the same for every
+/// contender.
+std::vector<float> layerInput(int64_t t, int64_t h) {
+  std::vector<float> x(static_cast<size_t>(t) * h);
+  for (size_t j = 0; j < x.size(); ++j)
+    x[j] = std::sin(0.37f * j);
+  return x;
+}
+
+/// One SGEMM with the layer's FLOPs per token: [T, H] x [H, 3*I*(k+S) + E].
+class EqualFlopsGemm {
+public:
+  explicit EqualFlopsGemm(const ModelConfig &c)
+      : h(c.hidden_size), n(3 * c.moe_intermediate_size *
+                                (c.num_experts_per_tok + c.n_shared_experts) +
+                            c.n_routed_experts),
+        b(static_cast<size_t>(h) * n, 0.01f) {}
+  double flopsPerToken() const { return 2.0 * h * n; }
+  /// Median seconds of `repeats` products on the t rows of `x`.
+  double seconds(const std::vector<float> &x, int64_t t, int repeats) const {
+    std::vector<float> c(static_cast<size_t>(t) * n);
+    return medianSeconds(repeats, [&] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, n, h, 1.0f,
+                  x.data(), h, b.data(), n, 0.0f, c.data(), n);
+    });
+  }
+
+private:
+  int64_t h, n;
+  std::vector<float> b;
+};
+
 } // namespace
 
 int moec::bench::runLayerBench(const LayerBenchOptions &o) {
@@ -212,10 +244,8 @@ int moec::bench::runLayerBench(const LayerBenchOptions &o) {
   if (o.torch)
     torch = torchBaseline(o, config);
 
-  // One SGEMM with the same FLOPs per token: [T, H] x [H, 3*I*(k+S) + E].
-  const int64_t gemmN = 3 * i * (k + s) + e;
-  std::vector<float> gemmB(static_cast<size_t>(h) * gemmN, 0.01f);
-  const double flopsPerToken = 2.0 * h * gemmN;
+  const EqualFlopsGemm gemm(config);
+  const double flopsPerToken = gemm.flopsPerToken();
 
   std::printf("OpenBLAS: %s, kernels for %s, %d threads\n",
               openblas_get_config(), openblas_get_corename(),
@@ -227,18 +257,12 @@ int moec::bench::runLayerBench(const LayerBenchOptions &o) {
               "moec fused tok/s (GF/s)", "moec unfused", "OpenBLAS SGEMM",
               "PyTorch eager", "ratios");
   for (int64_t t : o.tokens) {
-    std::vector<float> x(static_cast<size_t>(t) * h), y(x.size());
-    for (size_t j = 0; j < x.size(); ++j)
-      x[j] = std::sin(0.37f * j);
+    std::vector<float> x = layerInput(t, h), y(x.size());
     double fusedS = medianSeconds(o.repeats, [&] { fused.run(x, y, t); });
     double unfusedS = 0;
     if (unfused && t <= o.unfusedMaxTokens)
       unfusedS = medianSeconds(1, [&] { unfused->run(x, y, t); });
-    std::vector<float> c(static_cast<size_t>(t) * gemmN);
-    double gemmS = medianSeconds(o.repeats, [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, gemmN, h, 1.0f,
-                  x.data(), h, gemmB.data(), gemmN, 0.0f, c.data(), gemmN);
-    });
+    double gemmS = gemm.seconds(x, t, o.repeats);
     auto cell = [&](double secs) {
       char buf[64];
       if (secs <= 0)
@@ -282,9 +306,7 @@ int moec::bench::runSweepBench(const SweepBenchOptions &o) {
                      .c_str());
     return 1;
   }
-  const int64_t h = config.hidden_size, i = config.moe_intermediate_size,
-                e = config.n_routed_experts, k = config.num_experts_per_tok,
-                s = config.n_shared_experts;
+  const int64_t h = config.hidden_size;
   std::printf("preset: DeepSeekMoE-16B MoE layer, BF16 weights; code for %s "
               "(%lld-lane vectors, %lld registers) on %s\n",
               target->cpu.c_str(), (long long)target->vectorWidth,
@@ -294,20 +316,12 @@ int moec::bench::runSweepBench(const SweepBenchOptions &o) {
   std::unique_ptr<Checkpoint> ckpt = Checkpoint::fromMemory(layer.views);
 
   // The SGEMM of equal FLOPs per token count, once.
-  const int64_t gemmN = 3 * i * (k + s) + e;
-  std::vector<float> gemmB(static_cast<size_t>(h) * gemmN, 0.01f);
+  const EqualFlopsGemm equalFlops(config);
   std::map<int64_t, std::vector<float>> inputs;
   std::map<int64_t, double> gemm;
   for (int64_t t : o.tokens) {
-    std::vector<float> &x = inputs[t];
-    x.resize(static_cast<size_t>(t) * h);
-    for (size_t j = 0; j < x.size(); ++j)
-      x[j] = std::sin(0.37f * j);
-    std::vector<float> c(static_cast<size_t>(t) * gemmN);
-    gemm[t] = medianSeconds(o.repeats, [&] {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, gemmN, h, 1.0f,
-                  x.data(), h, gemmB.data(), gemmN, 0.0f, c.data(), gemmN);
-    });
+    inputs[t] = layerInput(t, h);
+    gemm[t] = equalFlops.seconds(inputs[t], t, o.repeats);
   }
   std::printf("OpenBLAS kernels for %s; each cell: tok/s and the ratio to "
               "SGEMM of equal FLOPs at that T\n\n",

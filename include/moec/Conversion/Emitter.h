@@ -127,13 +127,17 @@ struct Emitter {
         });
     return forOp.getResults();
   }
-  /// `for iv in [lb, ub)` without loop-carried values.
+  /// `for iv in [lb, ub) step step` without loop-carried values.
   void loop(mlir::Value lb, mlir::Value ub,
-            llvm::function_ref<void(Emitter &, mlir::Value)> body) {
-    loop(lb, ub, {}, [&](Emitter &e, mlir::Value iv, mlir::ValueRange) {
-      body(e, iv);
-      return llvm::SmallVector<mlir::Value>();
-    });
+            llvm::function_ref<void(Emitter &, mlir::Value)> body,
+            int64_t step = 1) {
+    loop(
+        lb, ub, {},
+        [&](Emitter &e, mlir::Value iv, mlir::ValueRange) {
+          body(e, iv);
+          return llvm::SmallVector<mlir::Value>();
+        },
+        step);
   }
   /// As above over constant bounds (lb's constant created first).
   void loop(int64_t lb, int64_t ub,
@@ -148,13 +152,7 @@ struct Emitter {
             llvm::function_ref<void(Emitter &, mlir::Value)> body) {
     mlir::Value lower = index(lb);
     mlir::Value upper = index(ub);
-    loop(
-        lower, upper, {},
-        [&](Emitter &e, mlir::Value iv, mlir::ValueRange) {
-          body(e, iv);
-          return llvm::SmallVector<mlir::Value>();
-        },
-        step);
+    loop(lower, upper, body, step);
   }
   /// `if cond { then }` without results.
   void when(mlir::Value cond, llvm::function_ref<void(Emitter &)> then) {
@@ -164,6 +162,18 @@ struct Emitter {
                               then(e);
                               mlir::scf::YieldOp::create(nested, l);
                             });
+  }
+  /// `if cond { then } else { otherwise }` without results.
+  void when(mlir::Value cond, llvm::function_ref<void(Emitter &)> then,
+            llvm::function_ref<void(Emitter &)> otherwise) {
+    auto branch = [](llvm::function_ref<void(Emitter &)> body) {
+      return [body](mlir::OpBuilder &nested, mlir::Location l) {
+        Emitter e{nested, l};
+        body(e);
+        mlir::scf::YieldOp::create(nested, l);
+      };
+    };
+    mlir::scf::IfOp::create(b, loc, cond, branch(then), branch(otherwise));
   }
 
   /// A read-only buffer view of a tensor operand. With `unitInnerStride`

@@ -110,6 +110,16 @@ void moec::lowering::parallelFor(Emitter &e, Value count,
   body(inner, forall.getInductionVar(0));
 }
 
+Value moec::lowering::forEachFullTile(
+    Emitter &e, Value lo, Value hi, int64_t rows,
+    function_ref<void(Emitter &, Value)> body) {
+  Value count = e.sub(hi, lo);
+  Value fullTiles = e.div(count, e.index(rows));
+  Value fullEnd = e.add(lo, e.mul(fullTiles, e.index(rows)));
+  e.loop(lo, fullEnd, body, rows);
+  return fullEnd;
+}
+
 void moec::lowering::forEachTile(Emitter &e, Value lo, Value hi, Value begin,
                                  Value end, std::optional<int64_t> uniformBlock,
                                  int64_t rows, int64_t cols, TileBody body) {
@@ -143,16 +153,8 @@ void moec::lowering::forEachTile(Emitter &e, Value lo, Value hi, Value begin,
         },
         tileCols);
   };
-  Value count = e.sub(hi, lo);
-  Value fullTiles = e.div(count, e.index(rows));
-  Value fullEnd = e.add(lo, e.mul(fullTiles, e.index(rows)));
-  e.loop(
-      lo, fullEnd, {},
-      [&](Emitter &e, Value m0, ValueRange) {
-        visit(e, m0, rows, cols);
-        return SmallVector<Value>();
-      },
-      rows);
+  Value fullEnd = forEachFullTile(
+      e, lo, hi, rows, [&](Emitter &e, Value m0) { visit(e, m0, rows, cols); });
   e.loop(fullEnd, hi,
          [&](Emitter &e, Value m) { visit(e, m, 1, cols * rows); });
 }

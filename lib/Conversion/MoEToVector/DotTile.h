@@ -44,6 +44,12 @@ regroupSums(llvm::ArrayRef<mlir::Value> flat, int64_t sets, int64_t bs,
 void parallelFor(Emitter &e, mlir::Value count,
                  llvm::function_ref<void(Emitter &, mlir::Value)> body);
 
+/// Runs `body(first)` for each full tile of `rows` rows in [lo, hi), in a
+/// loop; returns where the rows that fill no tile begin.
+mlir::Value
+forEachFullTile(Emitter &e, mlir::Value lo, mlir::Value hi, int64_t rows,
+                llvm::function_ref<void(Emitter &, mlir::Value)> body);
+
 /// Runs `store` for output (row i, column c) of a tile; columns that only
 /// pad the tile are skipped.
 using TileGuard = llvm::function_ref<void(Emitter &, int64_t i, int64_t c,

@@ -199,18 +199,9 @@ private:
           return;
         }
         Value isShared = e.cmpi(arith::CmpIPredicate::uge, g, e.index(routed));
-        scf::IfOp::create(
-            e.b, e.loc, isShared,
-            [&](OpBuilder &b, Location l) {
-              Emitter in{b, l};
-              body(in, g, block, lo, hi, true);
-              scf::YieldOp::create(b, l);
-            },
-            [&](OpBuilder &b, Location l) {
-              Emitter in{b, l};
-              body(in, g, block, lo, hi, false);
-              scf::YieldOp::create(b, l);
-            });
+        e.when(
+            isShared, [&](Emitter &e) { body(e, g, block, lo, hi, true); },
+            [&](Emitter &e) { body(e, g, block, lo, hi, false); });
       });
     }
 
@@ -221,12 +212,11 @@ private:
                          function_ref<void(Emitter &, Value, Value)> body) {
       const int64_t size = tiling.rows * kRowTilesPerBlock;
       e.loop(
-          lo, hi, {},
-          [&](Emitter &e, Value first, ValueRange) {
+          lo, hi,
+          [&](Emitter &e, Value first) {
             Value blockEnd = e.add(first, e.index(size));
             Value last = e.minIndex(blockEnd, hi);
             body(e, first, last);
-            return SmallVector<Value>();
           },
           size);
     }
@@ -355,77 +345,79 @@ private:
                  });
     }
 
-    /// The dot-product tiles of `rows` x `cols` weight rows over columns
-    /// [block * blockSize, ...) of `extent`.
-    void rowTiles(Emitter &e, Value block, Value lo, Value hi, int64_t extent,
-                  int64_t blockSize, int64_t cols, TileBody body) {
-      Value begin = e.mul(block, e.index(blockSize));
-      Value blockEnd = e.add(begin, e.index(blockSize));
-      Value end = e.minIndex(blockEnd, e.index(extent));
+    /// The register tiles of one phase on the stored layout: items
+    /// (expert, block of `blockSize` outputs of `outputs`), in each tiles
+    /// of rows x `cols` weight rows (forEachTile).
+    /// `body(e, g, isShared, rowIds, colIds, guarded)`.
+    void storedTiles(int64_t outputs, int64_t blockSize, int64_t cols,
+                     function_ref<void(Emitter &, Value, bool, ArrayRef<Value>,
+                                       ArrayRef<Value>, TileGuard)>
+                         body) {
       std::optional<int64_t> uniform;
-      if (extent % blockSize == 0)
+      if (outputs % blockSize == 0)
         uniform = blockSize;
-      forEachTile(e, lo, hi, begin, end, uniform, tiling.rows, cols, body);
+      perExpertBlock((outputs + blockSize - 1) / blockSize,
+                     [&](Emitter &e, Value g, Value block, Value lo, Value hi,
+                         bool isShared) {
+                       Value begin = e.mul(block, e.index(blockSize));
+                       Value blockEnd = e.add(begin, e.index(blockSize));
+                       Value end = e.minIndex(blockEnd, e.index(outputs));
+                       forEachTile(
+                           e, lo, hi, begin, end, uniform, tiling.rows, cols,
+                           [&](Emitter &e, ArrayRef<Value> rowIds,
+                               ArrayRef<Value> colIds, TileGuard guarded) {
+                             body(e, g, isShared, rowIds, colIds, guarded);
+                           });
+                     });
     }
 
     /// Phase 1 on the stored layout.
     void gateUpOnRows(const ExpertWeights &w) {
-      const int64_t blockSize = tiling.gateUpBlock;
-      perExpertBlock(
-          (width + blockSize - 1) / blockSize,
-          [&](Emitter &e, Value g, Value block, Value lo, Value hi,
-              bool isShared) {
-            rowTiles(e, block, lo, hi, width, blockSize, tiling.gateUpCols,
-                     [&](Emitter &e, ArrayRef<Value> rowIds,
-                         ArrayRef<Value> colIds, TileGuard guarded) {
-                       SmallVector<Row> as = tokenRows(e, rowIds);
-                       SmallVector<Row> gates, ups;
-                       for (Value n : colIds) {
-                         gates.push_back(w.gateUp(e, 0, g, n, isShared));
-                         ups.push_back(w.gateUp(e, 1, g, n, isShared));
-                       }
-                       auto sums = dotTile(e, hidden, tiling.vectorWidth, as,
-                                           {gates, ups});
-                       for (size_t c = 0; c < colIds.size(); ++c)
-                         for (size_t i = 0; i < rowIds.size(); ++i) {
-                           Value gated = silu(e, sums[0][c][i]);
-                           Value a = e.mul(gated, sums[1][c][i]);
-                           guarded(e, i, c, [&](Emitter &e) {
-                             e.store(a, act, {rowIds[i], colIds[c]});
-                           });
-                         }
-                     });
+      storedTiles(
+          width, tiling.gateUpBlock, tiling.gateUpCols,
+          [&](Emitter &e, Value g, bool isShared, ArrayRef<Value> rowIds,
+              ArrayRef<Value> colIds, TileGuard guarded) {
+            SmallVector<Row> as = tokenRows(e, rowIds);
+            SmallVector<Row> gates, ups;
+            for (Value n : colIds) {
+              gates.push_back(w.gateUp(e, 0, g, n, isShared));
+              ups.push_back(w.gateUp(e, 1, g, n, isShared));
+            }
+            auto sums =
+                dotTile(e, hidden, tiling.vectorWidth, as, {gates, ups});
+            for (size_t c = 0; c < colIds.size(); ++c)
+              for (size_t i = 0; i < rowIds.size(); ++i) {
+                Value gated = silu(e, sums[0][c][i]);
+                Value a = e.mul(gated, sums[1][c][i]);
+                guarded(e, i, c, [&](Emitter &e) {
+                  e.store(a, act, {rowIds[i], colIds[c]});
+                });
+              }
           });
     }
 
     /// Phase 2 on the stored layout.
     void downOnRows(const ExpertWeights &w) {
-      const int64_t blockSize = tiling.downBlock;
-      perExpertBlock(
-          (hidden + blockSize - 1) / blockSize,
-          [&](Emitter &e, Value g, Value block, Value lo, Value hi,
-              bool isShared) {
-            rowTiles(e, block, lo, hi, hidden, blockSize, tiling.downCols,
-                     [&](Emitter &e, ArrayRef<Value> rowIds,
-                         ArrayRef<Value> colIds, TileGuard guarded) {
-                       SmallVector<Row> as;
-                       for (Value r : rowIds)
-                         as.push_back({act, {r}, Value()});
-                       SmallVector<Value> pairIds, scales;
-                       slotsOf(e, rowIds, pairIds, scales);
-                       SmallVector<Row> downs;
-                       for (Value h : colIds)
-                         downs.push_back(w.down(e, g, h, isShared));
-                       auto sums =
-                           dotTile(e, width, tiling.vectorWidth, as, {downs});
-                       for (size_t c = 0; c < colIds.size(); ++c)
-                         for (size_t i = 0; i < rowIds.size(); ++i) {
-                           Value y = e.mul(sums[0][c][i], scales[i]);
-                           guarded(e, i, c, [&](Emitter &e) {
-                             e.store(y, slots, {pairIds[i], colIds[c]});
-                           });
-                         }
-                     });
+      storedTiles(
+          hidden, tiling.downBlock, tiling.downCols,
+          [&](Emitter &e, Value g, bool isShared, ArrayRef<Value> rowIds,
+              ArrayRef<Value> colIds, TileGuard guarded) {
+            SmallVector<Row> as;
+            for (Value r : rowIds)
+              as.push_back({act, {r}, Value()});
+            SmallVector<Value> pairIds, scales;
+            slotsOf(e, rowIds, pairIds, scales);
+            SmallVector<Row> downs;
+            for (Value h : colIds)
+              downs.push_back(w.down(e, g, h, isShared));
+            auto sums = dotTile(e, width, tiling.vectorWidth, as, {downs});
+            for (size_t c = 0; c < colIds.size(); ++c)
+              for (size_t i = 0; i < rowIds.size(); ++i) {
+                Value y = e.mul(sums[0][c][i], scales[i]);
+                guarded(e, i, c, [&](Emitter &e) {
+                  e.store(y, slots, {pairIds[i], colIds[c]});
+                });
+              }
           });
     }
 

@@ -132,16 +132,8 @@ void moec::lowering::forEachRowTile(
       ids.push_back(e.add(first, e.index(i)));
     body(e, ids);
   };
-  Value count = e.sub(hi, lo);
-  Value full = e.div(count, e.index(rows));
-  Value fullEnd = e.add(lo, e.mul(full, e.index(rows)));
-  e.loop(
-      lo, fullEnd, {},
-      [&](Emitter &e, Value first, ValueRange) {
-        visit(e, first, rows);
-        return SmallVector<Value>();
-      },
-      rows);
+  Value fullEnd = forEachFullTile(
+      e, lo, hi, rows, [&](Emitter &e, Value first) { visit(e, first, rows); });
   if (rows == 1)
     return;
   Value rest = e.sub(hi, fullEnd);
@@ -173,12 +165,7 @@ void moec::lowering::forEachPanelTile(
     if (full > 0) {
       Value end = e.add(first, e.index(full));
       e.loop(
-          first, end, {},
-          [&](Emitter &e, Value p, ValueRange) {
-            body(e, p, cols);
-            return SmallVector<Value>();
-          },
-          cols);
+          first, end, [&](Emitter &e, Value p) { body(e, p, cols); }, cols);
     }
     if (n % cols) {
       Value rest = e.add(first, e.index(full));
@@ -193,16 +180,7 @@ void moec::lowering::forEachPanelTile(
     return;
   }
   Value isLast = e.cmpi(arith::CmpIPredicate::eq, block, e.index(blocks - 1));
-  scf::IfOp::create(
-      e.b, e.loc, isLast,
-      [&](OpBuilder &b, Location l) {
-        Emitter in{b, l};
-        tiles(in, first, last);
-        scf::YieldOp::create(b, l);
-      },
-      [&](OpBuilder &b, Location l) {
-        Emitter in{b, l};
-        tiles(in, first, perBlock);
-        scf::YieldOp::create(b, l);
-      });
+  e.when(
+      isLast, [&](Emitter &e) { tiles(e, first, last); },
+      [&](Emitter &e) { tiles(e, first, perBlock); });
 }
