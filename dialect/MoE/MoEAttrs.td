@@ -23,24 +23,67 @@ def MoE_TopkMethod : I32EnumAttr<"TopkMethod",
   let cppNamespace = "::mlir::moe";
 }
 
+def MoE_RoPEPairsHalf : I32EnumAttrCase<"rotate_half", 0>;
+def MoE_RoPEPairsInterleaved : I32EnumAttrCase<"interleaved", 1>;
+def MoE_RoPEPairs : I32EnumAttr<"RoPEPairs",
+    "which values of a head RoPE turns together",
+    [MoE_RoPEPairsHalf, MoE_RoPEPairsInterleaved]> {
+  let cppNamespace = "::mlir::moe";
+  let genSpecializedAttr = 0;
+}
+
 def MoE_RoPEAttr : AttrDef<MoE_Dialect, "RoPE"> {
   let mnemonic = "rope";
-  let summary = "rotary position embedding in the rotate-half form";
+  let summary = "rotary position embedding";
   let description = [{
-    Rotary position embedding of heads of `head_dim` values (reference
-    section 4): with `inv_freq_j = theta^(-2j / head_dim)` for
-    j < head_dim / 2, the pair (x_j, x_{j + head_dim/2}) of a head at
-    position p turns by the angle `(p / scaling_factor) * inv_freq_j`
-    (`scaling_factor` > 1 is linear RoPE scaling; 1 is plain RoPE).
+    Rotary position embedding of heads of `head_dim` values. Pair j
+    (j < head_dim / 2) of a head at position p turns by the angle
+    `p * f_j`, where the inverse frequencies f_j are
 
-    Example: `#moe.rope<head_dim = 128, theta = 1.000000e+04,
-    scaling_factor = 1.000000e+00>`
+    * `theta^(-2j / head_dim) / scaling_factor` (reference section 4;
+      `scaling_factor` > 1 is linear RoPE scaling, 1 plain RoPE), or
+    * the `frequencies` given, one per pair: how the model computed them
+      once (YaRN, reference section 8), whatever its scaling rule.
+
+    `pairs` says which values form pair j: `rotate_half` (the default,
+    section 4) turns (x_j, x_{j + head_dim/2}); `interleaved` (MLA's rotary
+    dimensions, section 8) turns (x_2j, x_2j+1). cos and sin are multiplied
+    by `attention_factor` (YaRN's; 1 when absent).
+
+    Examples: `#moe.rope<head_dim = 128, theta = 1.000000e+04,
+    scaling_factor = 1.000000e+00>`, `#moe.rope<head_dim = 4, frequencies =
+    array<f64: 1.0, 0.01>, attention_factor = 1.2, pairs = interleaved>`
   }];
-  let parameters = (ins "int64_t":$headDim, "::mlir::FloatAttr":$theta,
-                        "::mlir::FloatAttr":$scalingFactor);
-  let assemblyFormat = [{
-    `<` `head_dim` `=` $headDim `,` `theta` `=` $theta `,` `scaling_factor`
-    `=` $scalingFactor `>`
+  let parameters = (ins "int64_t":$headDim,
+                        OptionalParameter<"::mlir::FloatAttr">:$theta,
+                        OptionalParameter<"::mlir::FloatAttr">:$scalingFactor,
+                        OptionalParameter<"::mlir::DenseF64ArrayAttr">:
+                            $frequencies,
+                        OptionalParameter<"::mlir::FloatAttr">:
+                            $attentionFactor,
+                        DefaultValuedParameter<"::mlir::moe::RoPEPairs",
+                            "::mlir::moe::RoPEPairs::rotate_half">:$pairs);
+  let builders = [
+    AttrBuilder<(ins "int64_t":$headDim, "::mlir::FloatAttr":$theta,
+                     "::mlir::FloatAttr":$scalingFactor), [{
+      return $_get($_ctxt, headDim, theta, scalingFactor,
+                   ::mlir::DenseF64ArrayAttr(), ::mlir::FloatAttr(),
+                   ::mlir::moe::RoPEPairs::rotate_half);
+    }]>
+  ];
+  // head_dim first, then the other parameters that are set, each as
+  // `key = value`, in any order when parsed.
+  let hasCustomAssemblyFormat = 1;
+  let extraClassDeclaration = [{
+    /// f_j for each pair j < head_dim / 2, in f64.
+    ::llvm::SmallVector<double> getInverseFrequencies() const;
+    /// The factor on cos and sin: attention_factor, else 1.
+    double getCosSinFactor() const;
+    /// The two values of a head that pair j turns, as offsets in the head.
+    std::pair<int64_t, int64_t> getPairOffsets(int64_t j) const;
+    bool isInterleaved() const {
+      return getPairs() == ::mlir::moe::RoPEPairs::interleaved;
+    }
   }];
   let genVerifyDecl = 1;
 }

@@ -102,18 +102,7 @@ Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
   if (StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu); !target.ok())
     return target.status();
   PassManager pm(module.getContext());
-  CPUPipelineOptions options;
-  options.cpu = opts.cpu;
-  options.foldSharedExperts = opts.foldSharedExperts;
-  options.fuseExperts = opts.fuseExperts;
-  options.parallel = opts.parallel;
-  options.vectorWidth = opts.tiling.vectorWidth;
-  options.rows = opts.tiling.rows;
-  options.gateUpCols = opts.tiling.gateUpCols;
-  options.downCols = opts.tiling.downCols;
-  options.gateUpBlock = opts.tiling.gateUpBlock;
-  options.downBlock = opts.tiling.downBlock;
-  buildCPUPipeline(pm, options);
+  buildCPUPipeline(pm, opts);
   const int64_t total = static_cast<int64_t>(pm.size()) + kCodegenSteps;
   if (steps)
     *steps = total;

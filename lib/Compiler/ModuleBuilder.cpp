@@ -2,6 +2,7 @@
 #include "moec/Compiler/ModuleBuilder.h"
 
 #include "MoE/MoEOps.h"
+#include "moec/Model/Rotary.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -128,9 +129,42 @@ public:
         b.getI64IntegerAttr(routing.topkGroup));
   }
 
-  Value rmsNorm(Value x, Value weight) {
+  Value rmsNorm(Value x, Value weight, double epsilon) {
     return moe::RMSNormOp::create(b, loc, x.getType(), x, weight,
-                                  b.getF64FloatAttr(config.rms_norm_eps));
+                                  b.getF64FloatAttr(epsilon));
+  }
+  Value rmsNorm(Value x, Value weight) {
+    return rmsNorm(x, weight, config.rms_norm_eps);
+  }
+
+  /// Columns [at, at + width) of rows [T, *].
+  Value columns(Value rows, int64_t at, int64_t width) {
+    Value tokens = tensor::DimOp::create(b, loc, rows, 0);
+    SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(at)};
+    SmallVector<OpFoldResult> sizes{tokens, b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(b, loc, rows, offsets, sizes,
+                                          strides);
+  }
+
+  /// Of rows [T, heads * (a + r)], each head's first a (`second` false) or
+  /// last r values, as [T, heads * a] or [T, heads * r].
+  Value headParts(Value rows, int64_t heads, int64_t a, int64_t r,
+                  bool second) {
+    auto split = RankedTensorType::get({ShapedType::kDynamic, heads, a + r},
+                                       b.getF32Type());
+    Value perHead = tensor::ExpandShapeOp::create(
+        b, loc, split, rows, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+    Value tokens = tensor::DimOp::create(b, loc, rows, 0);
+    SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), b.getIndexAttr(0),
+                                      b.getIndexAttr(second ? a : 0)};
+    SmallVector<OpFoldResult> sizes{tokens, b.getIndexAttr(heads),
+                                    b.getIndexAttr(second ? r : a)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    Value part = tensor::ExtractSliceOp::create(b, loc, perHead, offsets, sizes,
+                                                strides);
+    return tensor::CollapseShapeOp::create(
+        b, loc, part, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
   }
 
   Value linear(Value x, Value weight) {
@@ -147,6 +181,37 @@ public:
                                    b.getF64FloatAttr(config.rope_theta),
                                    b.getF64FloatAttr(factor));
     return moe::RoPEOp::create(b, loc, x.getType(), x, start, attr);
+  }
+
+  /// RoPE on MLA's rotary parts [T, n * Dr] (reference section 8): the
+  /// model's frequencies and cos/sin factor, interleaved pairs.
+  Value latentRope(Value x, Value start) {
+    LatentRotary rotary = latentRotary(config);
+    auto attr = moe::RoPEAttr::get(
+        b.getContext(), config.qk_rope_head_dim, FloatAttr(), FloatAttr(),
+        b.getDenseF64ArrayAttr(rotary.inverseFrequencies),
+        rotary.cosSinFactor == 1.0 ? FloatAttr()
+                                   : b.getF64FloatAttr(rotary.cosSinFactor),
+        config.rope_interleave ? moe::RoPEPairs::interleaved
+                               : moe::RoPEPairs::rotate_half);
+    return moe::RoPEOp::create(b, loc, x.getType(), x, start, attr);
+  }
+
+  /// Writes `rows` [T, W] into `cache` [S, W] at positions
+  /// start .. start + T - 1, in the cache's element type.
+  Value appendRows(Value rows, Value cache, Value start) {
+    auto cacheType = cast<RankedTensorType>(cache.getType());
+    const int64_t width = cacheType.getDimSize(1);
+    Value tokens = tensor::DimOp::create(b, loc, rows, 0);
+    if (Type element = cacheType.getElementType(); !element.isF32())
+      rows = arith::TruncFOp::create(
+          b, loc, RankedTensorType::get({ShapedType::kDynamic, width}, element),
+          rows);
+    SmallVector<OpFoldResult> offsets{start, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes{tokens, b.getIndexAttr(width)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    return tensor::InsertSliceOp::create(b, loc, rows, cache, offsets, sizes,
+                                         strides);
   }
 
   /// Writes `rows` [T, heads * D] into the head-major `cache` [heads, S, D]
@@ -209,32 +274,99 @@ void buildHead(FunctionBuilder &f) {
   f.store(f.linear(f.rmsNorm(f.operand(0), norm), lmHead), 1);
 }
 
-/// A pre-norm decoder layer (reference section 4): h += Attn(RMSNorm(h)),
-/// then h += MLP(RMSNorm(h)); the new keys and values join the cache.
-void buildDecoderLayer(FunctionBuilder &f) {
+/// Multi-head latent attention (reference section 8) of a decoder layer on
+/// its normed input `n`, with the compressed cache at operand 2; returns the
+/// attention output [T, H] before o_proj and stores the cache.
+Value latentAttention(FunctionBuilder &f, Value n, Value start) {
   OpBuilder &b = f.b;
   Location loc = f.loc;
   const ModelConfig &c = f.config;
-  Value x = f.operand(0), start = f.operand(1);
-  Value keys = f.operand(2), values = f.operand(3);
-  Value inputNorm = f.nextWeight(), wq = f.nextWeight(), wk = f.nextWeight(),
-        wv = f.nextWeight(), wo = f.nextWeight(), postNorm = f.nextWeight();
+  const int64_t heads = c.num_attention_heads, nope = c.qk_nope_head_dim,
+                rope = c.qk_rope_head_dim, latent = c.kv_lora_rank;
+  // q_a_layernorm and kv_a_layernorm are built without the config's epsilon
+  // in the original code and in transformers, so they keep RMSNorm's
+  // default.
+  const double latentEps = 1e-6;
+  Value q;
+  if (c.q_lora_rank > 0) {
+    Value qa = f.nextWeight(), qaNorm = f.nextWeight(), qb = f.nextWeight();
+    Value compressed = f.rmsNorm(f.linear(n, qa), qaNorm, latentEps);
+    q = f.linear(compressed, qb);
+  } else {
+    q = f.linear(n, f.nextWeight());
+  }
+  Value kvA = f.nextWeight(), kvANorm = f.nextWeight(), kvB = f.nextWeight();
+  Value kv = f.linear(n, kvA);
+  Value c0 = f.rmsNorm(f.columns(kv, 0, latent), kvANorm, latentEps);
+  Value kRope = f.latentRope(f.columns(kv, latent, rope), start);
 
-  Value n = f.rmsNorm(x, inputNorm);
+  // The new cache rows [c, k_rope].
+  Value tokens = tensor::DimOp::create(b, loc, n, 0);
+  Value rows = tensor::EmptyOp::create(
+      b, loc, ArrayRef<OpFoldResult>{tokens, b.getIndexAttr(latent + rope)},
+      b.getF32Type());
+  SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+  SmallVector<OpFoldResult> latentAt{b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> latentSizes{tokens, b.getIndexAttr(latent)};
+  rows = tensor::InsertSliceOp::create(b, loc, c0, rows, latentAt, latentSizes,
+                                       strides);
+  SmallVector<OpFoldResult> ropeAt{b.getIndexAttr(0), b.getIndexAttr(latent)};
+  SmallVector<OpFoldResult> ropeSizes{tokens, b.getIndexAttr(rope)};
+  rows = tensor::InsertSliceOp::create(b, loc, kRope, rows, ropeAt, ropeSizes,
+                                       strides);
+  Value cache = f.appendRows(rows, f.operand(2), start);
+
+  Value qNope = f.headParts(q, heads, nope, rope, /*second=*/false);
+  Value qRope =
+      f.latentRope(f.headParts(q, heads, nope, rope, /*second=*/true), start);
+  Value out = moe::LatentAttentionOp::create(
+      b, loc, f.activations(heads * c.v_head_dim), qNope, qRope, cache, kvB,
+      start, b.getI64IntegerAttr(heads),
+      b.getF64FloatAttr(latentSoftmaxScale(c)));
+  f.store(cache, 2);
+  return out;
+}
+
+/// Multi-head attention (reference section 4) with its keys and values
+/// caches at operands 2 and 3; returns the output before o_proj and stores
+/// the caches.
+Value multiHeadAttention(FunctionBuilder &f, Value n, Value start) {
+  OpBuilder &b = f.b;
+  Location loc = f.loc;
+  const ModelConfig &c = f.config;
+  Value keys = f.operand(2), values = f.operand(3);
+  Value wq = f.nextWeight(), wk = f.nextWeight(), wv = f.nextWeight();
   Value q = f.rope(f.linear(n, wq), start);
   Value k = f.rope(f.linear(n, wk), start);
   Value v = f.linear(n, wv);
   keys = f.appendToCache(k, keys, start);
   values = f.appendToCache(v, values, start);
-  Value attn = moe::AttentionOp::create(
+  Value out = moe::AttentionOp::create(
       b, loc, q.getType(), q, keys, values, start,
       b.getI64IntegerAttr(c.num_attention_heads), FloatAttr());
+  f.store(keys, 2);
+  f.store(values, 3);
+  return out;
+}
+
+/// A pre-norm decoder layer (reference section 4): h += Attn(RMSNorm(h)),
+/// then h += MLP(RMSNorm(h)); the new keys and values (or latents) join the
+/// cache.
+void buildDecoderLayer(FunctionBuilder &f) {
+
+  OpBuilder &b = f.b;
+  Location loc = f.loc;
+  Value x = f.operand(0), start = f.operand(1);
+  Value inputNorm = f.nextWeight();
+  Value n = f.rmsNorm(x, inputNorm);
+  Value attn = f.config.model_type == ModelType::Deepseek
+                   ? multiHeadAttention(f, n, start)
+                   : latentAttention(f, n, start);
+  Value wo = f.nextWeight(), postNorm = f.nextWeight();
   Value h = arith::AddFOp::create(b, loc, f.linear(attn, wo), x);
   Value mlp = f.mlp(f.rmsNorm(h, postNorm));
   h = arith::AddFOp::create(b, loc, mlp, h);
   f.store(h, 0);
-  f.store(keys, 2);
-  f.store(values, 3);
 }
 
 } // namespace

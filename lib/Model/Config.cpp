@@ -4,6 +4,7 @@
 #include "moec/Support/Json.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 namespace moec {
@@ -259,6 +260,7 @@ void readRope(KeyReader &r, ModelConfig &c, const std::string &file,
   s.number("beta_slow", rope.beta_slow, true, true);
   s.number("mscale", rope.mscale, false, true);
   s.number("mscale_all_dim", rope.mscale_all_dim, false, true);
+  s.number("attention_factor", rope.attention_factor, true, true);
 }
 
 /// Reads `scoring_func` and `topk_method`, which only `deepseek` and
@@ -342,6 +344,7 @@ void readKeys(KeyReader &r, ModelConfig &c, const std::string &file,
   r.integer("qk_nope_head_dim", c.qk_nope_head_dim, Range::Positive, false);
   r.integer("qk_rope_head_dim", c.qk_rope_head_dim, Range::Positive, false);
   r.integer("v_head_dim", c.v_head_dim, Range::Positive, false);
+  r.boolean("rope_interleave", c.rope_interleave);
   r.tokenIds("eos_token_id", c.eos_token_id);
   std::vector<int64_t> bos{c.bos_token_id};
   r.tokenIds("bos_token_id", bos);
@@ -420,6 +423,45 @@ StatusOr<ModelConfig> loadModelConfig(const std::string &modelDir) {
   return configFromJson(*root, path);
 }
 
+namespace {
+
+using Fail = std::function<Status(const std::string &)>;
+
+/// The RoPE variants moec implements: default and linear, and YaRN for
+/// multi-head latent attention (reference section 8).
+Status checkRopeScaling(const ModelConfig &c, bool latent, const Fail &fail) {
+  const RopeScaling &rope = c.rope_scaling;
+  if (rope.type == "default")
+    return Status();
+  if (rope.type == "linear") {
+    if (!rope.hasFactor)
+      return fail("linear RoPE scaling needs a factor");
+    return Status();
+  }
+  if (rope.type == "yarn" && latent) {
+    if (rope.original_max_position_embeddings <= 0)
+      return fail("YaRN RoPE scaling needs original_max_position_embeddings");
+    return Status();
+  }
+  return fail("RoPE scaling of type \"" + rope.type +
+              "\" is not supported for model_type " +
+              modelTypeName(c.model_type) +
+              (latent ? " (only \"default\", \"linear\" and \"yarn\")"
+                      : " (only \"default\" and \"linear\")"));
+}
+
+/// What multi-head latent attention needs of the config.
+Status checkLatentAttention(const ModelConfig &c, const Fail &fail) {
+  if (c.attention_bias)
+    return fail("attention_bias = true is not supported; only false is");
+  if (c.qk_rope_head_dim % 2 != 0)
+    return fail("qk_rope_head_dim = " + std::to_string(c.qk_rope_head_dim) +
+                " must be even for rotary embeddings");
+  return checkRopeScaling(c, /*latent=*/true, fail);
+}
+
+} // namespace
+
 Status checkAttentionSupport(const ModelConfig &c,
                              const std::string &fileName) {
   auto fail = [&](const std::string &message) {
@@ -427,9 +469,7 @@ Status checkAttentionSupport(const ModelConfig &c,
   };
   auto str = [](int64_t v) { return std::to_string(v); };
   if (c.model_type != ModelType::Deepseek)
-    return fail(std::string("model_type ") + modelTypeName(c.model_type) +
-                " uses multi-head latent attention, which moec does not "
-                "compile yet; `moe-run layer` runs its MLP blocks");
+    return checkLatentAttention(c, fail);
   if (c.attention_bias)
     return fail("attention_bias = true is not supported; only false is");
   if (c.hidden_size % c.num_attention_heads != 0)
@@ -444,16 +484,7 @@ Status checkAttentionSupport(const ModelConfig &c,
   if (c.headDim() % 2 != 0)
     return fail("head_dim = hidden_size / num_attention_heads = " +
                 str(c.headDim()) + " must be even for rotary embeddings");
-  const RopeScaling &rope = c.rope_scaling;
-  if (rope.type == "linear") {
-    if (!rope.hasFactor)
-      return fail("linear RoPE scaling needs a factor");
-  } else if (rope.type != "default") {
-    return fail("RoPE scaling of type \"" + rope.type +
-                "\" is not supported for model_type deepseek (only "
-                "\"default\" and \"linear\")");
-  }
-  return Status();
+  return checkRopeScaling(c, /*latent=*/false, fail);
 }
 
 } // namespace moec

@@ -50,36 +50,33 @@ std::unique_ptr<Pass> createReportError(std::string message) {
 
 } // namespace
 
+moec::CPUPipelineConfig moec::CPUPipelineOptions::config() const {
+  CPUPipelineConfig c;
+  c.cpu = cpu;
+  c.foldSharedExperts = foldSharedExperts;
+  c.fuseExperts = fuseExperts;
+  c.parallel = parallel;
+  c.latentExpandMinTokens = latentExpandMinTokens;
+  c.tiling = {vectorWidth, rows, gateUpCols, downCols, gateUpBlock, downBlock};
+  return c;
+}
+
 void moec::buildCPUPipeline(OpPassManager &pm,
-                            const CPUPipelineOptions &options) {
+                            const CPUPipelineConfig &options) {
   DecomposePipelineOptions decompose;
   decompose.foldSharedExperts = options.foldSharedExperts;
+  decompose.latentExpandMinTokens = options.latentExpandMinTokens;
   buildDecomposePipeline(pm, decompose);
   pm.addPass(createMoEFuseLinearEpilogues());
   if (options.fuseExperts) {
     pm.addPass(createMoEFuseExpertFFN());
-    ExpertKernelTiling requested;
-    requested.vectorWidth = options.vectorWidth;
-    requested.rows = options.rows;
-    requested.gateUpCols = options.gateUpCols;
-    requested.downCols = options.downCols;
-    requested.gateUpBlock = options.gateUpBlock;
-    requested.downBlock = options.downBlock;
     StatusOr<CPUTarget> target = CPUTarget::lookup(options.cpu);
     if (!target.ok()) {
       pm.addPass(
           createReportError("moe-cpu-pipeline: " + target.status().message()));
       return;
     }
-    ExpertKernelTiling tiling = target->tiling(requested);
-    ConvertMoEToVectorOptions kernel;
-    kernel.vectorWidth = tiling.vectorWidth;
-    kernel.rows = tiling.rows;
-    kernel.gateUpCols = tiling.gateUpCols;
-    kernel.downCols = tiling.downCols;
-    kernel.gateUpBlock = tiling.gateUpBlock;
-    kernel.downBlock = tiling.downBlock;
-    pm.addPass(createConvertMoEToVector(kernel));
+    pm.addPass(createConvertMoEToVector(target->tiling(options.tiling)));
   }
   pm.addPass(createConvertMoEToLinalg());
   pm.addPass(createConvertElementwiseToLinalgPass());

@@ -12,6 +12,9 @@ using namespace mlir;
 void moec::buildDecomposePipeline(OpPassManager &pm,
                                   const DecomposePipelineOptions &options) {
   pm.addPass(createMoEDecomposeBlock());
+  MoEDecomposeLatentAttentionOptions latent;
+  latent.expandMinTokens = options.latentExpandMinTokens;
+  pm.addPass(createMoEDecomposeLatentAttention(latent));
   // Folding matches the decomposed form before canonicalisation rewrites it
   // (e.g. the closed-form dispatch of k = E).
   if (options.foldSharedExperts)
@@ -28,5 +31,7 @@ void moec::registerPipelines() {
       buildDecomposePipeline);
   PassPipelineRegistration<CPUPipelineOptions>(
       "moe-cpu-pipeline", "Lower moe ops to the LLVM dialect for the host CPU",
-      buildCPUPipeline);
+      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+        buildCPUPipeline(pm, options.config());
+      });
 }

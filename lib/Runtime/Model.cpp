@@ -126,24 +126,37 @@ StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
         std::to_string(c.max_position_embeddings));
   std::unique_ptr<Session> session(new Session(model));
   session->cap = capacity;
-  // The cache's element type is that of the layers' keys operand.
+  // Each layer's cache operands, with the dynamic dimension (positions) at
+  // the capacity.
   const ModuleSpec &spec = model.spec();
-  const DType element =
-      spec.functions[spec.layers.front().function].operands[2].dtype;
-  size_t bytes = dtypeSize(element);
-  for (int64_t factor : {capacity, c.num_key_value_heads, c.headDim()})
-    if (__builtin_mul_overflow(bytes, static_cast<size_t>(factor), &bytes))
-      return Status::error("a KV cache of " + std::to_string(capacity) +
-                           " tokens would not fit in memory");
-  const Status noMemory = Status::error(
-      "cannot allocate the KV cache of " + std::to_string(capacity) +
-      " tokens: " + std::to_string(c.num_hidden_layers) + " layers x 2 x " +
-      std::to_string(bytes) + " bytes");
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    session->keys.emplace_back(new (std::nothrow) uint8_t[bytes]);
-    session->values.emplace_back(new (std::nothrow) uint8_t[bytes]);
-    if (!session->keys.back() || !session->values.back())
-      return noMemory;
+  size_t total = 0;
+  for (const Binding &layer : spec.layers) {
+    const FunctionSpec &fn = spec.functions[layer.function];
+    std::vector<CacheBuffer> buffers;
+    for (size_t i : fn.caches()) {
+      const OperandSpec &op = fn.operands[i];
+      CacheBuffer buffer{nullptr, op.shape};
+      size_t bytes = dtypeSize(op.dtype), perPosition = bytes;
+      for (int64_t &d : buffer.shape) {
+        if (d == kDynamicSize)
+          d = capacity;
+        else
+          perPosition *= static_cast<size_t>(d);
+        if (__builtin_mul_overflow(bytes, static_cast<size_t>(d), &bytes) ||
+            __builtin_add_overflow(total, bytes, &total))
+          return Status::error("a KV cache of " + std::to_string(capacity) +
+                               " tokens would not fit in memory");
+      }
+      buffer.data.reset(new (std::nothrow) uint8_t[bytes]);
+      if (!buffer.data)
+        return Status::error("cannot allocate the KV cache of " +
+                             std::to_string(capacity) + " tokens (" +
+                             std::to_string(total) + " bytes for " +
+                             std::to_string(c.num_hidden_layers) + " layers)");
+      session->bytesPerPosition += static_cast<int64_t>(perPosition);
+      buffers.push_back(std::move(buffer));
+    }
+    session->caches.push_back(std::move(buffers));
   }
   session->hidden.resize(
       static_cast<size_t>(std::min(capacity, kPrefillChunk) * c.hidden_size));
@@ -169,8 +182,6 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
                          " exceed the session's capacity of " +
                          std::to_string(cap) + " tokens");
   logits.assign(static_cast<size_t>((allLogits ? n : 1) * v), 0.0f);
-  const std::vector<int64_t> cacheShape{c.num_key_value_heads, cap,
-                                        c.headDim()};
 
   for (int64_t first = 0; first < n; first += kPrefillChunk) {
     const int64_t m = std::min(kPrefillChunk, n - first);
@@ -180,14 +191,14 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
                                     Argument::buffer(hidden.data(), {m, h})});
         !s.ok())
       return s;
-    for (size_t l = 0; l < model.layers.size(); ++l)
-      if (Status s = model.run(model.layers[l],
-                               {Argument::buffer(hidden.data(), {m, h}),
-                                Argument::indexValue(pos + first),
-                                Argument::buffer(keys[l].get(), cacheShape),
-                                Argument::buffer(values[l].get(), cacheShape)});
-          !s.ok())
+    for (size_t l = 0; l < model.layers.size(); ++l) {
+      std::vector<Argument> args{Argument::buffer(hidden.data(), {m, h}),
+                                 Argument::indexValue(pos + first)};
+      for (const CacheBuffer &cache : caches[l])
+        args.push_back(Argument::buffer(cache.data.get(), cache.shape));
+      if (Status s = model.run(model.layers[l], std::move(args)); !s.ok())
         return s;
+    }
     Status s;
     if (allLogits)
       s = model.run(model.head,

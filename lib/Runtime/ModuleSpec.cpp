@@ -28,6 +28,16 @@ std::vector<const OperandSpec *> FunctionSpec::weights() const {
   return result;
 }
 
+std::vector<size_t> FunctionSpec::caches() const {
+  std::vector<size_t> result;
+  if (kind != FunctionKind::DecoderLayer)
+    return result;
+  for (size_t i = 1; i < operands.size(); ++i)
+    if (operands[i].role == OperandRole::InOut)
+      result.push_back(i);
+  return result;
+}
+
 namespace {
 
 std::string shapeText(const std::vector<int64_t> &shape) {
@@ -184,6 +194,91 @@ OperandSpec buffer(std::string name, OperandRole role, DType dtype,
   return {std::move(name), role, dtype, std::move(shape), std::nullopt};
 }
 
+/// A product of sizes, or an error naming `what` when it overflows.
+StatusOr<int64_t> checkedProduct(std::initializer_list<int64_t> factors,
+                                 const std::string &what) {
+  int64_t r = 1;
+  for (int64_t f : factors) {
+    StatusOr<int64_t> next = checkedMul(r, f, what);
+    if (!next.ok())
+      return next.status();
+    r = *next;
+  }
+  return r;
+}
+
+/// Multi-head attention (`deepseek`): the keys and values caches
+/// [KVH, S, D] and the weights up to post_attention_layernorm.
+Status collectAttention(WeightCollector &w, FunctionSpec &fn,
+                        const ModelConfig &c, DType kvCache) {
+  const int64_t h = c.hidden_size, headDim = c.headDim();
+  StatusOr<int64_t> qWidth =
+      checkedMul(c.num_attention_heads, headDim, "the query width");
+  StatusOr<int64_t> kvWidth =
+      checkedMul(c.num_key_value_heads, headDim, "the key/value width");
+  if (!qWidth.ok() || !kvWidth.ok())
+    return qWidth.ok() ? kvWidth.status() : qWidth.status();
+  fn.operands.push_back(buffer("keys", OperandRole::InOut, kvCache,
+                               {c.num_key_value_heads, kDynamicSize, headDim}));
+  fn.operands.push_back(buffer("values", OperandRole::InOut, kvCache,
+                               {c.num_key_value_heads, kDynamicSize, headDim}));
+  for (auto [name, shape] : {std::pair<const char *, std::vector<int64_t>>{
+                                 "input_layernorm.weight", {h}},
+                             {"self_attn.q_proj.weight", {*qWidth, h}},
+                             {"self_attn.k_proj.weight", {*kvWidth, h}},
+                             {"self_attn.v_proj.weight", {*kvWidth, h}},
+                             {"self_attn.o_proj.weight", {h, *qWidth}},
+                             {"post_attention_layernorm.weight", {h}}})
+    if (Status s = w.tensor(name, shape); !s.ok())
+      return s;
+  return Status();
+}
+
+/// Multi-head latent attention (reference section 8): the compressed cache
+/// [S, kv_lora_rank + qk_rope_head_dim] and the weights up to
+/// post_attention_layernorm (q_proj, or q_a_proj, q_a_layernorm and
+/// q_b_proj with a q_lora_rank).
+Status collectLatentAttention(WeightCollector &w, FunctionSpec &fn,
+                              const ModelConfig &c, DType kvCache) {
+  const int64_t h = c.hidden_size, heads = c.num_attention_heads;
+  const int64_t latent = c.kv_lora_rank, rope = c.qk_rope_head_dim;
+  StatusOr<int64_t> qWidth = checkedProduct(
+      {heads, c.qk_nope_head_dim + c.qk_rope_head_dim},
+      "the query width num_attention_heads x (qk_nope_head_dim + "
+      "qk_rope_head_dim)");
+  StatusOr<int64_t> kvbRows = checkedProduct(
+      {heads, c.qk_nope_head_dim + c.v_head_dim},
+      "kv_b_proj's rows num_attention_heads x (qk_nope_head_dim + "
+      "v_head_dim)");
+  StatusOr<int64_t> outWidth = checkedProduct(
+      {heads, c.v_head_dim}, "the attention output num_attention_heads x "
+                             "v_head_dim");
+  for (const StatusOr<int64_t> *v : {&qWidth, &kvbRows, &outWidth})
+    if (!v->ok())
+      return v->status();
+  fn.operands.push_back(buffer("latent_cache", OperandRole::InOut, kvCache,
+                               {kDynamicSize, latent + rope}));
+  std::vector<std::pair<const char *, std::vector<int64_t>>> tensors{
+      {"input_layernorm.weight", {h}}};
+  if (c.q_lora_rank > 0) {
+    tensors.push_back({"self_attn.q_a_proj.weight", {c.q_lora_rank, h}});
+    tensors.push_back({"self_attn.q_a_layernorm.weight", {c.q_lora_rank}});
+    tensors.push_back({"self_attn.q_b_proj.weight", {*qWidth, c.q_lora_rank}});
+  } else {
+    tensors.push_back({"self_attn.q_proj.weight", {*qWidth, h}});
+  }
+  tensors.push_back(
+      {"self_attn.kv_a_proj_with_mqa.weight", {latent + rope, h}});
+  tensors.push_back({"self_attn.kv_a_layernorm.weight", {latent}});
+  tensors.push_back({"self_attn.kv_b_proj.weight", {*kvbRows, latent}});
+  tensors.push_back({"self_attn.o_proj.weight", {h, *outWidth}});
+  tensors.push_back({"post_attention_layernorm.weight", {h}});
+  for (const auto &[name, shape] : tensors)
+    if (Status s = w.tensor(name, shape); !s.ok())
+      return s;
+  return Status();
+}
+
 bool sameContract(const FunctionSpec &a, const FunctionSpec &b) {
   if (a.kind != b.kind || a.moe != b.moe ||
       a.operands.size() != b.operands.size())
@@ -243,6 +338,30 @@ std::string routingJson(const ModelConfig &c) {
          ", \"routed_scaling_factor\": " + number(r.routedScalingFactor);
 }
 
+/// The config values that compiled multi-head latent attention depends on
+/// (besides the operand shapes), or nothing for `deepseek`.
+std::string latentAttentionJson(const ModelConfig &c) {
+  if (c.model_type == ModelType::Deepseek)
+    return "";
+  const RopeScaling &r = c.rope_scaling;
+  return ", \"q_lora_rank\": " + std::to_string(c.q_lora_rank) +
+         ", \"kv_lora_rank\": " + std::to_string(c.kv_lora_rank) +
+         ", \"qk_nope_head_dim\": " + std::to_string(c.qk_nope_head_dim) +
+         ", \"qk_rope_head_dim\": " + std::to_string(c.qk_rope_head_dim) +
+         ", \"v_head_dim\": " + std::to_string(c.v_head_dim) +
+         ", \"rope_interleave\": " + (c.rope_interleave ? "true" : "false") +
+         ", \"rope_has_factor\": " + (r.hasFactor ? "true" : "false") +
+         ", \"original_max_position_embeddings\": " +
+         std::to_string(r.original_max_position_embeddings) +
+         ", \"max_position_embeddings\": " +
+         std::to_string(c.max_position_embeddings) +
+         ", \"beta_fast\": " + number(r.beta_fast) +
+         ", \"beta_slow\": " + number(r.beta_slow) +
+         ", \"mscale\": " + number(r.mscale) +
+         ", \"mscale_all_dim\": " + number(r.mscale_all_dim) +
+         ", \"attention_factor\": " + number(r.attention_factor);
+}
+
 } // namespace
 
 std::string ModuleSpec::signature() const {
@@ -260,7 +379,8 @@ std::string ModuleSpec::signature() const {
          ", \"num_key_value_heads\": " + std::to_string(c.num_key_value_heads) +
          ", \"rope_theta\": " + number(c.rope_theta) + ", \"rope_type\": \"" +
          c.rope_scaling.type +
-         "\", \"rope_factor\": " + number(c.rope_scaling.factor);
+         "\", \"rope_factor\": " + number(c.rope_scaling.factor) +
+         latentAttentionJson(c);
   s += ", \"functions\": [";
   for (size_t f = 0; f < functions.size(); ++f) {
     const FunctionSpec &fn = functions[f];
@@ -332,13 +452,6 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
   spec.layout = layout;
   const ModelConfig &c = config;
   const int64_t h = c.hidden_size, v = c.vocab_size;
-  const int64_t headDim = c.headDim();
-  StatusOr<int64_t> qWidth =
-      checkedMul(c.num_attention_heads, headDim, "the query width");
-  StatusOr<int64_t> kvWidth =
-      checkedMul(c.num_key_value_heads, headDim, "the key/value width");
-  if (!qWidth.ok() || !kvWidth.ok())
-    return qWidth.ok() ? kvWidth.status() : qWidth.status();
   const std::string table = "model.embed_tokens.weight";
 
   FunctionSpec embed{"embed", FunctionKind::Embed, false, {}};
@@ -357,23 +470,15 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
                     {}};
     fn.operands = {
         buffer("hidden", OperandRole::InOut, DType::F32, {kDynamicSize, h}),
-        buffer("start", OperandRole::Index, DType::I32, {}),
-        buffer("keys", OperandRole::InOut, kvCache,
-               {c.num_key_value_heads, kDynamicSize, headDim}),
-        buffer("values", OperandRole::InOut, kvCache,
-               {c.num_key_value_heads, kDynamicSize, headDim})};
+        buffer("start", OperandRole::Index, DType::I32, {})};
     Binding binding;
     WeightCollector w(checkpoint, "model.layers." + std::to_string(layer) + ".",
                       fn, binding, layout);
-    for (auto [name, shape] : {std::pair<const char *, std::vector<int64_t>>{
-                                   "input_layernorm.weight", {h}},
-                               {"self_attn.q_proj.weight", {*qWidth, h}},
-                               {"self_attn.k_proj.weight", {*kvWidth, h}},
-                               {"self_attn.v_proj.weight", {*kvWidth, h}},
-                               {"self_attn.o_proj.weight", {h, *qWidth}},
-                               {"post_attention_layernorm.weight", {h}}})
-      if (Status s = w.tensor(name, shape); !s.ok())
-        return s;
+    if (Status s = c.model_type == ModelType::Deepseek
+                       ? collectAttention(w, fn, c, kvCache)
+                       : collectLatentAttention(w, fn, c, kvCache);
+        !s.ok())
+      return s;
     if (Status s = collectMLPWeights(w, c, layer); !s.ok())
       return s;
     binding.function = addFunction(spec.functions, std::move(fn));

@@ -30,7 +30,21 @@ CompileFlags::CompileFlags(std::initializer_list<cl::SubCommand *> subs)
                        "scalar loops) instead of the fused kernels"),
               cl::sub(subcommands)),
       sequential("sequential", cl::desc("Run compiled code on one thread"),
-                 cl::sub(subcommands)) {}
+                 cl::sub(subcommands)),
+      latentAttention(
+          "latent-attention",
+          cl::desc("How MLA models attend to the compressed KV cache"),
+          cl::values(
+              clEnumValN(LatentAttentionMode::Auto, "auto",
+                         "expand keys and values in calls of 128 tokens or "
+                         "more (prefill), absorb kv_b_proj in the others "
+                         "(default)"),
+              clEnumValN(LatentAttentionMode::Absorb, "absorb",
+                         "always absorb kv_b_proj into the query and output "
+                         "sides"),
+              clEnumValN(LatentAttentionMode::Expand, "expand",
+                         "always expand keys and values from the cache")),
+          cl::init(LatentAttentionMode::Auto), cl::sub(subcommands)) {}
 
 CompileOptions CompileFlags::options() const {
   CompileOptions o;
@@ -38,6 +52,10 @@ CompileOptions CompileFlags::options() const {
   o.foldSharedExperts = !noFoldSharedExperts;
   o.fuseExperts = !unfused;
   o.parallel = !sequential;
+  if (latentAttention == LatentAttentionMode::Absorb)
+    o.latentExpandMinTokens = 0;
+  else if (latentAttention == LatentAttentionMode::Expand)
+    o.latentExpandMinTokens = 1;
   return o;
 }
 

@@ -27,12 +27,15 @@ struct FuseRoPE : OpRewritePattern<RoPEOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RoPEOp rope,
                                 PatternRewriter &rewriter) const override {
+    // The linear kernels' epilogue turns rotate-half pairs only.
+    if (rope.getRope().isInterleaved())
+      return rewriter.notifyMatchFailure(rope, "interleaved pairs");
     LinearOp linear = soleLinear(rope.getX());
     if (!linear || linear.getResidual() || linear.getRopeAttr())
       return rewriter.notifyMatchFailure(rope, "not a plain linear's only use");
-    rewriter.replaceOpWithNewOp<LinearOp>(
-        rope, rope.getType(), linear.getX(), linear.getWeight(),
-        rope.getStart(), /*residual=*/Value(), rope.getRope());
+    rewriter.replaceOpWithNewOp<LinearOp>(rope, rope.getType(), linear.getX(),
+                                          linear.getWeight(), rope.getStart(),
+                                          /*residual=*/Value(), rope.getRope());
     rewriter.eraseOp(linear);
     return success();
   }

@@ -46,3 +46,16 @@ func.func @order(%x: tensor<?x32xf32>, %w: tensor<32x32xbf16>, %s: index) -> (te
   %brr = arith.addf %br, %x : tensor<?x32xf32>
   return %arr, %brr : tensor<?x32xf32>, tensor<?x32xf32>
 }
+
+// -----
+
+// The kernels' epilogue turns rotate-half pairs: an interleaved RoPE (MLA's)
+// stays on its own.
+// CHECK-LABEL: func @interleaved_rope_stays
+// CHECK: %[[Y:.*]] = moe.linear %{{.*}}, %{{.*}} : (tensor<?x32xf32>, tensor<32x32xbf16>) -> tensor<?x32xf32>
+// CHECK: moe.rope %[[Y]]
+func.func @interleaved_rope_stays(%x: tensor<?x32xf32>, %w: tensor<32x32xbf16>, %s: index) -> tensor<?x32xf32> {
+  %y = moe.linear %x, %w : (tensor<?x32xf32>, tensor<32x32xbf16>) -> tensor<?x32xf32>
+  %r = moe.rope %y at %s <head_dim = 8, theta = 10000.0, scaling_factor = 1.0, pairs = interleaved> : tensor<?x32xf32> -> tensor<?x32xf32>
+  return %r : tensor<?x32xf32>
+}

@@ -64,18 +64,78 @@ def get(config: dict, key: str):
     return MODEL_TYPE_DEFAULTS[model_type].get(key, DEFAULTS[key])
 
 
-def rope_settings(config: dict) -> tuple[float, float]:
-    """RoPE's (theta, linear scaling factor), from `rope_parameters`
-    (transformers 5) or `rope_theta` + `rope_scaling`."""
+def rope_parameters(config: dict) -> tuple[float, dict]:
+    """RoPE's base theta and its scaling settings (`type` "default" when
+    none), from `rope_parameters` (transformers 5) or `rope_theta` +
+    `rope_scaling`."""
     params = config.get("rope_parameters") or {}
     theta = params.get("rope_theta", get(config, "rope_theta"))
-    scaling = params if params else (config.get("rope_scaling") or {})
-    kind = scaling.get("rope_type", scaling.get("type", "default"))
-    if kind == "default":
+    scaling = dict(params if params else (config.get("rope_scaling") or {}))
+    scaling["type"] = scaling.get("rope_type", scaling.get("type", "default"))
+    if scaling["type"] not in ("default", "linear", "yarn"):
+        raise ValueError(f"RoPE type {scaling['type']!r} is not part of the deepseek reference")
+    return theta, scaling
+
+
+def rope_settings(config: dict) -> tuple[float, float]:
+    """RoPE's (theta, linear scaling factor) for multi-head attention."""
+    theta, scaling = rope_parameters(config)
+    if scaling["type"] == "default":
         return theta, 1.0
-    if kind == "linear":
+    if scaling["type"] == "linear":
         return theta, scaling["factor"]
-    raise ValueError(f"RoPE type {kind!r} is not part of the deepseek reference")
+    raise ValueError("YaRN is part of the reference only for MLA (section 8)")
+
+
+def yarn_mscale(scale: float, m: float) -> float:
+    """g(s, m) of reference section 8."""
+    return 1.0 if scale <= 1 else 0.1 * m * np.log(scale) + 1.0
+
+
+def mla_frequencies(config: dict) -> tuple[np.ndarray, float]:
+    """The per-pair angles theta_i [Dr/2] of MLA's rotary key and query, and
+    the attention factor that multiplies cos and sin (reference section 8)."""
+    base, scaling = rope_parameters(config)
+    d = config["qk_rope_head_dim"]
+    extra = base ** (-2.0 * np.arange(d // 2) / d)
+    kind = scaling["type"]
+    if kind == "default":
+        return extra, 1.0
+    if kind == "linear":
+        return extra / scaling["factor"], 1.0
+    L0 = scaling["original_max_position_embeddings"]
+    s = scaling.get("factor")
+    if s is None:
+        s = config["max_position_embeddings"] / L0
+    inter = extra / s
+
+    def corr(rotations):
+        return d * np.log(L0 / (2 * np.pi * rotations)) / (2 * np.log(base))
+
+    low = max(np.floor(corr(scaling.get("beta_fast") or 32)), 0)
+    high = min(np.ceil(corr(scaling.get("beta_slow") or 1)), d - 1)
+    if low == high:
+        high += 0.001
+    ramp = np.clip((np.arange(d // 2) - low) / (high - low), 0, 1)
+    theta = inter * ramp + extra * (1 - ramp)
+    if scaling.get("attention_factor") is not None:
+        return theta, scaling["attention_factor"]
+    mscale, all_dim = scaling.get("mscale"), scaling.get("mscale_all_dim")
+    if mscale and all_dim:
+        return theta, yarn_mscale(s, mscale) / yarn_mscale(s, all_dim)
+    return theta, yarn_mscale(s, 1.0)
+
+
+def mla_softmax_scale(config: dict) -> float:
+    """(Dn + Dr)^-1/2, times m^2 under YaRN with mscale_all_dim (section 8)."""
+    scale = (config["qk_nope_head_dim"] + config["qk_rope_head_dim"]) ** -0.5
+    _, scaling = rope_parameters(config)
+    if scaling["type"] == "yarn" and scaling.get("mscale_all_dim"):
+        s = scaling.get("factor")
+        if s is None:
+            s = config["max_position_embeddings"] / scaling["original_max_position_embeddings"]
+        scale *= yarn_mscale(s, scaling["mscale_all_dim"]) ** 2
+    return scale
 
 
 def is_moe_layer(config: dict, layer: int) -> bool:
@@ -291,14 +351,74 @@ def attention(weights: dict, config: dict, layer: int, x: np.ndarray,
     return out @ weights[f"{p}.o_proj.weight"].T
 
 
+def mla_rope(x: np.ndarray, positions: np.ndarray, theta: np.ndarray, factor: float,
+             interleaved: bool = True) -> np.ndarray:
+    """RoPE on x [T, heads, d]: pair i at position p turns by p * theta_i,
+    cos and sin times `factor`. Pairs are interleaved, (x_2i, x_2i+1)
+    (reference section 8), or with `rope_interleave: false` (x_i, x_i+d/2)."""
+    angle = np.asarray(positions, dtype=np.float64)[:, None] * theta
+    cos, sin = (factor * np.cos(angle))[:, None, :], (factor * np.sin(angle))[:, None, :]
+    half = x.shape[-1] // 2
+    first = (slice(None), slice(None), slice(0, None, 2) if interleaved else slice(0, half))
+    second = (slice(None), slice(None), slice(1, None, 2) if interleaved else slice(half, None))
+    out = np.empty_like(x)
+    out[first] = x[first] * cos - x[second] * sin
+    out[second] = x[second] * cos + x[first] * sin
+    return out
+
+
+# q_a_layernorm and kv_a_layernorm are built without the config's epsilon,
+# so they keep RMSNorm's default in the original code and in transformers.
+MLA_NORM_EPS = 1e-6
+
+
+def mla_attention(weights: dict, config: dict, layer: int, x: np.ndarray,
+                  positions: np.ndarray | None = None, kv_cache: str = "f32") -> np.ndarray:
+    """Multi-head latent attention (reference section 8) on normed x [T, H],
+    literally: keys and values expanded per head from the cached latent
+    [c, k_rope], which is read back from a `kv_cache` cache."""
+    T = x.shape[0]
+    nh = config["num_attention_heads"]
+    Dn, Dr, Dv = config["qk_nope_head_dim"], config["qk_rope_head_dim"], config["v_head_dim"]
+    C = config["kv_lora_rank"]
+    positions = np.arange(T) if positions is None else positions
+    p = f"model.layers.{layer}.self_attn"
+    if config.get("q_lora_rank"):
+        q = rms_norm(x @ weights[f"{p}.q_a_proj.weight"].T,
+                     weights[f"{p}.q_a_layernorm.weight"], MLA_NORM_EPS)
+        q = q @ weights[f"{p}.q_b_proj.weight"].T
+    else:
+        q = x @ weights[f"{p}.q_proj.weight"].T
+    q = q.reshape(T, nh, Dn + Dr)
+    kv = x @ weights[f"{p}.kv_a_proj_with_mqa.weight"].T
+    c = rms_norm(kv[:, :C], weights[f"{p}.kv_a_layernorm.weight"], MLA_NORM_EPS)
+    theta, factor = mla_frequencies(config)
+    interleaved = config.get("rope_interleave", True) is not False
+    q_nope = q[..., :Dn]
+    q_rope = mla_rope(q[..., Dn:], positions, theta, factor, interleaved)
+    k_rope = mla_rope(kv[:, None, C:], positions, theta, factor, interleaved)[:, 0]
+    c, k_rope = stored_in(c, kv_cache), stored_in(k_rope, kv_cache)
+    kv = (c @ weights[f"{p}.kv_b_proj.weight"].T).reshape(T, nh, Dn + Dv)
+    k_nope, v = kv[..., :Dn], kv[..., Dn:]
+    logits = (np.einsum("thd,shd->hts", q_nope, k_nope)
+              + np.einsum("thd,sd->hts", q_rope, k_rope)) * mla_softmax_scale(config)
+    logits = np.where(np.tril(np.ones((T, T), dtype=bool)), logits, -np.inf)
+    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    out = np.einsum("hts,shd->thd", probs, v).reshape(T, nh * Dv)
+    return out @ weights[f"{p}.o_proj.weight"].T
+
+
 def decoder_layer(weights: dict, config: dict, layer: int, h: np.ndarray,
                   positions: np.ndarray | None = None, kv_cache: str = "f32") -> np.ndarray:
-    """Pre-norm decoder layer: h + Attn(RMSNorm(h)), then + MLP(RMSNorm(h))."""
+    """Pre-norm decoder layer: h + Attn(RMSNorm(h)), then + MLP(RMSNorm(h)).
+    Attention is multi-head for `deepseek` and MLA for the later types."""
     eps = get(config, "rms_norm_eps")
     p = f"model.layers.{layer}"
-    h = h + attention(weights, config, layer,
-                      rms_norm(h, weights[f"{p}.input_layernorm.weight"], eps), positions,
-                      kv_cache)
+    attend = attention if config.get("model_type", "deepseek") == "deepseek" else mla_attention
+    h = h + attend(weights, config, layer,
+                   rms_norm(h, weights[f"{p}.input_layernorm.weight"], eps), positions,
+                   kv_cache)
     return h + mlp_block(weights, config, layer,
                          rms_norm(h, weights[f"{p}.post_attention_layernorm.weight"], eps))
 

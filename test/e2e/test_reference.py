@@ -435,3 +435,71 @@ def test_model_is_causal(tmp_path):
     assert logits.shape == (7, 64) and np.isfinite(logits).all()
     np.testing.assert_allclose(R.model_forward(weights, config, tokens[:4]), logits[:4],
                                rtol=0, atol=1e-12 * np.abs(logits).max())
+
+
+# ------------------------------------------------ multi-head latent attention
+
+MLA = dict(model_type="deepseek_v2", n_routed_experts=8, num_experts_per_tok=2,
+           q_lora_rank=16, dtype="f32")
+
+
+def test_mla_absorbed_equals_expanded(tmp_path):
+    """Absorbing kv_b_proj into the query and output sides (what moec
+    compiles for decode) is the same attention as expanding keys and values
+    (the reference's literal reading of section 8)."""
+    config, w = checkpoint(tmp_path, **MLA)
+    T, layer = 9, 0
+    x = inputs(T, config["hidden_size"], seed=3)
+    p = f"model.layers.{layer}.self_attn"
+    nh, Dn, Dr, Dv, C = (config[k] for k in ("num_attention_heads", "qk_nope_head_dim",
+                                             "qk_rope_head_dim", "v_head_dim",
+                                             "kv_lora_rank"))
+    q = R.rms_norm(x @ w[f"{p}.q_a_proj.weight"].T, w[f"{p}.q_a_layernorm.weight"],
+                   R.MLA_NORM_EPS) @ w[f"{p}.q_b_proj.weight"].T
+    q = q.reshape(T, nh, Dn + Dr)
+    kv = x @ w[f"{p}.kv_a_proj_with_mqa.weight"].T
+    c = R.rms_norm(kv[:, :C], w[f"{p}.kv_a_layernorm.weight"], R.MLA_NORM_EPS)
+    theta, factor = R.mla_frequencies(config)
+    q_rope = R.mla_rope(q[..., Dn:], np.arange(T), theta, factor)
+    k_rope = R.mla_rope(kv[:, None, C:], np.arange(T), theta, factor)[:, 0]
+    kvb = w[f"{p}.kv_b_proj.weight"].reshape(nh, Dn + Dv, C)
+    q_latent = np.einsum("thd,hdc->thc", q[..., :Dn], kvb[:, :Dn])
+    logits = (np.einsum("thc,sc->hts", q_latent, c)
+              + np.einsum("thd,sd->hts", q_rope, k_rope)) * R.mla_softmax_scale(config)
+    logits = np.where(np.tril(np.ones((T, T), dtype=bool)), logits, -np.inf)
+    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
+    out_latent = np.einsum("hts,sc->thc", probs, c)
+    out = np.einsum("thc,hvc->thv", out_latent, kvb[:, Dn:]).reshape(T, nh * Dv)
+    absorbed = out @ w[f"{p}.o_proj.weight"].T
+    np.testing.assert_allclose(absorbed, R.mla_attention(w, config, layer, x),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_yarn_without_scaling_is_plain_rope():
+    """YaRN with factor 1 turns every pair as trained and scales nothing."""
+    plain = dict(model_type="deepseek_v2", qk_rope_head_dim=64, qk_nope_head_dim=128,
+                 rope_theta=10000.0, max_position_embeddings=4096)
+    yarn = dict(plain, rope_scaling={"type": "yarn", "factor": 1.0, "mscale": 0.707,
+                                     "mscale_all_dim": 0.707,
+                                     "original_max_position_embeddings": 4096})
+    np.testing.assert_allclose(R.mla_frequencies(yarn)[0], R.mla_frequencies(plain)[0],
+                               rtol=1e-15)
+    assert R.mla_frequencies(yarn)[1] == 1.0
+    assert R.mla_softmax_scale(yarn) == R.mla_softmax_scale(plain) == 192 ** -0.5
+
+
+def test_yarn_interpolates_only_slow_pairs():
+    """Fast pairs (many turns over the original context) keep their
+    frequency; slow ones are divided by the factor (reference section 8)."""
+    config = dict(model_type="deepseek_v3", qk_rope_head_dim=64, qk_nope_head_dim=128,
+                  rope_theta=10000.0, max_position_embeddings=163840,
+                  rope_scaling={"type": "yarn", "factor": 40.0, "beta_fast": 32,
+                                "beta_slow": 1, "original_max_position_embeddings": 4096})
+    theta, factor = R.mla_frequencies(config)
+    trained = 10000.0 ** (-np.arange(32) / 32)
+    # corr(32) = 10.47 and corr(1) = 22.5: the ramp runs from pair 10 to 23.
+    np.testing.assert_allclose(theta[:11], trained[:11])
+    np.testing.assert_allclose(theta[23:], trained[23:] / 40)
+    assert ((theta[11:23] < trained[11:23]) & (theta[11:23] > trained[11:23] / 40)).all()
+    assert factor == pytest.approx(0.1 * np.log(40) + 1)

@@ -1,5 +1,6 @@
 //===- ConfigTest.cpp - reading and checking config.json ------------------===//
 #include "moec/Model/Config.h"
+#include "moec/Model/Rotary.h"
 
 #include "TempDirTest.h"
 
@@ -316,6 +317,66 @@ TEST_F(ConfigTest, AttentionKeysAreCheckedSeparately) {
             "linear RoPE scaling needs a factor");
 }
 
+TEST_F(ConfigTest, LatentAttentionSupport) {
+  const std::string v2 =
+      R"("model_type": "deepseek_v2", "num_experts_per_tok": 2)";
+  EXPECT_EQ(attentionError("{" + v2 + R"(, "qk_rope_head_dim": 7})"),
+            "qk_rope_head_dim = 7 must be even for rotary embeddings");
+  EXPECT_EQ(attentionError("{" + v2 + R"(, "attention_bias": true})"),
+            "attention_bias = true is not supported; only false is");
+  EXPECT_EQ(attentionError("{" + v2 + R"(, "rope_scaling": {"type": "yarn",
+      "factor": 4}})"),
+            "YaRN RoPE scaling needs original_max_position_embeddings");
+  EXPECT_EQ(attentionError("{" + v2 + R"(, "rope_scaling": {"type":
+      "longrope", "factor": 4}})"),
+            "RoPE scaling of type \"longrope\" is not supported for "
+            "model_type deepseek_v2 (only \"default\", \"linear\" and "
+            "\"yarn\")");
+  // Multi-head attention has no YaRN.
+  EXPECT_EQ(attentionError(R"({"rope_scaling": {"type": "yarn", "factor": 4,
+      "original_max_position_embeddings": 64}})"),
+            "RoPE scaling of type \"yarn\" is not supported for "
+            "model_type deepseek (only \"default\" and \"linear\")");
+  EXPECT_TRUE(loadOk("{" + v2 + "}").rope_interleave);
+  EXPECT_FALSE(
+      loadOk("{" + v2 + R"(, "rope_interleave": false})").rope_interleave);
+}
+
+// DeepSeek-V2-Lite's YaRN (factor 40 over 4096 positions, mscale = mscale_all
+// _dim = 0.707), against the float64 reference of test/e2e/reference.py.
+TEST_F(ConfigTest, LatentRotaryYaRN) {
+  ModelConfig c = loadOk(R"({"model_type": "deepseek_v2",
+      "num_experts_per_tok": 6, "qk_nope_head_dim": 128,
+      "qk_rope_head_dim": 64, "max_position_embeddings": 163840,
+      "rope_theta": 10000, "rope_scaling": {"type": "yarn", "factor": 40,
+      "original_max_position_embeddings": 4096, "beta_fast": 32,
+      "beta_slow": 1, "mscale": 0.707, "mscale_all_dim": 0.707}})");
+  LatentRotary r = latentRotary(c);
+  ASSERT_EQ(r.inverseFrequencies.size(), 32u);
+  // Pairs below the ramp (corr(32) = 10.47) keep theta^(-2i/d); pairs above
+  // it (corr(1) = 22.5) are divided by the factor; between, a blend.
+  EXPECT_DOUBLE_EQ(r.inverseFrequencies[0], 1.0);
+  EXPECT_NEAR(r.inverseFrequencies[10], 0.05623413251903491, 1e-15);
+  EXPECT_NEAR(r.inverseFrequencies[20], 0.0007905694150420946, 1e-17);
+  EXPECT_NEAR(r.inverseFrequencies[31], 3.3338035804083097e-06, 1e-19);
+  EXPECT_DOUBLE_EQ(r.cosSinFactor, 1.0); // g(40, 0.707) / g(40, 0.707)
+  EXPECT_NEAR(latentSoftmaxScale(c), 0.11472138679292611, 1e-15);
+
+  // Without mscale_all_dim: cos/sin carry g(s, 1), the scale stays plain.
+  c.rope_scaling.mscale = 1.0;
+  c.rope_scaling.mscale_all_dim = 0.0;
+  EXPECT_NEAR(latentRotary(c).cosSinFactor, 1.3688879454113936, 1e-15);
+  EXPECT_NEAR(latentSoftmaxScale(c), 0.07216878364870322, 1e-16);
+  // attention_factor, when given, is the factor.
+  c.rope_scaling.attention_factor = 0.5;
+  EXPECT_EQ(latentRotary(c).cosSinFactor, 0.5);
+  // No factor: s = max_position_embeddings / original.
+  c.rope_scaling.hasFactor = false;
+  c.max_position_embeddings = 4096 * 40;
+  EXPECT_NEAR(latentRotary(c).inverseFrequencies[31], 3.3338035804083097e-06,
+              1e-19);
+}
+
 TEST_F(ConfigTest, RopeSpellings) {
   ModelConfig old = loadOk(R"({"rope_theta": 500000, "rope_scaling":
       {"type": "linear", "factor": 4.0}})");
@@ -340,6 +401,7 @@ TEST_F(ConfigTest, RopeSpellings) {
   EXPECT_EQ(yarn.rope_scaling.factor, 40.0);
   EXPECT_EQ(yarn.rope_scaling.original_max_position_embeddings, 4096);
   EXPECT_EQ(yarn.rope_scaling.mscale_all_dim, 0.707);
+  EXPECT_TRUE(checkAttentionSupport(yarn).ok());
 
   EXPECT_EQ(loadOk(R"({"dtype": "float32", "torch_dtype": "bfloat16"})").dtype,
             "float32");
@@ -372,9 +434,8 @@ TEST_F(ConfigTest, ModelTypes) {
   EXPECT_EQ(v3.n_shared_experts, 1);
   EXPECT_TRUE(v3.routing().hasCorrectionBias);
   EXPECT_TRUE(v3.isMoELayer(1));
-  EXPECT_THAT(checkAttentionSupport(v3).message(),
-              HasSubstr("model_type deepseek_v3 uses multi-head latent "
-                        "attention, which moec does not compile yet"));
+  // MLA reads no num_key_value_heads.
+  EXPECT_TRUE(checkAttentionSupport(v3).ok());
 
   ModelConfig v3Defaults = loadOk(R"({"model_type": "deepseek_v3"})");
   EXPECT_EQ(v3Defaults.n_routed_experts, 256);
@@ -398,8 +459,7 @@ TEST_F(ConfigTest, ModelTypes) {
   EXPECT_EQ(v2.n_routed_experts, 64);
   EXPECT_EQ(v2.n_shared_experts, 2);
   EXPECT_EQ(v2.q_lora_rank, 0);
-  EXPECT_THAT(checkAttentionSupport(v2).message(),
-              HasSubstr("model_type deepseek_v2 uses multi-head latent"));
+  EXPECT_TRUE(checkAttentionSupport(v2).ok());
   EXPECT_THAT(loadError(R"({"model_type": "deepseek_v2",
       "num_experts_per_tok": 6, "topk_method": "noaux_tc"})"),
               HasSubstr("model_type deepseek_v2 routes with softmax scores"));

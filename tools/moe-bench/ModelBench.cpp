@@ -5,7 +5,8 @@
 // steps (one token against the KV cache) after prefills of several context
 // lengths. Beside it, in the same run: the read bandwidth, which bounds a
 // decode step from below by the bytes of weights it must read, PyTorch eager
-// (torch_model.py) and llama.cpp (llama_cpp_model.py) on the same checkpoint.
+// (torch_model.py for `deepseek`, transformers_model.py for the MLA model
+// types) and llama.cpp (llama_cpp_model.py) on the same checkpoint.
 //
 //===----------------------------------------------------------------------===//
 #include "Bench.h"
@@ -44,16 +45,34 @@ double residentBytes() {
   return 0;
 }
 
+/// Elements of one layer's attention weights: q, k, v and o projections,
+/// or MLA's (q_proj or q_a_proj, q_a_layernorm and q_b_proj;
+/// kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj).
+double attentionWeights(const ModelConfig &c) {
+  const double h = c.hidden_size, heads = c.num_attention_heads;
+  if (c.model_type == ModelType::Deepseek) {
+    const double hd = c.headDim();
+    const double q = heads * hd, kv = c.num_key_value_heads * hd;
+    return h * q + 2 * h * kv + q * h;
+  }
+  const double qWidth = heads * (c.qk_nope_head_dim + c.qk_rope_head_dim);
+  const double rank = c.q_lora_rank, latent = c.kv_lora_rank;
+  const double q =
+      c.q_lora_rank > 0 ? h * rank + rank + rank * qWidth : h * qWidth;
+  return q + h * (latent + c.qk_rope_head_dim) + latent +
+         heads * (c.qk_nope_head_dim + c.v_head_dim) * latent +
+         heads * c.v_head_dim * h;
+}
+
 /// Bytes of weights one decode step reads: every layer's attention and
 /// norms, dense MLPs whole, and of an MoE block the router, k routed
 /// experts and the shared experts; the final norm, lm_head and one
 /// embedding row. The element size is that of the checkpoint (`bytes`).
 double decodeWeightBytes(const ModelConfig &c, double bytes) {
-  const double h = c.hidden_size, hd = c.headDim();
-  const double q = c.num_attention_heads * hd, kv = c.num_key_value_heads * hd;
+  const double h = c.hidden_size;
   double total = 2 * h * bytes + h * c.vocab_size * bytes;
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    total += (2 * h + h * q + 2 * h * kv + q * h) * bytes;
+    total += (2 * h + attentionWeights(c)) * bytes;
     if (!c.isMoELayer(l)) {
       total += 3.0 * h * c.intermediate_size * bytes;
       continue;
@@ -152,6 +171,13 @@ ContenderTimes timeMoec(const ModelBenchOptions &o, DType kvCache,
               "s (%.2f GB stacked expert copies), resident %.2f GB\n",
               dtypeName(kvCache), compileSeconds, seconds(start),
               (*model)->ownedWeightBytes() / 1e9, residentBytes() / 1e9);
+  if (StatusOr<std::unique_ptr<Session>> probe = Session::create(**model, 1);
+      probe.ok())
+    std::printf("  KV cache: %lld bytes per token (%lld per token and "
+                "layer)\n",
+                static_cast<long long>((*probe)->cacheBytesPerPosition()),
+                static_cast<long long>((*probe)->cacheBytesPerPosition() /
+                                       config.num_hidden_layers));
 
   std::mt19937 rng(0);
   auto randomIds = [&](int64_t n) {
@@ -227,12 +253,19 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
   common << " --model " << o.model << " --prompt-tokens " << o.promptTokens
          << " --contexts " << contexts.str() << " --decode-steps "
          << o.decodeSteps << " --repeats " << o.repeats;
+  // transformers has no `deepseek` model type (its code is remote):
+  // torch_model.py ports it; DeepseekV2/V3 run as transformers has them.
+  const bool latent = c.model_type != ModelType::Deepseek;
+  const std::string torchScript =
+      latent ? "transformers_model.py" : "torch_model.py";
+  const std::string torchName =
+      latent ? "PyTorch eager (transformers), " : "PyTorch eager, ";
   for (const std::string &dtype : o.torchDtypes)
-    contenders.push_back(
-        {"PyTorch eager, " + dtype + " weights",
-         parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
-                                  "/tools/moe-bench/torch_model.py --dtype " +
-                                  dtype + common.str() + " 2>/dev/null"))});
+    contenders.push_back({torchName + dtype + " weights",
+                          parseContender(jsonLines(
+                              o.python + " " + MOEC_SOURCE_DIR +
+                              "/tools/moe-bench/" + torchScript + " --dtype " +
+                              dtype + common.str() + " 2>/dev/null"))});
   for (const std::string &gguf : o.ggufs)
     contenders.push_back(
         {"llama.cpp " + gguf,

@@ -103,9 +103,11 @@ cl::opt<std::string>
 cl::opt<DType> kvCache("kv-cache", cl::desc("Element type of the KV cache"),
                        kvCacheValues(), cl::init(DType::F32),
                        cl::sub(generateCmd), cl::sub(logitsCmd));
-cl::opt<bool> stats("stats",
-                    cl::desc("Print prefill and decode speeds to stderr"),
-                    cl::sub(generateCmd));
+cl::opt<bool>
+    stats("stats",
+          cl::desc("Print prefill and decode speeds and the KV cache size "
+                   "to stderr"),
+          cl::sub(generateCmd));
 IntOption layerIndex("layer", cl::desc("Decoder layer index"),
                      cl::value_desc("L"), cl::Required, cl::sub(layerCmd));
 cl::opt<std::string> inputPath("input",
@@ -407,6 +409,8 @@ int runGenerate() {
                  "steps in %.3f s (%.1f tok/s)\n",
                  prompt->ids.size(), prefill, prompt->ids.size() / prefill,
                  steps, decode, steps ? steps / decode : 0.0);
+    std::fprintf(stderr, "KV cache: %lld bytes per token\n",
+                 static_cast<long long>((*session)->cacheBytesPerPosition()));
   }
   if (!s.ok())
     return fail(s.message());

@@ -2,7 +2,7 @@
 #ifndef MOEC_COMPILER_COMPILE_H
 #define MOEC_COMPILER_COMPILE_H
 
-#include "moec/Conversion/MoEToVector.h"
+#include "moec/Pipelines/CPUPipelineConfig.h"
 #include "moec/Runtime/CompiledModule.h"
 #include "moec/Runtime/ModuleSpec.h"
 #include "moec/Support/Status.h"
@@ -21,20 +21,8 @@ class TargetMachine;
 
 namespace moec {
 
-/// How a module is compiled (see moe-cpu-pipeline's options).
-struct CompileOptions {
-  /// The CPU to compile for: "host" or an LLVM x86-64 CPU name
-  /// (CPUTarget::lookup). It sets the code generator's CPU and features,
-  /// the kernels' default tiling, and the features an ahead-of-time module
-  /// requires.
-  std::string cpu = "host";
-  bool foldSharedExperts = true;
-  /// The fused, vectorised expert kernels; off: moec's unfused lowering.
-  bool fuseExperts = true;
-  /// Work items on all cores (OpenMP).
-  bool parallel = true;
-  /// Tiling of the kernels; 0 fields are the target's (CPUTarget::tiling).
-  ExpertKernelTiling tiling{0, 0, 0, 0, 0, 0};
+/// How a module is compiled: moe-cpu-pipeline's choices, and progress.
+struct CompileOptions : CPUPipelineConfig {
   /// Called with (steps done, steps in all) as compilation advances: the
   /// passes of the pipeline, then LLVM's optimisation and code generation.
   std::function<void(int64_t, int64_t)> progress;

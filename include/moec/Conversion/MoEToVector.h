@@ -6,7 +6,7 @@
 
 #include "mlir/Pass/Pass.h"
 
-#include <cstdint>
+#include <memory>
 
 namespace mlir {
 class RewritePatternSet;
@@ -16,6 +16,11 @@ namespace moec {
 
 #define GEN_PASS_DECL_CONVERTMOETOVECTOR
 #include "moec/Conversion/Passes.h.inc"
+
+/// convert-moe-to-vector with the kernels tiled as `tiling` (every field
+/// positive; CPUTarget::tiling resolves a request).
+std::unique_ptr<mlir::Pass>
+createConvertMoEToVector(const ExpertKernelTiling &tiling);
 
 /// Lowers the moe ops with static inner sizes to parallel (scf.forall),
 /// vectorised loop nests on buffers: moe.expert_ffn, moe.swiglu (as an

@@ -45,6 +45,8 @@ struct RopeScaling {
   double beta_slow = 1.0;
   double mscale = 0.0;
   double mscale_all_dim = 0.0;
+  /// YaRN's factor on cos and sin when given outright; 0 when absent.
+  double attention_factor = 0.0;
   bool hasFactor = false;
 };
 
@@ -90,6 +92,10 @@ struct ModelConfig {
   int64_t qk_nope_head_dim = 128;
   int64_t qk_rope_head_dim = 64;
   int64_t v_head_dim = 128;
+  /// MLA's rotary dimensions pair up interleaved, (x0, x1), (x2, x3), ...
+  /// (reference section 8); `rope_interleave: false` (a transformers
+  /// DeepseekV3Config key) pairs (x_j, x_{j + Dr/2}) instead.
+  bool rope_interleave = true;
   /// Tokens that end generation (`eos_token_id`: one id, a list, or null).
   std::vector<int64_t> eos_token_id;
   /// `bos_token_id`, or -1 when null or absent.
@@ -115,10 +121,11 @@ StatusOr<ModelConfig> loadModelConfig(const std::string &modelDir);
 StatusOr<ModelConfig> parseModelConfig(const std::string &jsonText,
                                        const std::string &fileName);
 
-/// Checks what compiling the model's attention needs: heads that divide the
-/// hidden size and each other, an even head_dim, a supported RoPE variant,
-/// no attention bias, and a model type whose attention moec implements.
-/// The message names the key (and `fileName`, when given).
+/// Checks what compiling the model's attention needs: for `deepseek`, heads
+/// that divide the hidden size and each other and an even head_dim; for
+/// MLA, an even qk_rope_head_dim; for all, a supported RoPE variant
+/// (default and linear; YaRN for MLA) and no attention bias. The message
+/// names the key (and `fileName`, when given).
 Status checkAttentionSupport(const ModelConfig &config,
                              const std::string &fileName = "config.json");
 

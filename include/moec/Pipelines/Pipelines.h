@@ -2,6 +2,8 @@
 #ifndef MOEC_PIPELINES_PIPELINES_H
 #define MOEC_PIPELINES_PIPELINES_H
 
+#include "moec/Pipelines/CPUPipelineConfig.h"
+
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -18,13 +20,21 @@ struct DecomposePipelineOptions
       llvm::cl::desc("Run shared experts as always-on experts inside the "
                      "grouped expert op"),
       llvm::cl::init(true)};
+  Option<int64_t> latentExpandMinTokens{
+      *this, "latent-expand-min-tokens",
+      llvm::cl::desc("moe.latent_attention: expand keys and values in calls "
+                     "with at least this many new tokens, absorb kv_b_proj "
+                     "in the others (0: always absorb, 1: always expand)"),
+      llvm::cl::init(128)};
 };
 
-/// moe.block -> routing, dispatch, grouped experts and combine, simplified.
+/// moe.block -> routing, dispatch, grouped experts and combine, and
+/// moe.latent_attention -> its absorbed (or expanded) form, simplified.
 void buildDecomposePipeline(mlir::OpPassManager &pm,
                             const DecomposePipelineOptions &options);
 
-/// Options of `moe-cpu-pipeline`.
+/// The textual options of `moe-cpu-pipeline`, parsed into a
+/// CPUPipelineConfig by config().
 struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<bool> foldSharedExperts{
       *this, "fold-shared-experts",
@@ -71,18 +81,25 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
   Option<int64_t> downBlock{*this, "down-block",
                             llvm::cl::desc("Hidden columns per down work item"),
                             llvm::cl::init(64)};
+  Option<int64_t> latentExpandMinTokens{
+      *this, "latent-expand-min-tokens",
+      llvm::cl::desc("moe.latent_attention: expand keys and values in calls "
+                     "with at least this many new tokens, absorb kv_b_proj "
+                     "in the others (0: always absorb, 1: always expand)"),
+      llvm::cl::init(128)};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the expert kernels' work items on all cores "
                      "(OpenMP)"),
       llvm::cl::init(true)};
+
+  CPUPipelineConfig config() const;
 };
 
 /// moe ops on tensors -> LLVM dialect for the host CPU: decompose, lower to
 /// linalg and routing loops, bufferize, free temporaries, lower to LLVM.
 /// Public functions take and return memrefs (identity layout).
-void buildCPUPipeline(mlir::OpPassManager &pm,
-                      const CPUPipelineOptions &options);
+void buildCPUPipeline(mlir::OpPassManager &pm, const CPUPipelineConfig &config);
 
 /// Registers every moec pipeline with the global pass registry.
 void registerPipelines();

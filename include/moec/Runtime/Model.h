@@ -4,8 +4,10 @@
 // memory-mapped checkpoint, the module spec, the compiled module and each
 // call's weight operands. It is immutable once loaded, so any number of
 // Sessions may run on it at once. A Session is one sequence: its KV cache
-// (per layer, f32 keys and values [num_key_value_heads, capacity, head_dim],
-// each head's positions contiguous) and its position. A prefill runs the prompt
+// (per layer, the buffers of the layer function's cache operands: keys and
+// values [num_key_value_heads, capacity, head_dim], each head's positions
+// contiguous, or MLA's compressed [capacity, kv_lora_rank +
+// qk_rope_head_dim]) and its position. A prefill runs the prompt
 // in chunks; a decode step runs one token against the cache and never
 // recomputes the prefix.
 //
@@ -94,6 +96,8 @@ public:
 
   int64_t position() const { return pos; }
   int64_t capacity() const { return cap; }
+  /// Bytes of KV cache that one position takes, over all layers.
+  int64_t cacheBytesPerPosition() const { return bytesPerPosition; }
 
   /// Runs `ids` at positions position() .. position() + n - 1 (a prefill,
   /// or a decode step for one id), appends their keys and values to the
@@ -107,11 +111,16 @@ public:
 private:
   explicit Session(const LoadedModel &model) : model(model) {}
   const LoadedModel &model;
-  int64_t pos = 0, cap = 0;
-  /// Per layer: keys and values, [kv heads, cap, head_dim] each, in the
-  /// module's cache element type. Left uninitialised: positions are written
-  /// before they are read, and untouched pages cost no memory.
-  std::vector<std::unique_ptr<uint8_t[]>> keys, values;
+  int64_t pos = 0, cap = 0, bytesPerPosition = 0;
+  /// One cache operand's buffer, in the module's cache element type. Left
+  /// uninitialised: positions are written before they are read, and
+  /// untouched pages cost no memory.
+  struct CacheBuffer {
+    std::unique_ptr<uint8_t[]> data;
+    std::vector<int64_t> shape;
+  };
+  /// Per layer, its cache operands (FunctionSpec::caches) in order.
+  std::vector<std::vector<CacheBuffer>> caches;
   std::vector<float> hidden;
 };
 

@@ -74,8 +74,10 @@ enum class FunctionKind {
   /// Token embedding: (ids [T] i32, hidden [T, H], table).
   Embed,
   /// A whole decoder layer, updating the hidden states and its KV cache in
-  /// place: (hidden [T, H], start, keys [KVH, S, D], values [KVH, S, D],
-  /// weights...).
+  /// place: (hidden [T, H], start, caches..., weights...). The caches are
+  /// keys and values [KVH, S, D] for multi-head attention (`deepseek`), and
+  /// one compressed cache [S, kv_lora_rank + qk_rope_head_dim] for
+  /// multi-head latent attention (`deepseek_v2`, `deepseek_v3`).
   DecoderLayer,
   /// Final norm and lm_head: (hidden [T, H], logits [T, V], norm, lm_head).
   Head,
@@ -90,6 +92,8 @@ struct FunctionSpec {
 
   /// The operands of role Weight, in order.
   std::vector<const OperandSpec *> weights() const;
+  /// DecoderLayer: the indices of its KV cache operands, in order.
+  std::vector<size_t> caches() const;
 };
 
 /// Where one weight operand's data comes from: one checkpoint tensor, or one

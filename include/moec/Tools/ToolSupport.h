@@ -23,8 +23,10 @@
 
 namespace moec {
 
-/// --cpu, --no-fold-shared-experts, --unfused and --sequential, on
-/// `subcommands`.
+enum class LatentAttentionMode { Auto, Absorb, Expand };
+
+/// --cpu, --no-fold-shared-experts, --unfused, --sequential and
+/// --latent-attention, on `subcommands`.
 class CompileFlags {
 public:
   explicit CompileFlags(
@@ -36,6 +38,7 @@ private:
   llvm::cl::SubCommandGroup subcommands;
   llvm::cl::opt<std::string> cpu;
   llvm::cl::opt<bool> noFoldSharedExperts, unfused, sequential;
+  llvm::cl::opt<LatentAttentionMode> latentAttention;
 };
 
 /// The parser of integer options: llvm::cl's own also reads 0x10, 0b1 and

@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
@@ -31,6 +33,12 @@ void populateUnfuseExpertFFNPatterns(mlir::RewritePatternSet &patterns);
 
 /// Patterns that fold moe.rope and arith.addf users into moe.linear.
 void populateFuseLinearEpiloguesPatterns(mlir::RewritePatternSet &patterns);
+
+/// Patterns that lower moe.latent_attention: absorbed into the query and
+/// output sides, or, in calls with at least `expandMinTokens` (> 0) new
+/// tokens, with keys and values expanded from the cache.
+void populateDecomposeLatentAttentionPatterns(mlir::RewritePatternSet &patterns,
+                                              int64_t expandMinTokens);
 
 #define GEN_PASS_REGISTRATION
 #include "moec/Transforms/Passes.h.inc"

@@ -81,8 +81,44 @@ def MoEFuseLinearEpilogues : Pass<"moe-fuse-linear-epilogues"> {
     linear has no other user, so the kernel applies RoPE to whole
     (j, j + head_dim/2) pairs and adds the residual on each tile before it
     stores it: no [T, N] round trip and no extra pass over it. A RoPE is only
-    folded into a linear without a residual, since RoPE comes first.
+    folded into a linear without a residual, since RoPE comes first, and
+    only a rotate-half one: interleaved RoPE (MLA) stays a moe.rope.
   }];
+}
+
+def MoEDecomposeLatentAttention : Pass<"moe-decompose-latent-attention"> {
+  let summary = "Lower moe.latent_attention to per-head products and "
+                "moe.attention, absorbing kv_b_proj or expanding the cache";
+  let description = [{
+    Multi-head latent attention keeps only [c, r] (latent and rotary key)
+    per cached position. kv_b_proj maps c to each head's key (K_h) and value
+    (V_h) parts. Two equal forms:
+
+    * absorbed (the default; DeepSeek-V2 paper section 2.1.3): since
+      q . (K_h c) = (K_h^T q) . c, each head's query moves into latent space
+      (`moe.head_matmul` with the untransposed key blocks), attention runs
+      on the compressed cache itself as multi-query attention with keys
+      [c, r] and values c (a view of the same cache), and each head's
+      latent output becomes its value through `moe.head_matmul` with the
+      transposed value blocks. Nothing grows with the context but the
+      cache: the decode form.
+    * expanded: kv_b_proj applied to every cached latent (`moe.linear`),
+      keys and values per head, then ordinary multi-head attention: about a
+      third of the operations per query-key pair, which pays for expanding
+      the cache when many new tokens attend at once (prefill).
+
+    With `expand-min-tokens=N`, calls with at least N new tokens expand and
+    the others absorb, chosen at run time (`scf.if` on the token count); 0
+    (the default) always absorbs, 1 always expands.
+  }];
+  let options = [
+    Option<"expandMinTokens", "expand-min-tokens", "int64_t", "0",
+           "Expand keys and values in calls with at least this many new "
+           "tokens (0: always absorb)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def MoEExpandStridedCopies : Pass<"moe-expand-strided-copies"> {

@@ -29,7 +29,7 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
     Emitter e{rewriter, op.getLoc()};
     const int64_t heads = op.getNumHeads();
     const int64_t group = heads / op.getNumKvHeads();
-    const int64_t dim = op.getHeadDim();
+    const int64_t keyDim = op.getKeyDim(), valueDim = op.getValueDim();
     const double scale = op.getScaleOrDefault();
     Value q = e.buffer(adaptor.getQ());
     Value keys = e.buffer(adaptor.getKeys());
@@ -37,17 +37,19 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
     Value start = adaptor.getStart();
     Value tokens = e.dim(q, 0);
     Value out = e.alloc(op.getType(), tokens);
-    Value zero = e.index(0), headDim = e.index(dim);
+    Value zero = e.index(0), keyWidth = e.index(keyDim),
+          valueWidth = e.index(valueDim);
 
     e.loop(zero, tokens, [&](Emitter &e, Value t) {
       Value position = e.add(start, t);
       Value visible = e.add(position, e.index(1));
       e.loop(zero, e.index(heads), [&](Emitter &e, Value h) {
-        Value qBase = e.mul(h, headDim);
+        Value qBase = e.mul(h, keyWidth);
+        Value outBase = e.mul(h, valueWidth);
         Value kvHead = e.div(h, e.index(group));
         auto score = [&](Emitter &e, Value s) {
           Value dot =
-              e.loop(zero, headDim, {e.f32(0.0)},
+              e.loop(zero, keyWidth, {e.f32(0.0)},
                      [&](Emitter &e, Value c, ValueRange acc) {
                        Value a = e.load(q, {t, e.add(qBase, c)});
                        Value b = e.toF32(e.load(keys, {kvHead, s, c}));
@@ -71,15 +73,15 @@ struct AttentionToLoops : OpConversionPattern<AttentionOp> {
                   exp(e, arith::SubFOp::create(e.b, e.loc, score(e, s), max));
               return SmallVector<Value>{e.add(acc[0], p)};
             })[0];
-        e.loop(zero, headDim, [&](Emitter &e, Value c) {
+        e.loop(zero, valueWidth, [&](Emitter &e, Value c) {
           Value zeroF = e.f32(0.0);
-          e.store(zeroF, out, {t, e.add(qBase, c)});
+          e.store(zeroF, out, {t, e.add(outBase, c)});
         });
         e.loop(zero, visible, [&](Emitter &e, Value s) {
           Value p = e.div(
               exp(e, arith::SubFOp::create(e.b, e.loc, score(e, s), max)), sum);
-          e.loop(zero, headDim, [&](Emitter &e, Value c) {
-            Value col = e.add(qBase, c);
+          e.loop(zero, valueWidth, [&](Emitter &e, Value c) {
+            Value col = e.add(outBase, c);
             Value v = e.toF32(e.load(values, {kvHead, s, c}));
             Value acc = e.load(out, {t, col});
             e.store(e.add(acc, e.mul(p, v)), out, {t, col});

@@ -1,8 +1,8 @@
 //===- DecoderToLinalg.cpp - decoder-layer ops as linalg ------------------===//
 //
-// moe.embedding, moe.rms_norm, moe.linear and moe.rope as linalg.generic on
-// tensors: the straightforward lowering, for shapes the vector kernels do
-// not take and as their reference in the unfused pipeline.
+// moe.embedding, moe.rms_norm, moe.linear, moe.rope and moe.head_matmul as
+// linalg.generic on tensors: the straightforward lowering, for shapes the
+// vector kernels do not take and as their reference in the unfused pipeline.
 //
 //===----------------------------------------------------------------------===//
 #include "LinalgBuilders.h"
@@ -13,9 +13,8 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/DialectConversion.h"
-
-#include <cmath>
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -31,13 +30,17 @@ Value emptyLike(OpBuilder &b, Location loc, Value like) {
 }
 
 /// `x` [T, W] (heads of the RoPE's head_dim per row, row t at position
-/// start + t) with every (j, j + head_dim/2) pair turned. Angles in f64.
+/// start + t) with every pair of the RoPE's layout turned. Angles in f64.
 Value applyRoPE(OpBuilder &b, Location loc, Value x, Value start,
                 RoPEAttr rope) {
   MLIRContext *ctx = b.getContext();
   const int64_t dim = rope.getHeadDim(), half = dim / 2;
-  const double theta = rope.getTheta().getValueAsDouble();
-  const double scale = rope.getScalingFactor().getValueAsDouble();
+  const bool interleaved = rope.isInterleaved();
+  SmallVector<double> freqs = rope.getInverseFrequencies();
+  const double factor = rope.getCosSinFactor();
+  auto freqType = RankedTensorType::get({half}, b.getF64Type());
+  Value freqTable = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(freqType, ArrayRef<double>(freqs)));
   auto identity = map(ctx, 2, {0, 1});
   auto gen = linalg::GenericOp::create(
       b, loc, x.getType(), ValueRange{}, ValueRange{emptyLike(b, loc, x)},
@@ -48,35 +51,39 @@ Value applyRoPE(OpBuilder &b, Location loc, Value x, Value start,
         Value t = linalg::IndexOp::create(nb, l, 0);
         Value c = linalg::IndexOp::create(nb, l, 1);
         Value inHead = e.rem(c, e.index(dim));
-        Value first = e.cmpi(arith::CmpIPredicate::ult, inHead, e.index(half));
-        Value j = e.select(first, inHead, e.sub(inHead, e.index(half)));
-        Value above = e.add(c, e.index(half));
-        Value below = e.sub(c, e.index(half));
+        // Pair j's first value is x_j (rotate-half) or x_2j (interleaved);
+        // its partner sits half a head (or one value) further on.
+        Value first, j;
+        if (interleaved) {
+          Value parity = e.rem(inHead, e.index(2));
+          first = e.cmpi(arith::CmpIPredicate::eq, parity, e.index(0));
+          j = e.div(inHead, e.index(2));
+        } else {
+          first = e.cmpi(arith::CmpIPredicate::ult, inHead, e.index(half));
+          j = e.select(first, inHead, e.sub(inHead, e.index(half)));
+        }
+        const int64_t gap = interleaved ? 1 : half;
+        Value above = e.add(c, e.index(gap));
+        Value below = e.sub(c, e.index(gap));
         Value partner = e.select(first, above, below);
         auto toF64 = [&](Value index) {
           return arith::UIToFPOp::create(
               nb, l, f64,
               arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), index));
         };
-        // inv_freq_j = theta^(-2j / head_dim), divided by the scaling.
-        auto constF64 = [&](double v) -> Value {
-          return arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(v));
-        };
-        Value jF64 = toF64(j);
-        Value exponent = e.mul(jF64, constF64(-2.0 / dim));
-        Value base = constF64(theta);
-        Value power = math::PowFOp::create(nb, l, base, exponent);
-        Value freq = e.div(power, constF64(scale));
+        Value freq = tensor::ExtractOp::create(nb, l, freqTable, ValueRange{j});
         Value angle = e.mul(toF64(e.add(start, t)), freq);
+        Value scale =
+            arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(factor));
         Type f32 = nb.getF32Type();
-        Value cos = arith::TruncFOp::create(nb, l, f32,
-                                            math::CosOp::create(nb, l, angle));
-        Value sin = arith::TruncFOp::create(nb, l, f32,
-                                            math::SinOp::create(nb, l, angle));
+        Value cos64 = e.mul(math::CosOp::create(nb, l, angle), scale);
+        Value sin64 = e.mul(math::SinOp::create(nb, l, angle), scale);
+        Value cos = arith::TruncFOp::create(nb, l, f32, cos64);
+        Value sin = arith::TruncFOp::create(nb, l, f32, sin64);
         Value self = tensor::ExtractOp::create(nb, l, x, ValueRange{t, c});
         Value other =
             tensor::ExtractOp::create(nb, l, x, ValueRange{t, partner});
-        // First half: a cos - b sin; second half: b cos + a sin.
+        // First of the pair: a cos - b sin; second: b cos + a sin.
         Value selfCos = e.mul(self, cos);
         Value otherSin = e.mul(other, sin);
         Value difference = arith::SubFOp::create(nb, l, selfCos, otherSin);
@@ -208,10 +215,53 @@ struct RoPEToLinalg : OpConversionPattern<RoPEOp> {
   }
 };
 
+/// x [T, G*K] as [T, G, K], times each head's matrix, into [T, G, N], then
+/// back to [T, G*N].
+struct HeadMatmulToLinalg : OpConversionPattern<HeadMatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(HeadMatmulOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    const int64_t heads = op.getNumHeads(), in = op.getInputDim(),
+                  out = op.getOutputDim();
+    Value x = adaptor.getX();
+    auto f32 = rewriter.getF32Type();
+    const SmallVector<ReassociationIndices> split{{0}, {1, 2}};
+    auto xType = RankedTensorType::get({ShapedType::kDynamic, heads, in}, f32);
+    Value x3 = tensor::ExpandShapeOp::create(rewriter, loc, xType, x, split);
+    OpFoldResult tokens = dimOf(rewriter, loc, x, 0);
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc,
+        ArrayRef<OpFoldResult>{tokens, rewriter.getIndexAttr(heads),
+                               rewriter.getIndexAttr(out)},
+        f32);
+    Value zero = arith::ConstantOp::create(rewriter, loc,
+                                           rewriter.getF32FloatAttr(0.0f));
+    init = linalg::FillOp::create(rewriter, loc, zero, init).getResult(0);
+    // Loops (t, g, n, k).
+    AffineMap weightMap =
+        op.getTransposed() ? map(ctx, 4, {1, 2, 3}) : map(ctx, 4, {1, 3, 2});
+    auto product = linalg::GenericOp::create(
+        rewriter, loc, init.getType(), ValueRange{x3, adaptor.getWeights()},
+        ValueRange{init},
+        ArrayRef{map(ctx, 4, {0, 1, 3}), weightMap, map(ctx, 4, {0, 1, 2})},
+        ArrayRef{kPar, kPar, kPar, kRed},
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          Emitter e{nb, l};
+          Value prod = e.mul(args[0], e.toF32(args[1]));
+          linalg::YieldOp::create(nb, l, e.add(args[2], prod));
+        });
+    rewriter.replaceOpWithNewOp<tensor::CollapseShapeOp>(
+        op, op.getType(), product.getResult(0), split);
+    return success();
+  }
+};
+
 } // namespace
 
 void moec::populateDecoderToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns
-      .add<EmbeddingToLinalg, RMSNormToLinalg, LinearToLinalg, RoPEToLinalg>(
-          patterns.getContext());
+  patterns.add<EmbeddingToLinalg, RMSNormToLinalg, LinearToLinalg, RoPEToLinalg,
+               HeadMatmulToLinalg>(patterns.getContext());
 }

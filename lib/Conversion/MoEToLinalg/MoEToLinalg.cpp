@@ -35,6 +35,8 @@ struct ConvertMoEToLinalg
         scf::SCFDialect, tensor::TensorDialect>();
     RewritePatternSet patterns(ctx);
     moec::populateDecomposeBlockPatterns(patterns);
+    moec::populateDecomposeLatentAttentionPatterns(patterns,
+                                                   /*expandMinTokens=*/0);
     moec::populateUnfuseExpertFFNPatterns(patterns);
     moec::populateRoutingToLoopsPatterns(patterns);
     moec::populateRouterScoresToLinalgPatterns(patterns);

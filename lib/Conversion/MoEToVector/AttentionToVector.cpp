@@ -43,7 +43,7 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
     Emitter e{rewriter, op.getLoc()};
     const int64_t heads = op.getNumHeads();
     const int64_t group = heads / op.getNumKvHeads();
-    const int64_t dim = op.getHeadDim();
+    const int64_t keyDim = op.getKeyDim(), valueDim = op.getValueDim();
     const double scale = op.getScaleOrDefault();
     Value q = e.buffer(adaptor.getQ(), true);
     Value keys = e.buffer(adaptor.getKeys(), true);
@@ -52,7 +52,7 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
     Value tokens = e.dim(q, 0);
     Value out = e.alloc(op.getType(), tokens);
     const int64_t vl = tiling.vectorWidth;
-    const int64_t vecEnd = dim / vl * vl;
+    const int64_t vecEnd = valueDim / vl * vl;
     Type f32 = rewriter.getF32Type();
     auto vecType = VectorType::get({vl}, f32);
 
@@ -60,7 +60,8 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
     // more keys), so each thread's contiguous share holds whole heads.
     parallelFor(e, e.mul(tokens, e.index(heads)), [&](Emitter &e, Value item) {
       Value h = e.div(item, tokens), t = e.rem(item, tokens);
-      Value base = e.mul(h, e.index(dim));
+      Value base = e.mul(h, e.index(keyDim));
+      Value outBase = e.mul(h, e.index(valueDim));
       Value kvHead = e.div(h, e.index(group));
       Value position = e.add(start, t);
       Value visible = e.add(position, e.index(1));
@@ -72,13 +73,14 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
           [&](Emitter &e, function_ref<void(Emitter &, Value, int64_t)> chunk) {
             e.loop(0, vecEnd, vl,
                    [&](Emitter &e, Value c) { chunk(e, c, vl); });
-            e.loop(vecEnd, dim, [&](Emitter &e, Value c) { chunk(e, c, 0); });
+            e.loop(vecEnd, valueDim,
+                   [&](Emitter &e, Value c) { chunk(e, c, 0); });
           };
       auto loadOut = [&](Emitter &e, Value c, int64_t lanes) {
-        return loadRow(e, Row{out, {t}, base}, c, lanes);
+        return loadRow(e, Row{out, {t}, outBase}, c, lanes);
       };
       auto storeOut = [&](Emitter &e, Value v, Value c, int64_t lanes) {
-        Value col = e.add(base, c);
+        Value col = e.add(outBase, c);
         if (lanes)
           vector::StoreOp::create(e.b, e.loc, v, out, ValueRange{t, col});
         else
@@ -115,7 +117,7 @@ struct AttentionToVector : OpConversionPattern<AttentionOp> {
               keyIds.push_back(e.minIndex(s, e.sub(visible, e.index(1))));
               keyRows.push_back({keys, {kvHead, keyIds.back()}, Value()});
             }
-            auto dots = dotTile(e, dim, vl, {query}, {keyRows});
+            auto dots = dotTile(e, keyDim, vl, {query}, {keyRows});
             SmallVector<Value> scores;
             Value blockMax = m;
             for (int64_t j = 0; j < kKeysPerBlock; ++j) {

@@ -60,19 +60,14 @@ struct ConvertMoEToVector
     target.addDynamicallyLegalOp<moe::EmbeddingOp>([](moe::EmbeddingOp op) {
       return op.getTable().getType().isDynamicDim(1);
     });
-    // The verifiers of moe.rope and moe.attention already require static
-    // row widths.
-    target.addIllegalOp<moe::RoPEOp, moe::AttentionOp>();
+    // The verifiers of moe.rope, moe.attention and moe.head_matmul already
+    // require static row widths.
+    target.addIllegalOp<moe::RoPEOp, moe::AttentionOp, moe::HeadMatmulOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
-    moec::ExpertKernelTiling tiling;
-    tiling.vectorWidth = vectorWidth;
-    tiling.rows = rows;
-    tiling.gateUpCols = gateUpCols;
-    tiling.downCols = downCols;
-    tiling.gateUpBlock = gateUpBlock;
-    tiling.downBlock = downBlock;
     RewritePatternSet patterns(ctx);
-    moec::populateMoEToVectorPatterns(patterns, tiling);
+    moec::populateMoEToVectorPatterns(
+        patterns,
+        {vectorWidth, rows, gateUpCols, downCols, gateUpBlock, downBlock});
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();
@@ -80,6 +75,13 @@ struct ConvertMoEToVector
 };
 
 } // namespace
+
+std::unique_ptr<Pass>
+moec::createConvertMoEToVector(const ExpertKernelTiling &tiling) {
+  return createConvertMoEToVector(ConvertMoEToVectorOptions{
+      tiling.vectorWidth, tiling.rows, tiling.gateUpCols, tiling.downCols,
+      tiling.gateUpBlock, tiling.downBlock});
+}
 
 void moec::populateMoEToVectorPatterns(RewritePatternSet &patterns,
                                        const ExpertKernelTiling &tiling) {
@@ -92,4 +94,5 @@ void moec::populateMoEToVectorPatterns(RewritePatternSet &patterns,
   populateEmbeddingToVectorPatterns(patterns, tiling);
   populateRoPEToVectorPatterns(patterns);
   populateAttentionToVectorPatterns(patterns, tiling);
+  populateHeadMatmulToVectorPatterns(patterns, tiling);
 }

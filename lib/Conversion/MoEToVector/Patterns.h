@@ -38,6 +38,11 @@ void populateRoPEToVectorPatterns(mlir::RewritePatternSet &patterns);
 void populateAttentionToVectorPatterns(mlir::RewritePatternSet &patterns,
                                        const ExpertKernelTiling &tiling);
 
+/// moe.head_matmul as dot-product tiles (transposed weights) or sums of
+/// weight rows (untransposed), per (head, block of rows).
+void populateHeadMatmulToVectorPatterns(mlir::RewritePatternSet &patterns,
+                                        const ExpertKernelTiling &tiling);
+
 /// moe.router_scores as dot-product tiles, then softmax or sigmoid.
 void populateRouterScoresToVectorPatterns(mlir::RewritePatternSet &patterns,
                                           const ExpertKernelTiling &tiling);

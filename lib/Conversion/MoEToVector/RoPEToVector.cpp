@@ -35,8 +35,10 @@ struct RoPEToVector : OpConversionPattern<RoPEOp> {
     parallelFor(e, tokens, [&](Emitter &e, Value t) {
       e.loop(0, heads, [&](Emitter &e, Value h) {
         Value base = e.mul(h, e.index(2 * half));
+        const bool interleaved = op.getRope().isInterleaved();
         e.loop(0, half, [&](Emitter &e, Value j) {
-          Value ia = e.add(base, j), ib = e.add(ia, e.index(half));
+          Value ia = e.add(base, interleaved ? e.mul(j, e.index(2)) : j);
+          Value ib = e.add(ia, e.index(interleaved ? 1 : half));
           Value xa = e.load(x, {t, ia});
           Value xb = e.load(x, {t, ib});
           auto [a, b] = rotatePair(e, table, t, j, xa, xb);

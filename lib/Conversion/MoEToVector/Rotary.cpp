@@ -5,22 +5,14 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 
-#include <cmath>
-
 using namespace mlir;
 using namespace moec::lowering;
 
 RotaryTable moec::lowering::buildRotaryTable(Emitter &e, Value start,
                                              Value tokens, moe::RoPEAttr rope) {
   const int64_t half = rope.getHeadDim() / 2;
-  const double theta = rope.getTheta().getValueAsDouble();
-  const double scale = rope.getScalingFactor().getValueAsDouble();
-  // inv_freq_j / scaling_factor, exactly in f64 (reference section 4).
-  SmallVector<double> freqs;
-  for (int64_t j = 0; j < half; ++j)
-    freqs.push_back(std::pow(theta, -2.0 * static_cast<double>(j) /
-                                        static_cast<double>(2 * half)) /
-                    scale);
+  SmallVector<double> freqs = rope.getInverseFrequencies();
+  const double factor = rope.getCosSinFactor();
   Type f64 = e.b.getF64Type(), f32 = e.b.getF32Type();
   auto freqType = RankedTensorType::get({half}, f64);
   Value freqTensor = arith::ConstantOp::create(
@@ -37,8 +29,10 @@ RotaryTable moec::lowering::buildRotaryTable(Emitter &e, Value start,
                                      e.add(start, t)));
     e.loop(0, half, [&](Emitter &e, Value j) {
       Value angle = e.mul(pos, e.load(freq, j));
-      Value c = math::CosOp::create(e.b, e.loc, angle);
-      Value s = math::SinOp::create(e.b, e.loc, angle);
+      Value scale =
+          arith::ConstantOp::create(e.b, e.loc, e.b.getF64FloatAttr(factor));
+      Value c = e.mul(math::CosOp::create(e.b, e.loc, angle), scale);
+      Value s = e.mul(math::SinOp::create(e.b, e.loc, angle), scale);
       e.store(arith::TruncFOp::create(e.b, e.loc, f32, c), table.cos, {t, j});
       e.store(arith::TruncFOp::create(e.b, e.loc, f32, s), table.sin, {t, j});
     });

@@ -9,8 +9,9 @@
 namespace moec::lowering {
 
 /// cos and sin [T, head_dim / 2] (f32 buffers) of the RoPE angles of rows
-/// at positions start .. start + T - 1. Angles are computed in f64 from
-/// inverse frequencies folded at compile time, then rounded once.
+/// at positions start .. start + T - 1, times the RoPE's cos/sin factor.
+/// Angles are computed in f64 from inverse frequencies folded at compile
+/// time, then rounded once.
 struct RotaryTable {
   mlir::Value cos, sin;
   int64_t half;
@@ -18,8 +19,8 @@ struct RotaryTable {
 RotaryTable buildRotaryTable(Emitter &e, mlir::Value start, mlir::Value tokens,
                              mlir::moe::RoPEAttr rope);
 
-/// The pair (a, b) = (x_j, x_{j + head_dim/2}) of row `t` turned by angle j:
-/// (a cos - b sin, b cos + a sin).
+/// Pair j (a, b) of row `t` (the RoPE's getPairOffsets(j)) turned by angle
+/// j: (a cos - b sin, b cos + a sin).
 std::pair<mlir::Value, mlir::Value> rotatePair(Emitter &e,
                                                const RotaryTable &table,
                                                mlir::Value t, mlir::Value j,

@@ -2,13 +2,13 @@
 
 // The projection: a matmul with the weight widened in the body, RoPE as an
 // elementwise op that reads each element's partner (j +- head_dim/2) with the
-// angle in f64, then the residual add.
+// angle in f64 from a table of inverse frequencies, then the residual add.
 // CHECK-LABEL: func @linear_rope_residual
 // CHECK: %[[MM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
 // CHECK:   arith.extf %{{.*}} : bf16 to f32
 // CHECK: %[[ROT:.*]] = linalg.generic {{.*}} outs(
 // CHECK:   arith.cmpi ult
-// CHECK:   math.powf %{{.*}} : f64
+// CHECK:   tensor.extract %[[FREQS:.*]][
 // CHECK:   math.cos %{{.*}} : f64
 // CHECK:   tensor.extract %[[MM]]
 // CHECK:   tensor.extract %[[MM]]
@@ -81,4 +81,38 @@ func.func @attention(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x?
 func.func @attention_bf16_cache(%q: tensor<?x32xf32>, %k: tensor<2x?x8xbf16>, %v: tensor<2x?x8xbf16>, %s: index) -> tensor<?x32xf32> {
   %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xbf16>, tensor<2x?x8xbf16> -> tensor<?x32xf32>
   return %o : tensor<?x32xf32>
+}
+
+// -----
+
+// Per-head products: x [T, G*K] as [T, G, K] against [G, K, N] (or, with
+// `transposed`, [G, N, K]) in one generic over (t, g, n, k).
+// CHECK-DAG: #[[$WKN:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d3, d2)>
+// CHECK-DAG: #[[$WNK:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d2, d3)>
+// CHECK-LABEL: func @head_matmul
+// CHECK: %[[X3:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [%{{.*}}, 4, 16] : tensor<?x64xf32> into tensor<?x4x16xf32>
+// CHECK: %[[P:.*]] = linalg.generic {indexing_maps = [#[[$X:.*]], #[[$WKN]], #[[$OUT:.*]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[X3]], %{{.*}} : tensor<?x4x16xf32>, tensor<4x16x32xbf16>)
+// CHECK:   arith.extf %{{.*}} : bf16 to f32
+// CHECK: tensor.collapse_shape %[[P]] {{\[\[}}0], [1, 2]] : tensor<?x4x32xf32> into tensor<?x128xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[$X]], #[[$WNK]], #[[$OUT]]]
+func.func @head_matmul(%x: tensor<?x64xf32>, %w: tensor<4x16x32xbf16>) -> tensor<?x64xf32> {
+  %y = moe.head_matmul %x, %w : tensor<?x64xf32>, tensor<4x16x32xbf16> -> tensor<?x128xf32>
+  %z = moe.head_matmul %y, %w transposed : tensor<?x128xf32>, tensor<4x16x32xbf16> -> tensor<?x64xf32>
+  return %z : tensor<?x64xf32>
+}
+
+// -----
+
+// Interleaved RoPE: the partner of an even column is the next one, of an
+// odd column the previous one.
+// CHECK-LABEL: func @rope_interleaved
+// CHECK: linalg.generic
+// CHECK:   arith.remui %{{.*}}, %c2
+// CHECK:   arith.cmpi eq
+// CHECK:   arith.divui %{{.*}}, %c2
+// CHECK:   arith.addi %{{.*}}, %c1
+// CHECK:   arith.subi %{{.*}}, %c1
+func.func @rope_interleaved(%x: tensor<?x32xf32>, %s: index) -> tensor<?x32xf32> {
+  %y = moe.rope %x at %s <head_dim = 8, frequencies = array<f64: 1.0, 0.1, 0.01, 0.001>, pairs = interleaved> : tensor<?x32xf32> -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
 }

@@ -140,3 +140,72 @@ func.func @attention_f16_cache(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf16>, %v: 
   %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf16>, tensor<2x?x8xf16> -> tensor<?x32xf32>
   return %o : tensor<?x32xf32>
 }
+
+// -----
+
+// Untransposed per-head weights [G, K, N] are contiguous along the outputs:
+// per (head, block of rows) item, each row keeps 4 output vectors and adds
+// every input (broadcast) times its weight row.
+// CHECK-LABEL: func @head_matmul
+// CHECK: scf.forall
+// CHECK:   %[[SUMS:.*]]:4 = scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK:     %[[X:.*]] = memref.load %{{.*}} : memref<?x64xf32, strided<[?, 1], offset: ?>>
+// CHECK:     %[[XS:.*]] = vector.broadcast %[[X]] : f32 to vector<8xf32>
+// CHECK:     %[[W:.*]] = vector.load %{{.*}} : memref<4x16x32xbf16, strided<[?, ?, 1], offset: ?>>, vector<8xbf16>
+// CHECK:     %[[WF:.*]] = arith.extf %[[W]] : vector<8xbf16> to vector<8xf32>
+// CHECK:     vector.fma %[[XS]], %[[WF]]
+// CHECK:   vector.store %[[SUMS]]#0
+// CHECK:   vector.store %[[SUMS]]#3
+func.func @head_matmul(%x: tensor<?x64xf32>, %w: tensor<4x16x32xbf16>) -> tensor<?x128xf32> {
+  %y = moe.head_matmul %x, %w : tensor<?x64xf32>, tensor<4x16x32xbf16> -> tensor<?x128xf32>
+  return %y : tensor<?x128xf32>
+}
+
+// -----
+
+// Transposed per-head weights [G, N, K] are contiguous along the
+// contraction: the dot-product register tiles of moe.linear, per head.
+// CHECK-LABEL: func @head_matmul_transposed
+// CHECK: scf.forall
+// CHECK:   vector.load %{{.*}} : memref<?x128xf32, strided<[?, 1], offset: ?>>, vector<8xf32>
+// CHECK:   vector.load %{{.*}} : memref<4x16x32xbf16, strided<[?, ?, 1], offset: ?>>, vector<8xbf16>
+// CHECK:   vector.fma
+// CHECK:   vector.reduction <add>
+func.func @head_matmul_transposed(%x: tensor<?x128xf32>, %w: tensor<4x16x32xbf16>) -> tensor<?x64xf32> {
+  %y = moe.head_matmul %x, %w transposed : tensor<?x128xf32>, tensor<4x16x32xbf16> -> tensor<?x64xf32>
+  return %y : tensor<?x64xf32>
+}
+
+// -----
+
+// Interleaved pairs (x_2j, x_2j+1) with given frequencies; cos and sin are
+// scaled by the attention factor in f64 before they are rounded.
+// CHECK-LABEL: func @rope_interleaved
+// CHECK: arith.constant dense<[1.000000e+00, 1.000000e-01, 1.000000e-02, 1.000000e-03]> : tensor<4xf64>
+// CHECK: scf.forall
+// CHECK:   %[[FACTOR:.*]] = arith.constant 1.500000e+00 : f64
+// CHECK:   %[[COS:.*]] = math.cos
+// CHECK:   arith.mulf %[[COS]], %[[FACTOR]] : f64
+// CHECK: scf.forall
+// CHECK:   %[[TWOJ:.*]] = arith.muli %{{.*}}, %c2{{.*}} : index
+// CHECK:   %[[FIRST:.*]] = arith.addi %{{.*}}, %[[TWOJ]] : index
+// CHECK:   %[[SECOND:.*]] = arith.addi %[[FIRST]], %c1{{.*}} : index
+// CHECK:   memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[FIRST]]]
+// CHECK:   memref.store %{{.*}}, %{{.*}}[%{{.*}}, %[[SECOND]]]
+func.func @rope_interleaved(%x: tensor<?x32xf32>, %s: index) -> tensor<?x32xf32> {
+  %y = moe.rope %x at %s <head_dim = 8, frequencies = array<f64: 1.0, 0.1, 0.01, 0.001>, attention_factor = 1.5, pairs = interleaved> : tensor<?x32xf32> -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// An attention whose values are narrower than its keys (MLA on the
+// compressed cache): dots over the 40-wide keys, output rows 32 wide.
+// CHECK-LABEL: func @attention_narrow_values
+// CHECK: memref.alloc(%{{.*}}) : memref<?x128xf32>
+// CHECK: vector.load %{{.*}} : memref<1x?x40xbf16, {{.*}}>, vector<8xbf16>
+// CHECK: vector.load %{{.*}} : memref<1x?x32xbf16, {{.*}}>, vector<8xbf16>
+func.func @attention_narrow_values(%q: tensor<?x160xf32>, %k: tensor<1x?x40xbf16>, %v: tensor<1x?x32xbf16>, %s: index) -> tensor<?x128xf32> {
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x160xf32>, tensor<1x?x40xbf16>, tensor<1x?x32xbf16> -> tensor<?x128xf32>
+  return %o : tensor<?x128xf32>
+}

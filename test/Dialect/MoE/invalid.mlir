@@ -906,7 +906,7 @@ func.func @attention_2(%q: tensor<?x32xf32>, %k: tensor<?x?x8xf32>, %s: index) {
 // -----
 
 func.func @attention_3(%q: tensor<?x30xf32>, %k: tensor<2x?x8xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op query width 30 is not 4 heads of the cache's head size 8}}
+  // expected-error @+1 {{'moe.attention' op query width 30 is not 4 heads of the keys' head size 8}}
   %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x30xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x30xf32>
   return
 }
@@ -921,16 +921,16 @@ func.func @attention_4(%q: tensor<?x32xf32>, %k: tensor<3x?x8xf32>, %s: index) {
 
 // -----
 
-func.func @attention_5(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x64x8xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op values type 'tensor<2x64x8xf32>' differs from keys type 'tensor<2x?x8xf32>'}}
-  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x64x8xf32> -> tensor<?x32xf32>
+func.func @attention_5(%q: tensor<?x32xf32>, %k: tensor<2x32x8xf32>, %v: tensor<2x64x8xf32>, %s: index) {
+  // expected-error @+1 {{'moe.attention' op keys has cache positions 32 but values has 64}}
+  %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x32x8xf32>, tensor<2x64x8xf32> -> tensor<?x32xf32>
   return
 }
 
 // -----
 
 func.func @attention_6(%q: tensor<?x32xf32>, %k: tensor<2x?x?xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op the head size (keys dimension 2) must be static}}
+  // expected-error @+1 {{'moe.attention' op the key head size (keys dimension 2) must be static}}
   %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<2x?x?xf32>, tensor<2x?x?xf32> -> tensor<?x32xf32>
   return
 }
@@ -938,7 +938,7 @@ func.func @attention_6(%q: tensor<?x32xf32>, %k: tensor<2x?x?xf32>, %s: index) {
 // -----
 
 func.func @attention_7(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op result type 'tensor<?x16xf32>' differs from q type 'tensor<?x32xf32>'}}
+  // expected-error @+1 {{'moe.attention' op result width 16 is not 4 heads of the values' head size 8}}
   %o = moe.attention %q, %k, %k at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x16xf32>
   return
 }
@@ -954,7 +954,7 @@ func.func @attention_8(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %s: index) {
 // -----
 
 func.func @attention_9(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf16>, %v: tensor<2x?x8xbf16>, %s: index) {
-  // expected-error @+1 {{'moe.attention' op values type 'tensor<2x?x8xbf16>' differs from keys type 'tensor<2x?x8xf16>'}}
+  // expected-error @+1 {{'moe.attention' op values element type 'bf16' differs from keys element type 'f16'}}
   %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf16>, tensor<2x?x8xbf16> -> tensor<?x32xf32>
   return
 }
@@ -1012,5 +1012,125 @@ func.func @unpack_weights_type(%p: tensor<4x2x20x8x2xbf16>) {
 func.func @unpack_weights_matrices(%p: tensor<4x2x20x8x2xbf16>) {
   // expected-error @+1 {{'moe.unpack_weights' op result has matrices 3 but packed weights has 4}}
   %w = moe.unpack_weights %p : tensor<4x2x20x8x2xbf16> -> tensor<3x12x40xbf16>
+  return
+}
+
+// -----
+
+func.func @rope_frequencies_count(%x: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{rope needs head_dim / 2 = 4 frequencies, got 3}}
+  %y = moe.rope %x at %s <head_dim = 8, frequencies = array<f64: 1.0, 0.5, 0.25>> : tensor<?x16xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_frequencies_and_theta(%x: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{rope takes either frequencies or theta and scaling_factor, not both}}
+  %y = moe.rope %x at %s <head_dim = 4, theta = 10000.0, scaling_factor = 1.0, frequencies = array<f64: 1.0, 0.5>> : tensor<?x16xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_no_frequencies(%x: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{rope needs theta and scaling_factor, or frequencies}}
+  %y = moe.rope %x at %s <head_dim = 4, theta = 10000.0> : tensor<?x16xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_negative_frequency(%x: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{rope frequencies must be finite and non-negative, got -1}}
+  %y = moe.rope %x at %s <head_dim = 4, frequencies = array<f64: 1.0, -1.0>> : tensor<?x16xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_attention_factor(%x: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{rope attention_factor must be positive, got 0}}
+  %y = moe.rope %x at %s <head_dim = 4, frequencies = array<f64: 1.0, 0.5>, attention_factor = 0.0> : tensor<?x16xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rope_pairs(%x: tensor<?x16xf32>, %s: index) {
+  // expected-error @+1 {{rope pairs must be rotate_half or interleaved, got 'adjacent'}}
+  %y = moe.rope %x at %s <head_dim = 4, theta = 1.0e4, scaling_factor = 1.0, pairs = adjacent> : tensor<?x16xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @head_matmul_input(%x: tensor<?x60xf32>, %w: tensor<4x16x32xbf16>) {
+  // expected-error @+1 {{'moe.head_matmul' op input width 60 is not 4 heads of 16 inputs}}
+  %y = moe.head_matmul %x, %w : tensor<?x60xf32>, tensor<4x16x32xbf16> -> tensor<?x128xf32>
+  return
+}
+
+// -----
+
+func.func @head_matmul_result(%x: tensor<?x128xf32>, %w: tensor<4x16x32xbf16>) {
+  // expected-error @+1 {{'moe.head_matmul' op result width 128 is not 4 heads of 16 outputs}}
+  %y = moe.head_matmul %x, %w transposed : tensor<?x128xf32>, tensor<4x16x32xbf16> -> tensor<?x128xf32>
+  return
+}
+
+// -----
+
+func.func @head_matmul_dynamic(%x: tensor<?x64xf32>, %w: tensor<4x?x32xbf16>) {
+  // expected-error @+1 {{'moe.head_matmul' op the weights' inner sizes must be static}}
+  %y = moe.head_matmul %x, %w : tensor<?x64xf32>, tensor<4x?x32xbf16> -> tensor<?x128xf32>
+  return
+}
+
+// -----
+
+func.func @latent_attention_cache(%qn: tensor<?x64xf32>, %qr: tensor<?x32xf32>, %c: tensor<?x36xbf16>, %kvb: tensor<128x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.latent_attention' op latent cache width 36 is not the latent size 32 (kv_b columns) plus the rotary key size 8}}
+  %o = moe.latent_attention %qn, %qr, %c, %kvb at %s heads 4 scale 0.25 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x36xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @latent_attention_heads(%qn: tensor<?x64xf32>, %qr: tensor<?x30xf32>, %c: tensor<?x40xbf16>, %kvb: tensor<128x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.latent_attention' op q_nope width 64, q_rope width 30 and kv_b rows 128 must each split into 4 heads}}
+  %o = moe.latent_attention %qn, %qr, %c, %kvb at %s heads 4 scale 0.25 : tensor<?x64xf32>, tensor<?x30xf32>, tensor<?x40xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @latent_attention_values(%qn: tensor<?x128xf32>, %qr: tensor<?x32xf32>, %c: tensor<?x40xbf16>, %kvb: tensor<128x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.latent_attention' op kv_b has 32 rows per head, which leaves no value rows after the 32 key rows}}
+  %o = moe.latent_attention %qn, %qr, %c, %kvb at %s heads 4 scale 0.25 : tensor<?x128xf32>, tensor<?x32xf32>, tensor<?x40xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @latent_attention_result(%qn: tensor<?x64xf32>, %qr: tensor<?x32xf32>, %c: tensor<?x40xbf16>, %kvb: tensor<128x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.latent_attention' op result width 32 is not 4 heads of 16 values}}
+  %o = moe.latent_attention %qn, %qr, %c, %kvb at %s heads 4 scale 0.25 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x40xbf16>, tensor<128x32xbf16> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @latent_attention_scale(%qn: tensor<?x64xf32>, %qr: tensor<?x32xf32>, %c: tensor<?x40xbf16>, %kvb: tensor<128x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.latent_attention' op scale must be positive, got -1}}
+  %o = moe.latent_attention %qn, %qr, %c, %kvb at %s heads 4 scale -1.0 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x40xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func.func @linear_interleaved_rope(%x: tensor<?x32xf32>, %w: tensor<32x32xbf16>, %s: index) {
+  // expected-error @+1 {{'moe.linear' op a rope epilogue turns rotate_half pairs; an interleaved RoPE is a moe.rope of its own}}
+  %y = moe.linear %x, %w rope <head_dim = 8, theta = 10000.0, scaling_factor = 1.0, pairs = interleaved> at %s : (tensor<?x32xf32>, tensor<32x32xbf16>, index) -> tensor<?x32xf32>
   return
 }

@@ -106,6 +106,29 @@ func.func @decoder_ops(%ids: tensor<?xi32>, %table: tensor<64x32xbf16>, %nw: ten
   return %h : tensor<?x32xf32>
 }
 
+// Multi-head latent attention: the rotary parts turned in interleaved pairs
+// by given frequencies and factor, the semantic op, and the per-head
+// products and value-narrower attention it decomposes into.
+// CHECK-LABEL: func @latent_attention
+func.func @latent_attention(%qn: tensor<?x64xf32>, %qr: tensor<?x32xf32>, %cache: tensor<?x40xbf16>,
+                            %kvb: tensor<128x32xbf16>, %wk: tensor<4x16x32xbf16>, %keys: tensor<1x?x40xf32>,
+                            %vals: tensor<1x?x32xf32>, %start: index) -> tensor<?x64xf32> {
+  // CHECK: moe.rope %{{.*}} at %{{.*}} <head_dim = 8, frequencies = array<f64: 1.000000e+00, 1.000000e-01, 1.000000e-02, 2.500000e-04>, attention_factor = 1.200000e+00 : f64, pairs = interleaved>
+  %r = moe.rope %qr at %start <head_dim = 8, frequencies = array<f64: 1.0, 0.1, 0.01, 0.00025>, attention_factor = 1.2, pairs = interleaved> : tensor<?x32xf32> -> tensor<?x32xf32>
+  // CHECK: moe.rope %{{.*}} at %{{.*}} <head_dim = 8, theta = 1.000000e+04 : f64, scaling_factor = 1.000000e+00 : f64, pairs = interleaved>
+  %r2 = moe.rope %qr at %start <head_dim = 8, theta = 10000.0, scaling_factor = 1.0, pairs = interleaved> : tensor<?x32xf32> -> tensor<?x32xf32>
+  // CHECK: moe.latent_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} at %{{.*}} heads 4 scale 2.500000e-01 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x40xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  %o = moe.latent_attention %qn, %r, %cache, %kvb at %start heads 4 scale 0.25 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x40xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  // CHECK: moe.head_matmul %{{.*}}, %{{.*}} : tensor<?x64xf32>, tensor<4x16x32xbf16> -> tensor<?x128xf32>
+  %ql = moe.head_matmul %qn, %wk : tensor<?x64xf32>, tensor<4x16x32xbf16> -> tensor<?x128xf32>
+  // CHECK: moe.head_matmul %{{.*}}, %{{.*}} transposed : tensor<?x128xf32>, tensor<4x16x32xbf16> -> tensor<?x64xf32>
+  %v = moe.head_matmul %ql, %wk transposed : tensor<?x128xf32>, tensor<4x16x32xbf16> -> tensor<?x64xf32>
+  // CHECK: moe.attention %{{.*}}, %{{.*}}, %{{.*}} at %{{.*}} heads 4 : tensor<?x160xf32>, tensor<1x?x40xf32>, tensor<1x?x32xf32> -> tensor<?x128xf32>
+  %q = tensor.empty(%start) : tensor<?x160xf32>
+  %a = moe.attention %q, %keys, %vals at %start heads 4 : tensor<?x160xf32>, tensor<1x?x40xf32>, tensor<1x?x32xf32> -> tensor<?x128xf32>
+  return %o : tensor<?x64xf32>
+}
+
 // CHECK-LABEL: func @unpack_weights
 func.func @unpack_weights(%g: tensor<4x2x20x8x2xbf16>, %s: tensor<2x2x20x8x2xbf16>, %d: tensor<2x5x6x8x2xbf16>) {
   // CHECK: moe.unpack_weights %{{.*}} : tensor<4x2x20x8x2xbf16> -> tensor<4x12x40xbf16>
