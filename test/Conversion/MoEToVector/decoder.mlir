@@ -51,22 +51,31 @@ func.func @linear(%x: tensor<?x32xf32>, %w: tensor<128x32xf16>) -> tensor<?x128x
 
 // -----
 
-// Causal attention, one item per (head, query row): blocks of 8 keys with
-// the running maximum and denominator carried, keys past the query's
-// position masked to -inf, the output row rescaled per block, then divided.
+// Causal attention, one item per (query row, block of the 2 query heads
+// that share a key/value head): blocks of 8 keys, each serving both heads,
+// with each head's running maximum and denominator kept per item, keys past
+// the query's position masked to -inf, the output rows rescaled per block,
+// then divided.
 // CHECK-LABEL: func @attention
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x32xf32>
-// CHECK: scf.forall
+// CHECK: %[[MAXIMA:.*]] = memref.alloc(%{{.*}}) : memref<?x2xf32>
+// CHECK: %[[SUMS:.*]] = memref.alloc(%{{.*}}) : memref<?x2xf32>
+// CHECK: scf.forall (%[[ITEM:.*]]) in
 // CHECK:   vector.store %{{.*}}, %[[OUT]]
-// CHECK:   %[[STATS:.*]]:2 = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8{{.*}} iter_args(%[[M:.*]] = %cst{{.*}}, %[[L:.*]] = %cst{{.*}}) -> (f32, f32)
-// CHECK:     vector.fma
-// CHECK:     vector.reduction <add>
-// CHECK:     arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
-// CHECK:     %[[MAX:.*]] = arith.maximumf %[[M]]
-// CHECK:     math.exp
-// CHECK:     vector.fma
-// CHECK:     vector.store %{{.*}}, %[[OUT]]
-// CHECK:   arith.divf %{{.*}}, %[[STATS]]#1 : f32
+// CHECK:   memref.store %{{.*}}, %[[MAXIMA]][%[[ITEM]], %{{.*}}]
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
+// CHECK:     scf.for %[[HEAD:.*]] = %c0{{.*}} to %c2{{.*}} step %c1
+// CHECK:       %[[M:.*]] = memref.load %[[MAXIMA]][%[[ITEM]], %[[HEAD]]]
+// CHECK:       vector.fma
+// CHECK:       vector.reduction <add>
+// CHECK:       arith.select %{{.*}}, %{{.*}}, %cst{{.*}} : f32
+// CHECK:       arith.maximumf %[[M]]
+// CHECK:       math.exp
+// CHECK:       vector.fma
+// CHECK:       vector.store %{{.*}}, %[[OUT]]
+// CHECK:       memref.store %{{.*}}, %[[SUMS]][%[[ITEM]], %[[HEAD]]]
+// CHECK:   %[[L:.*]] = memref.load %[[SUMS]]
+// CHECK:   arith.divf %{{.*}}, %[[L]] : f32
 // CHECK:   vector.store %{{.*}}, %[[OUT]]
 func.func @attention(%q: tensor<?x32xf32>, %k: tensor<2x?x8xf32>, %v: tensor<2x?x8xf32>, %s: index) -> tensor<?x32xf32> {
   %o = moe.attention %q, %k, %v at %s heads 4 : tensor<?x32xf32>, tensor<2x?x8xf32>, tensor<2x?x8xf32> -> tensor<?x32xf32>
