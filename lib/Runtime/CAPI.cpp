@@ -1,5 +1,5 @@
-//===- CAPI.cpp - the moec runtime C API ----------------------------------===//
-#include "moec/runtime.h"
+//===- CAPI.cpp - the moec runtime C API: statuses and MLP blocks ---------===//
+#include "CAPISupport.h"
 
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
@@ -13,10 +13,6 @@
 #include <mutex>
 
 using namespace moec;
-
-struct moec_status {
-  std::string message;
-};
 
 /// One layer's MLP block: its module spec and bound weights.
 struct LayerMLP {
@@ -36,13 +32,9 @@ struct moec_module {
   std::unique_ptr<CompiledModule> module;
 };
 
-namespace {
+using capi::fail;
 
-moec_status_t fail(std::string message) {
-  return new moec_status{std::move(message)};
-}
-
-} // namespace
+moec_status capi::outOfMemory{"out of memory"};
 
 extern "C" {
 
@@ -52,7 +44,10 @@ const char *moec_status_message(moec_status_t status) {
   return status ? status->message.c_str() : "ok";
 }
 
-void moec_status_free(moec_status_t status) { delete status; }
+void moec_status_free(moec_status_t status) {
+  if (status != &capi::outOfMemory)
+    delete status;
+}
 
 moec_status_t moec_model_open(const char *directory, moec_model_t **out) {
   if (!directory || !out)
@@ -63,7 +58,9 @@ moec_status_t moec_model_open(const char *directory, moec_model_t **out) {
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(directory);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
-  auto *model = new moec_model();
+  auto *model = new (std::nothrow) moec_model();
+  if (!model)
+    return fail("moec_model_open: out of memory");
   model->config = std::move(*config);
   model->checkpoint = std::move(*ckpt);
   *out = model;
@@ -87,8 +84,8 @@ moec_status_t moec_module_load(const char *path, moec_module_t **out) {
       loadSharedLibraryModule(path);
   if (!module.ok())
     return fail(module.status().message());
-  *out = new moec_module{std::move(*module)};
-  return nullptr;
+  *out = new (std::nothrow) moec_module{std::move(*module)};
+  return *out ? nullptr : fail("moec_module_load: out of memory");
 }
 
 void moec_module_release(moec_module_t *module) { delete module; }

@@ -20,6 +20,21 @@ using namespace moec;
 CompiledModule::~CompiledModule() = default;
 
 namespace {
+using SetNumThreads = void (*)(int);
+
+void setThreadsWith(void *setter, int threads) {
+  if (setter && threads > 0)
+    reinterpret_cast<SetNumThreads>(setter)(threads);
+}
+} // namespace
+
+// The JIT's code calls the OpenMP runtime the process has loaded.
+void CompiledModule::setThreads(int threads) const {
+  static void *setter = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+  setThreadsWith(setter, threads);
+}
+
+namespace {
 
 /// Where the signatures `have` (the module's) and `want` differ first, as
 /// "PATH: X in the module, Y needed", or "" where they are equal. Entries of
@@ -127,6 +142,9 @@ public:
   }
   const std::string &signature() const override { return sig; }
   std::string describe() const override { return "module " + path; }
+  void setThreads(int threads) const override {
+    setThreadsWith(ompSetNumThreads, threads);
+  }
   StatusOr<PackedFunction> lookup(const std::string &function) const override {
     std::string symbol = kEntryPointPrefix + function;
     void *address = dlsym(handle, symbol.c_str());
@@ -137,6 +155,9 @@ public:
   }
 
   void *handle = nullptr;
+  /// The module's OpenMP runtime's omp_set_num_threads, or null for code
+  /// compiled without threads.
+  void *ompSetNumThreads = nullptr;
   /// The in-memory copy of the checked image that was loaded, or -1.
   int imageFd = -1;
   std::string sig, path, loadedName;
@@ -196,6 +217,7 @@ moec::loadSharedLibraryModule(const std::string &path) {
                          std::string(kSignatureSymbol) +
                          " symbol); write one with moe-compile");
   module->sig = sig;
+  module->ompSetNumThreads = dlsym(module->handle, "omp_set_num_threads");
   // Code for another CPU must not reach an illegal instruction. (Loading
   // runs none of it: moec modules have no initialisers.)
   auto *features =

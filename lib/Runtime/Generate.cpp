@@ -61,8 +61,8 @@ Status moec::generate(Session &session, const std::vector<int32_t> &prompt,
       return Status::error("step " + std::to_string(step) + ": " +
                            token.status().message());
     generated.push_back(*token);
-    if (onToken)
-      onToken(*token, logits);
+    if (onToken && !onToken(*token, logits))
+      break;
     if (std::find(options.stopIds.begin(), options.stopIds.end(), *token) !=
         options.stopIds.end())
       break;

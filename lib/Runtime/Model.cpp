@@ -56,17 +56,22 @@ StatusOr<LoadedModel::Call> LoadedModel::bind(const Binding &binding) const {
 
 Status LoadedModel::load(std::unique_ptr<CompiledModule> compiled,
                          const ProgressCallback &progress) {
-  // A module compiled elsewhere may take its weights in another layout.
+  // A module compiled elsewhere may take its weights in another layout and
+  // keep another KV cache type.
   StatusOr<WeightLayout> layout = weightLayoutOf(compiled->signature());
   if (!layout.ok())
     return layout.status();
-  if (layout->panel != moduleSpec.layout.panel) {
+  StatusOr<DType> kvCache = kvCacheTypeOf(compiled->signature());
+  if (!kvCache.ok())
+    return kvCache.status();
+  if (layout->panel != moduleSpec.layout.panel || *kvCache != opts.kvCache) {
     StatusOr<ModuleSpec> spec =
-        deriveModelModuleSpec(cfg, *checkpoint, opts.kvCache, *layout);
+        deriveModelModuleSpec(cfg, *checkpoint, *kvCache, *layout);
     if (!spec.ok())
       return spec.status();
     moduleSpec = std::move(*spec);
     opts.layout = *layout;
+    opts.kvCache = *kvCache;
   }
   if (Status s = compiled->checkSignature(moduleSpec); !s.ok())
     return s;
@@ -110,6 +115,8 @@ size_t LoadedModel::ownedWeightBytes() const {
 Status LoadedModel::run(const Call &call, std::vector<Argument> args) const {
   for (const WeightBuffer &w : call.weights)
     args.push_back(Argument::buffer(w.data(), w.shape));
+  if (opts.threads > 0)
+    module->setThreads(opts.threads);
   return invoke(call.entry, *call.function, args);
 }
 

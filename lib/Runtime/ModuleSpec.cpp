@@ -504,6 +504,37 @@ StatusOr<ModuleSpec> moec::deriveModelModuleSpec(const ModelConfig &config,
   return spec;
 }
 
+StatusOr<DType> moec::kvCacheTypeOf(const std::string &signature) {
+  StatusOr<JsonValue> json = parseJson(signature);
+  if (!json.ok())
+    return Status::error("the module's signature is not JSON: " +
+                         json.status().message());
+  const JsonValue *functions = json->find("functions");
+  if (!functions || !functions->isArray())
+    return Status::error("the module's signature lists no functions");
+  for (const JsonValue &fn : functions->getArray()) {
+    const JsonValue *operands = fn.find("operands");
+    // Decoder layers are the functions with an MLP; operand 0 is the
+    // hidden state they update, the other in-out operands their caches.
+    if (!fn.find("mlp") || !operands || !operands->isArray())
+      continue;
+    const JsonValue::Array &ops = operands->getArray();
+    for (size_t i = 1; i < ops.size(); ++i) {
+      const JsonValue *role = ops[i].find("role");
+      const JsonValue *dtype = ops[i].find("dtype");
+      if (!role || !role->isString() || role->getString() != "inout")
+        continue;
+      for (DType t : {DType::F32, DType::F16, DType::BF16})
+        if (dtype && dtype->isString() && dtype->getString() == dtypeName(t))
+          return t;
+      return Status::error("the module's KV cache has an element type moec "
+                           "does not know: it was built by another version "
+                           "of moec");
+    }
+  }
+  return DType::F32;
+}
+
 StatusOr<WeightLayout> moec::weightLayoutOf(const std::string &signature) {
   StatusOr<JsonValue> json = parseJson(signature);
   if (!json.ok())

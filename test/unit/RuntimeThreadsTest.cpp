@@ -1,16 +1,16 @@
 //===- RuntimeThreadsTest.cpp - sessions on one model from many threads ---===//
 //
-// A LoadedModel is immutable once loaded, and any number of Sessions may run
-// on it at once (Model.h). This runs the same prompts and greedy decode
-// steps one session at a time, then from several threads at once, and
-// requires identical logits. Built with -DMOEC_SANITIZE=thread, it is the
-// ThreadSanitizer check of the runtime.
+// moec/runtime.h promises that sessions on one compiled model run from
+// several threads at once and give what they give alone. Through the C API,
+// this runs the same prompts and greedy decode steps one session at a time,
+// then from several threads at once, and requires identical logits; then
+// the same through moec_generate with a streaming callback. Built with
+// -DMOEC_SANITIZE=thread, it is the ThreadSanitizer check of the runtime.
 //
 //   moec-runtime-threads-test MODEL_DIR MODULE.so
 //
 //===----------------------------------------------------------------------===//
-#include "moec/Runtime/CompiledModule.h"
-#include "moec/Runtime/Model.h"
+#include "moec/runtime.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -18,32 +18,87 @@
 #include <thread>
 #include <vector>
 
-using namespace moec;
-
 namespace {
 
 constexpr int kThreads = 4;
 constexpr int kDecodeSteps = 6;
 
+/// What one sequence produced, or the error that stopped it.
+struct Run {
+  std::string error;
+  std::vector<float> logits;
+  std::vector<int32_t> tokens;
+};
+
+bool failed(moec_status_t status, Run &run) {
+  if (!status)
+    return false;
+  run.error = moec_status_message(status);
+  moec_status_free(status);
+  return true;
+}
+
 /// The logits of a prefill of `prompt` and of each greedy decode step after
-/// it, concatenated.
-StatusOr<std::vector<float>> run(const LoadedModel &model,
-                                 const std::vector<int32_t> &prompt) {
-  StatusOr<std::unique_ptr<Session>> session = Session::create(
-      model, static_cast<int64_t>(prompt.size()) + kDecodeSteps);
-  if (!session.ok())
-    return session.status();
-  std::vector<float> all, logits;
-  std::vector<int32_t> ids = prompt;
+/// it, concatenated, through prefill and decode calls.
+Run stepByStep(const moec_compiled_model_t *model,
+               const std::vector<int32_t> &prompt) {
+  Run run;
+  moec_session_t *session = nullptr;
+  if (failed(moec_session_create(
+                 model, static_cast<int64_t>(prompt.size()) + kDecodeSteps,
+                 &session),
+             run))
+    return run;
+  const int64_t vocab = moec_compiled_model_vocab_size(model);
+  std::vector<float> logits(vocab);
   for (int step = 0; step <= kDecodeSteps; ++step) {
-    if (Status s = (*session)->forward(ids, /*allLogits=*/false, logits);
-        !s.ok())
-      return s;
-    all.insert(all.end(), logits.begin(), logits.end());
-    ids = {static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                logits.begin())};
+    moec_status_t s =
+        step == 0
+            ? moec_session_prefill(session, prompt.data(),
+                                   static_cast<int64_t>(prompt.size()),
+                                   logits.data())
+            : moec_session_decode(session, run.tokens.back(), logits.data());
+    if (failed(s, run))
+      break;
+    run.logits.insert(run.logits.end(), logits.begin(), logits.end());
+    run.tokens.push_back(static_cast<int32_t>(
+        std::max_element(logits.begin(), logits.end()) - logits.begin()));
   }
-  return all;
+  moec_session_release(session);
+  return run;
+}
+
+int collect(int32_t, const float *logits, int64_t vocab, void *user) {
+  auto *all = static_cast<std::vector<float> *>(user);
+  all->insert(all->end(), logits, logits + vocab);
+  return 0;
+}
+
+/// The same through moec_generate (greedy, no stop ids).
+Run generated(const moec_compiled_model_t *model,
+              const std::vector<int32_t> &prompt) {
+  Run run;
+  moec_session_t *session = nullptr;
+  if (failed(moec_session_create(
+                 model, static_cast<int64_t>(prompt.size()) + kDecodeSteps,
+                 &session),
+             run))
+    return run;
+  moec_generate_options_t options;
+  moec_generate_options_init(&options);
+  options.max_new_tokens = kDecodeSteps + 1;
+  int32_t none = -1;
+  options.stop_ids = &none;
+  options.num_stop_ids = 0;
+  run.tokens.resize(kDecodeSteps + 1);
+  int64_t count = 0;
+  if (!failed(moec_generate(session, prompt.data(),
+                            static_cast<int64_t>(prompt.size()), &options,
+                            collect, &run.logits, run.tokens.data(), &count),
+              run))
+    run.tokens.resize(count);
+  moec_session_release(session);
+  return run;
 }
 
 int fail(const std::string &message) {
@@ -51,53 +106,69 @@ int fail(const std::string &message) {
   return 1;
 }
 
+/// Runs every prompt alone, then all at once on their own threads; the
+/// number of disagreements.
+template <typename RunFn>
+int compare(const char *what, const moec_compiled_model_t *model,
+            const std::vector<std::vector<int32_t>> &prompts, RunFn runOne) {
+  std::vector<Run> expected, results(prompts.size());
+  for (const std::vector<int32_t> &prompt : prompts)
+    expected.push_back(runOne(model, prompt));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < prompts.size(); ++t)
+    threads.emplace_back([&, t] { results[t] = runOne(model, prompts[t]); });
+  for (std::thread &thread : threads)
+    thread.join();
+  int failures = 0;
+  for (size_t t = 0; t < prompts.size(); ++t) {
+    std::string where = std::string(what) + ", thread " + std::to_string(t);
+    if (!expected[t].error.empty() || !results[t].error.empty())
+      failures += fail(where + ": " + expected[t].error + results[t].error);
+    else if (results[t].logits != expected[t].logits ||
+             results[t].tokens != expected[t].tokens)
+      failures += fail(where + ": differs from the same session run alone");
+    else if (results[t].tokens.size() != kDecodeSteps + 1)
+      failures +=
+          fail(where + ": " + std::to_string(results[t].tokens.size()) +
+               " tokens instead of " + std::to_string(kDecodeSteps + 1));
+  }
+  return failures;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   if (argc != 3)
     return fail("usage: moec-runtime-threads-test MODEL_DIR MODULE.so");
-  StatusOr<std::unique_ptr<LoadedModel>> model = LoadedModel::open(argv[1]);
-  if (!model.ok())
-    return fail(model.status().message());
-  StatusOr<std::unique_ptr<CompiledModule>> module =
-      loadSharedLibraryModule(argv[2]);
-  if (!module.ok())
-    return fail(module.status().message());
-  if (Status s = (*model)->load(std::move(*module)); !s.ok())
-    return fail(s.message());
+  moec_runtime_t *runtime = nullptr;
+  moec_compiled_model_t *model = nullptr;
+  moec_status_t s = moec_runtime_create(nullptr, &runtime);
+  if (!s)
+    s = moec_compiled_model_load(runtime, argv[1], argv[2], &model);
+  moec_runtime_release(runtime);
+  if (s) {
+    int rc = fail(moec_status_message(s));
+    moec_status_free(s);
+    return rc;
+  }
 
-  const int32_t vocab = static_cast<int32_t>((*model)->config().vocab_size);
+  const int32_t vocab =
+      static_cast<int32_t>(moec_compiled_model_vocab_size(model));
   std::vector<std::vector<int32_t>> prompts(kThreads);
   for (int t = 0; t < kThreads; ++t)
     for (int i = 0; i < 3 + 5 * t; ++i)
       prompts[t].push_back((7 * t + 3 * i + 1) % vocab);
 
-  std::vector<std::vector<float>> expected(kThreads);
-  for (int t = 0; t < kThreads; ++t) {
-    StatusOr<std::vector<float>> logits = run(**model, prompts[t]);
-    if (!logits.ok())
-      return fail(logits.status().message());
-    expected[t] = std::move(*logits);
-  }
-
-  std::vector<StatusOr<std::vector<float>>> results(kThreads,
-                                                    Status::error("not run"));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] { results[t] = run(**model, prompts[t]); });
-  for (std::thread &thread : threads)
-    thread.join();
-
-  int failures = 0;
-  for (int t = 0; t < kThreads; ++t) {
-    if (!results[t].ok()) {
-      failures += fail("thread " + std::to_string(t) + ": " +
-                       results[t].status().message());
-    } else if (*results[t] != expected[t]) {
-      failures += fail("thread " + std::to_string(t) +
-                       ": logits differ from the same session run alone");
-    }
-  }
+  int failures = compare("prefill and decode", model, prompts, stepByStep) +
+                 compare("generate", model, prompts, generated);
+  // Both ways must agree with each other too.
+  if (!failures)
+    for (int t = 0; t < kThreads; ++t)
+      if (stepByStep(model, prompts[t]).tokens !=
+          generated(model, prompts[t]).tokens)
+        failures += fail("thread " + std::to_string(t) +
+                         ": moec_generate's tokens differ from decode steps");
+  moec_compiled_model_release(model);
   if (failures)
     return 1;
   std::printf("%d sessions on %d threads agree with sequential runs\n",

@@ -397,6 +397,7 @@ int runGenerate() {
                         if (!stepLogits.empty())
                           allLogits.insert(allLogits.end(), logits.begin(),
                                            logits.end());
+                        return true;
                       });
   if (stats && !generated.empty()) {
     double prefill =

@@ -41,6 +41,10 @@ public:
   lookup(const std::string &function) const = 0;
   /// "module FILE" or "the JIT-compiled module", for messages.
   virtual std::string describe() const = 0;
+  /// Makes the calling thread's later calls into the module run on
+  /// `threads` threads (OpenMP's per-thread setting; no-op for code
+  /// compiled without threads).
+  virtual void setThreads(int threads) const;
 
   /// An error unless the module was compiled for `spec`.
   Status checkSignature(const ModuleSpec &spec) const;

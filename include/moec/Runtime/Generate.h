@@ -46,13 +46,15 @@ struct GenerateOptions {
   std::vector<int64_t> stopIds;
 };
 
-/// Called with each new token and the logits it was chosen from.
+/// Called with each new token and the logits it was chosen from; returns
+/// false to end generation after the token.
 using TokenCallback =
-    std::function<void(int32_t token, const std::vector<float> &logits)>;
+    std::function<bool(int32_t token, const std::vector<float> &logits)>;
 
-/// Prefills `prompt` on a fresh `session`, then decodes one token at a time
-/// (each step runs one token against the KV cache) until maxNewTokens or a
-/// stop id. The new tokens are appended to `generated`.
+/// Prefills `prompt` at `session`'s position, then decodes one token at a time
+/// (each step runs one token against the KV cache) until maxNewTokens, a
+/// stop id or the callback says stop. The last new token is not run. The new
+/// tokens are appended to `generated`.
 Status generate(Session &session, const std::vector<int32_t> &prompt,
                 const GenerateOptions &options, std::vector<int32_t> &generated,
                 const TokenCallback &onToken = {});

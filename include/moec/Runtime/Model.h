@@ -40,8 +40,11 @@ struct ModelOptions {
   DType kvCache = DType::F32;
   /// The layout of the weight operands that the code will be compiled for
   /// (moec/Compiler: weightLayoutFor). An ahead-of-time module loaded
-  /// with load() brings its own.
+  /// with load() brings its own, and its own KV cache type.
   WeightLayout layout;
+  /// Threads that each call of compiled code runs on; 0: the OpenMP
+  /// default.
+  int threads = 0;
 };
 
 class LoadedModel {
@@ -95,6 +98,8 @@ public:
                                                    int64_t capacity);
 
   int64_t position() const { return pos; }
+  /// Forgets every token: the next forward starts at position 0.
+  void reset() { pos = 0; }
   int64_t capacity() const { return cap; }
   /// Bytes of KV cache that one position takes, over all layers.
   int64_t cacheBytesPerPosition() const { return bytesPerPosition; }

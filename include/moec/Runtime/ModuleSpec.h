@@ -160,6 +160,11 @@ StatusOr<ModuleSpec> deriveModelModuleSpec(const ModelConfig &config,
 /// for (its "weight_panel"), so that the runtime derives the same contract.
 StatusOr<WeightLayout> weightLayoutOf(const std::string &signature);
 
+/// The KV cache element type of a whole-model module with signature
+/// `signature` (its decoder layers' cache operands); F32 for a module
+/// without caches.
+StatusOr<DType> kvCacheTypeOf(const std::string &signature);
+
 } // namespace moec
 
 #endif // MOEC_RUNTIME_MODULESPEC_H
