@@ -23,8 +23,9 @@ if ((${#missing[@]})); then
 fi
 
 # The end-to-end tests compare against a float64 NumPy reference, and the
-# tokenizer against Hugging Face tokenizers.
-if ! python3 -c "import numpy, pytest, tokenizers" 2>/dev/null; then
-  echo "install-deps: installing numpy, pytest and tokenizers with pip"
-  python3 -m pip install -q numpy pytest tokenizers
+# tokenizer against Hugging Face tokenizers; the Python package builds with
+# scikit-build-core and nanobind.
+if ! python3 -c "import numpy, pytest, tokenizers, scikit_build_core, nanobind" 2>/dev/null; then
+  echo "install-deps: installing numpy, pytest, tokenizers, scikit-build-core and nanobind with pip"
+  python3 -m pip install -q numpy pytest tokenizers scikit-build-core nanobind
 fi

@@ -181,6 +181,26 @@ typedef struct moec_generate_options {
 /** Fills `options` with the defaults. Any thread. */
 void moec_generate_options_init(moec_generate_options_t *options);
 
+typedef struct moec_generator moec_generator_t;
+/** Generation one token per call (a pull-style alternative to
+ *  moec_generate): nothing runs until moec_generator_next. The generator
+ *  uses `session`, which must outlive it and must not be used otherwise
+ *  while the generator lives. Checks the options and the prompt (at least
+ *  one id). */
+moec_status_t moec_generator_create(moec_session_t *session,
+                                    const int32_t *prompt, int64_t prompt_count,
+                                    const moec_generate_options_t *options,
+                                    moec_generator_t **out);
+/** The next token: runs the prompt (on the first call) or the previous
+ *  token against the cache, chooses a token, sets `*token` and writes the
+ *  logits [vocab_size] it was chosen from to `logits` unless it is NULL,
+ *  and sets `*done` to 0. Once max_new_tokens tokens were produced or the
+ *  previous token was a stop id, sets `*done` to 1 instead and runs nothing.
+ *  After an error, generation is over: later calls set `*done` to 1. */
+moec_status_t moec_generator_next(moec_generator_t *generator, int32_t *token,
+                                  float *logits, int *done);
+void moec_generator_release(moec_generator_t *generator);
+
 /** Called with each new token and the logits [vocab_size] it was chosen
  *  from (valid during the call) as soon as it is chosen; returning nonzero
  *  stops generation after it. It runs on the thread that called
@@ -188,14 +208,13 @@ void moec_generate_options_init(moec_generate_options_t *options);
 typedef int (*moec_token_callback_t)(int32_t token, const float *logits,
                                      int64_t vocab_size, void *user_data);
 
-/** Prefills `prompt` [prompt_count] (at least one id) at the session's
- *  position, then decodes one token at a time, each step against the cache,
- *  until max_new_tokens, a stop id or the callback says stop. The new
- *  tokens go to `tokens` (room for max_new_tokens, or NULL) and their
- *  number to `*count` (or NULL); `on_token` (or NULL) streams them.
- *  The last new token is not yet in the cache: to continue the
- *  conversation, begin the next prompt with it. On an error, the tokens
- *  produced before it have been written and counted. */
+/** Generates all at once: moec_generator_next until done, or until the
+ *  callback says stop. The new tokens go to `tokens` (room for
+ *  max_new_tokens, or NULL) and their number to `*count` (or NULL);
+ *  `on_token` (or NULL) streams them. The last new token is not yet in the
+ *  cache: to continue the conversation, begin the next prompt with it. On
+ *  an error, the tokens produced before it have been written and counted.
+ */
 moec_status_t moec_generate(moec_session_t *session, const int32_t *prompt,
                             int64_t prompt_count,
                             const moec_generate_options_t *options,

@@ -2,16 +2,15 @@
 #include "CAPISupport.h"
 
 #include "moec/Runtime/CompiledModule.h"
-#include "moec/Runtime/Generate.h"
 #include "moec/Runtime/Model.h"
 
-#include <cmath>
 #include <cstddef>
-#include <limits>
 #include <memory>
 
 using namespace moec;
 using capi::fail;
+using capi::idsOf;
+using capi::requireNonNull;
 
 struct moec_runtime {
   moec_runtime_options_t options;
@@ -21,36 +20,7 @@ struct moec_compiled_model {
   std::unique_ptr<LoadedModel> model;
 };
 
-struct moec_session {
-  std::unique_ptr<Session> session;
-  const LoadedModel *model;
-};
-
 namespace {
-
-/// `what` of `function` must not be NULL.
-moec_status_t requireNonNull(const void *pointer, const char *function,
-                             const char *what) {
-  if (pointer)
-    return nullptr;
-  return fail(std::string(function) + ": " + what + " must not be NULL");
-}
-
-/// The ids [count] of a C caller, checked for a plausible count.
-StatusOr<std::vector<int32_t>> idsOf(const int32_t *ids, int64_t count,
-                                     const char *function) {
-  if (count < 1)
-    return Status::error(std::string(function) +
-                         ": needs at least one id, got a count of " +
-                         std::to_string(count));
-  if (!ids)
-    return Status::error(std::string(function) + ": ids must not be NULL");
-  if (static_cast<uint64_t>(count) >
-      std::numeric_limits<size_t>::max() / sizeof(int32_t))
-    return Status::error(std::string(function) + ": a count of " +
-                         std::to_string(count) + " ids cannot be held");
-  return std::vector<int32_t>(ids, ids + count);
-}
 
 /// Runs `ids` on `session` and copies the logits it produced to `out`
 /// (unless NULL).
@@ -230,71 +200,6 @@ moec_status_t moec_session_logits(moec_session_t *session, const int32_t *ids,
     return s;
   return forward(session, ids, count, /*allLogits=*/true, logits,
                  "moec_session_logits");
-}
-
-void moec_generate_options_init(moec_generate_options_t *options) {
-  if (!options)
-    return;
-  *options = moec_generate_options_t{};
-  options->size = sizeof(moec_generate_options_t);
-  options->max_new_tokens = 16;
-  options->temperature = 0.0;
-  options->top_p = 1.0;
-}
-
-moec_status_t moec_generate(moec_session_t *session, const int32_t *prompt,
-                            int64_t prompt_count,
-                            const moec_generate_options_t *options,
-                            moec_token_callback_t on_token, void *user_data,
-                            int32_t *tokens, int64_t *count) {
-  const char *fn = "moec_generate";
-  if (count)
-    *count = 0;
-  if (moec_status_t s = requireNonNull(session, fn, "session"))
-    return s;
-  moec_generate_options_t o;
-  moec_generate_options_init(&o);
-  if (options) {
-    if (options->size < sizeof(moec_generate_options_t) ||
-        options->size > (size_t(1) << 16))
-      return fail("moec_generate: options->size is " +
-                  std::to_string(options->size) +
-                  "; fill the options with moec_generate_options_init");
-    o = *options;
-  }
-  if (o.max_new_tokens < 0)
-    return fail("moec_generate: max_new_tokens must not be negative, got " +
-                std::to_string(o.max_new_tokens));
-  if (!(o.temperature >= 0) || !std::isfinite(o.temperature))
-    return fail("moec_generate: temperature must be finite and at least 0");
-  if (!(o.top_p > 0 && o.top_p <= 1))
-    return fail("moec_generate: top_p must be in (0, 1]");
-  if (o.num_stop_ids < 0 || (o.num_stop_ids > 0 && !o.stop_ids))
-    return fail("moec_generate: stop_ids must hold num_stop_ids ids");
-  StatusOr<std::vector<int32_t>> input = idsOf(prompt, prompt_count, fn);
-  if (!input.ok())
-    return fail(input.status());
-
-  GenerateOptions g;
-  g.maxNewTokens = o.max_new_tokens;
-  g.sampling = {o.temperature, o.top_p, o.seed};
-  if (o.stop_ids)
-    g.stopIds.assign(o.stop_ids, o.stop_ids + o.num_stop_ids);
-  else
-    g.stopIds = session->model->config().eos_token_id;
-  std::vector<int32_t> generated;
-  Status s = generate(*session->session, *input, g, generated,
-                      [&](int32_t token, const std::vector<float> &logits) {
-                        if (tokens)
-                          tokens[generated.size() - 1] = token;
-                        if (count)
-                          *count = static_cast<int64_t>(generated.size());
-                        return !on_token ||
-                               on_token(token, logits.data(),
-                                        static_cast<int64_t>(logits.size()),
-                                        user_data) == 0;
-                      });
-  return fail(s);
 }
 
 } // extern "C"

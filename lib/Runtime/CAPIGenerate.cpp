@@ -1,0 +1,173 @@
+//===- CAPIGenerate.cpp - the C API of token generation -------------------===//
+//
+// The generator is the one loop of generation; moec_generate drives it to
+// the end. Its steps are those of moec::generate (Generate.h): the prompt,
+// then one token at a time against the cache, tokens from a Sampler.
+//
+//===----------------------------------------------------------------------===//
+#include "CAPISupport.h"
+
+#include "moec/Runtime/Generate.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace moec;
+using capi::fail;
+using capi::requireNonNull;
+
+struct moec_generator {
+  Session &session;
+  GenerateOptions options;
+  Sampler sampler;
+  /// What the next step runs: the prompt, then the previous token.
+  std::vector<int32_t> input;
+  std::vector<float> logits;
+  int64_t produced = 0;
+  bool over = false;
+};
+
+namespace {
+
+/// The generation options of a C caller, checked; stop ids default to the
+/// model's eos_token_id.
+StatusOr<GenerateOptions> optionsOf(const moec_generate_options_t *options,
+                                    const ModelConfig &config,
+                                    const char *function) {
+  moec_generate_options_t o;
+  moec_generate_options_init(&o);
+  auto error = [&](const std::string &message) {
+    return Status::error(std::string(function) + ": " + message);
+  };
+  if (options) {
+    // `size` tells this header's struct from a later version's (larger,
+    // with fields this library ignores).
+    if (options->size < sizeof(moec_generate_options_t) ||
+        options->size > (size_t(1) << 16))
+      return error("options->size is " + std::to_string(options->size) +
+                   "; fill the options with moec_generate_options_init");
+    o = *options;
+  }
+  if (o.max_new_tokens < 0)
+    return error("max_new_tokens must not be negative, got " +
+                 std::to_string(o.max_new_tokens));
+  if (!(o.temperature >= 0) || !std::isfinite(o.temperature))
+    return error("temperature must be finite and at least 0");
+  if (!(o.top_p > 0 && o.top_p <= 1))
+    return error("top_p must be in (0, 1]");
+  if (o.num_stop_ids < 0 || (o.num_stop_ids > 0 && !o.stop_ids) ||
+      o.num_stop_ids > (int64_t(1) << 24))
+    return error("stop_ids must hold num_stop_ids ids");
+  GenerateOptions g;
+  g.maxNewTokens = o.max_new_tokens;
+  g.sampling = {o.temperature, o.top_p, o.seed};
+  if (o.stop_ids)
+    g.stopIds.assign(o.stop_ids, o.stop_ids + o.num_stop_ids);
+  else
+    g.stopIds = config.eos_token_id;
+  return g;
+}
+
+} // namespace
+
+extern "C" {
+
+void moec_generate_options_init(moec_generate_options_t *options) {
+  if (!options)
+    return;
+  *options = moec_generate_options_t{};
+  options->size = sizeof(moec_generate_options_t);
+  options->max_new_tokens = 16;
+  options->temperature = 0.0;
+  options->top_p = 1.0;
+}
+
+moec_status_t moec_generator_create(moec_session_t *session,
+                                    const int32_t *prompt, int64_t prompt_count,
+                                    const moec_generate_options_t *options,
+                                    moec_generator_t **out) {
+  const char *fn = "moec_generator_create";
+  if (moec_status_t s = requireNonNull(session, fn, "session"))
+    return s;
+  if (moec_status_t s = requireNonNull(out, fn, "out"))
+    return s;
+  StatusOr<GenerateOptions> g =
+      optionsOf(options, session->model->config(), fn);
+  if (!g.ok())
+    return fail(g.status());
+  StatusOr<std::vector<int32_t>> input = capi::idsOf(prompt, prompt_count, fn);
+  if (!input.ok())
+    return fail(input.status());
+  *out = new (std::nothrow) moec_generator{
+      *session->session, *g, Sampler(g->sampling), std::move(*input), {}};
+  return *out ? nullptr : fail("moec_generator_create: out of memory");
+}
+
+moec_status_t moec_generator_next(moec_generator_t *generator, int32_t *token,
+                                  float *logits, int *done) {
+  const char *fn = "moec_generator_next";
+  if (moec_status_t s = requireNonNull(generator, fn, "generator"))
+    return s;
+  if (moec_status_t s = requireNonNull(token, fn, "token"))
+    return s;
+  if (moec_status_t s = requireNonNull(done, fn, "done"))
+    return s;
+  moec_generator &g = *generator;
+  *done = 1;
+  if (g.over || g.produced >= g.options.maxNewTokens)
+    return nullptr;
+  // Whatever fails below ends generation (the session may have advanced).
+  g.over = true;
+  if (Status s = g.session.forward(g.input, /*allLogits=*/false, g.logits);
+      !s.ok())
+    return fail(s);
+  StatusOr<int32_t> next =
+      g.sampler.next(g.logits.data(), static_cast<int64_t>(g.logits.size()));
+  if (!next.ok())
+    return fail("step " + std::to_string(g.produced) + ": " +
+                next.status().message());
+  const std::vector<int64_t> &stops = g.options.stopIds;
+  g.over = std::find(stops.begin(), stops.end(), *next) != stops.end();
+  g.input = {*next};
+  ++g.produced;
+  *token = *next;
+  if (logits)
+    std::copy(g.logits.begin(), g.logits.end(), logits);
+  *done = 0;
+  return nullptr;
+}
+
+void moec_generator_release(moec_generator_t *generator) { delete generator; }
+
+moec_status_t moec_generate(moec_session_t *session, const int32_t *prompt,
+                            int64_t prompt_count,
+                            const moec_generate_options_t *options,
+                            moec_token_callback_t on_token, void *user_data,
+                            int32_t *tokens, int64_t *count) {
+  if (count)
+    *count = 0;
+  moec_generator_t *generator = nullptr;
+  if (moec_status_t s = moec_generator_create(session, prompt, prompt_count,
+                                              options, &generator))
+    return s;
+  std::unique_ptr<moec_generator> owned(generator);
+  std::vector<float> logits(session->model->config().vocab_size);
+  for (int64_t produced = 0;; ++produced) {
+    int32_t token = 0;
+    int done = 0;
+    if (moec_status_t s =
+            moec_generator_next(generator, &token, logits.data(), &done))
+      return s;
+    if (done)
+      return nullptr;
+    if (tokens)
+      tokens[produced] = token;
+    if (count)
+      *count = produced + 1;
+    if (on_token && on_token(token, logits.data(),
+                             static_cast<int64_t>(logits.size()), user_data))
+      return nullptr;
+  }
+}
+
+} // extern "C"
