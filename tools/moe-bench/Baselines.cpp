@@ -8,7 +8,22 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 namespace moec::bench {
+
+std::string baselineScript(const std::string &name) {
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string dir(exe, static_cast<size_t>(n));
+    dir.resize(dir.rfind('/'));
+    std::string installed = dir + "/../share/moec/moe-bench/" + name;
+    if (::access(installed.c_str(), R_OK) == 0)
+      return installed;
+  }
+  return std::string(MOEC_SOURCE_DIR) + "/tools/moe-bench/" + name;
+}
 
 double medianSeconds(int repeats, const std::function<void()> &fn) {
   fn(); // warm-up: page-in, caches, thread pool

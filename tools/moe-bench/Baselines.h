@@ -3,6 +3,7 @@
 #define MOEC_TOOLS_MOEBENCH_BASELINES_H
 
 #include <functional>
+#include <string>
 
 namespace moec::bench {
 
@@ -17,6 +18,11 @@ double readBandwidth();
 /// Copy bandwidth (bytes copied per second) of all cores copying disjoint
 /// parts of a 1 GiB buffer.
 double copyBandwidth();
+
+/// The path of the baseline script `name` (torch_moe.py, ...): installed
+/// beside moe-bench (PREFIX/share/moec/moe-bench), else in the source tree
+/// moe-bench was built from.
+std::string baselineScript(const std::string &name);
 
 } // namespace moec::bench
 

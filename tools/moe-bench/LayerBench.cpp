@@ -140,8 +140,8 @@ std::map<int64_t, double> torchBaseline(const LayerBenchOptions &o,
   std::ostringstream cmd, tokens;
   for (size_t i = 0; i < o.tokens.size(); ++i)
     tokens << (i ? "," : "") << o.tokens[i];
-  cmd << o.python << " " << MOEC_SOURCE_DIR << "/tools/moe-bench/torch_moe.py"
-      << " --hidden " << c.hidden_size << " --width " << c.moe_intermediate_size
+  cmd << o.python << " " << baselineScript("torch_moe.py") << " --hidden "
+      << c.hidden_size << " --width " << c.moe_intermediate_size
       << " --experts " << c.n_routed_experts << " --top-k "
       << c.num_experts_per_tok << " --shared " << c.n_shared_experts
       << " --tokens " << tokens.str() << " --repeats " << o.repeats

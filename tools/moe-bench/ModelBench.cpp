@@ -261,18 +261,17 @@ int moec::bench::runModelBench(const ModelBenchOptions &o) {
   const std::string torchName =
       latent ? "PyTorch eager (transformers), " : "PyTorch eager, ";
   for (const std::string &dtype : o.torchDtypes)
-    contenders.push_back({torchName + dtype + " weights",
-                          parseContender(jsonLines(
-                              o.python + " " + MOEC_SOURCE_DIR +
-                              "/tools/moe-bench/" + torchScript + " --dtype " +
-                              dtype + common.str() + " 2>/dev/null"))});
+    contenders.push_back(
+        {torchName + dtype + " weights",
+         parseContender(jsonLines(o.python + " " + baselineScript(torchScript) +
+                                  " --dtype " + dtype + common.str() +
+                                  " 2>/dev/null"))});
   for (const std::string &gguf : o.ggufs)
     contenders.push_back(
         {"llama.cpp " + gguf,
-         parseContender(jsonLines(o.python + " " + MOEC_SOURCE_DIR +
-                                  "/tools/moe-bench/llama_cpp_model.py "
-                                  "--gguf " +
-                                  gguf + common.str() + " 2>/dev/null"))});
+         parseContender(
+             jsonLines(o.python + " " + baselineScript("llama_cpp_model.py") +
+                       " --gguf " + gguf + common.str() + " 2>/dev/null"))});
 
   std::printf(
       "%-40s | %-24s", "",
