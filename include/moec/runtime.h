@@ -102,12 +102,16 @@ moec_status_t moec_compiled_model_load(moec_runtime_t *runtime,
                                        const char *model_dir,
                                        const char *module_path,
                                        moec_compiled_model_t **out);
-/** Releases the model; every session on it must be released first. */
+/** Releases the model; every session on it must be released first. NULL
+ *  is a no-op. */
 void moec_compiled_model_release(moec_compiled_model_t *model);
 
 /* What the model is (config.json); any thread, 0 for NULL. */
+/** vocab_size: the width of every logits row. */
 int64_t moec_compiled_model_vocab_size(const moec_compiled_model_t *model);
+/** hidden_size. */
 int64_t moec_compiled_model_hidden_size(const moec_compiled_model_t *model);
+/** num_hidden_layers. */
 int64_t moec_compiled_model_num_layers(const moec_compiled_model_t *model);
 /** max_position_embeddings: the most tokens a session can hold. */
 int64_t moec_compiled_model_max_positions(const moec_compiled_model_t *model);
@@ -127,14 +131,17 @@ typedef struct moec_session moec_session_t;
  *  must outlive it. Any thread; any number of sessions per model. */
 moec_status_t moec_session_create(const moec_compiled_model_t *model,
                                   int64_t capacity, moec_session_t **out);
+/** Releases the session and its KV cache; NULL is a no-op. Not while a
+ *  call on the session runs. */
 void moec_session_release(moec_session_t *session);
 
 /* The functions below that take a session must not run at the same time on
  * the same session; on different sessions they may, from any threads, and
  * give exactly the results they give one at a time. */
 
-/** Tokens in the session's cache. */
+/** Tokens in the session's cache (0 for NULL). */
 int64_t moec_session_position(const moec_session_t *session);
+/** The most tokens the session holds, as created (0 for NULL). */
 int64_t moec_session_capacity(const moec_session_t *session);
 /** Bytes of KV cache that one token takes, over all layers. */
 int64_t moec_session_cache_bytes_per_token(const moec_session_t *session);
@@ -199,6 +206,8 @@ moec_status_t moec_generator_create(moec_session_t *session,
  *  After an error, generation is over: later calls set `*done` to 1. */
 moec_status_t moec_generator_next(moec_generator_t *generator, int32_t *token,
                                   float *logits, int *done);
+/** Releases the generator (NULL is a no-op); its session stays usable, at
+ *  the position generation reached. */
 void moec_generator_release(moec_generator_t *generator);
 
 /** Called with each new token and the logits [vocab_size] it was chosen
@@ -227,6 +236,7 @@ typedef struct moec_tokenizer moec_tokenizer_t;
 /** Reads a Hugging Face tokenizer.json (byte-level BPE), given as the file
  *  or as the model directory that holds it. Any thread. */
 moec_status_t moec_tokenizer_load(const char *path, moec_tokenizer_t **out);
+/** Not while another thread uses the tokenizer; NULL is a no-op. */
 void moec_tokenizer_release(moec_tokenizer_t *tokenizer);
 
 /* Encoding and decoding may run on one tokenizer from several threads. */
@@ -258,9 +268,9 @@ typedef struct moec_model moec_model_t;
 moec_status_t moec_model_open(const char *directory, moec_model_t **out);
 /** Not while another thread uses the model. */
 void moec_model_release(moec_model_t *model);
-/** config.json's hidden_size and num_hidden_layers; any thread, 0 for
- *  NULL. */
+/** config.json's hidden_size; any thread, 0 for NULL. */
 int64_t moec_model_hidden_size(const moec_model_t *model);
+/** config.json's num_hidden_layers; any thread, 0 for NULL. */
 int64_t moec_model_num_layers(const moec_model_t *model);
 
 typedef struct moec_module moec_module_t;
