@@ -252,9 +252,14 @@ def test_kv_cache_type_is_part_of_the_module(moe_run, moe_compile, checkpoint, t
                      "--kv-cache", "f16")
     np.testing.assert_array_equal(aot, run_logits(moe_run, ckpt.path, ids, tmp_path,
                                                   "--kv-cache", "f16"))
+    # Without --kv-cache the module's own type is used; a different one
+    # asked for is refused, naming both.
+    np.testing.assert_array_equal(aot, run_logits(moe_run, ckpt.path, ids, tmp_path,
+                                                  "--module", module))
     proc = moe_run("logits", "--model", ckpt.path, "--prompt-ids", ids_arg(ids),
-                   "--output", tmp_path / "other.npy", "--module", module)
-    assert_fails_naming(proc, "keys.dtype", "F16", "F32")
+                   "--output", tmp_path / "other.npy", "--module", module,
+                   "--kv-cache", "f32")
+    assert_fails_naming(proc, "--kv-cache f32", "f16 KV cache")
 
 
 # ------------------------------------------------------------------ bad input

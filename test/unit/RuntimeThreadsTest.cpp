@@ -101,6 +101,49 @@ Run generated(const moec_compiled_model_t *model,
   return run;
 }
 
+int stopAfterTwo(int32_t, const float *, int64_t, void *user) {
+  return ++*static_cast<int *>(user) == 2;
+}
+
+/// A callback that returns nonzero ends generation after its token; the
+/// tokens before it are those of an unstopped run.
+std::string stoppedByCallback(const moec_compiled_model_t *model,
+                              const std::vector<int32_t> &prompt,
+                              const std::vector<int32_t> &unstopped) {
+  moec_session_t *session = nullptr;
+  Run run;
+  if (failed(moec_session_create(model, 64, &session), run))
+    return run.error;
+  moec_generate_options_t options;
+  moec_generate_options_init(&options);
+  options.max_new_tokens = kDecodeSteps + 1;
+  options.num_stop_ids = 0;
+  int32_t none = -1;
+  options.stop_ids = &none;
+  int calls = 0;
+  int32_t tokens[kDecodeSteps + 1];
+  int64_t count = -1;
+  std::string problem;
+  if (failed(moec_generate(session, prompt.data(),
+                           static_cast<int64_t>(prompt.size()), &options,
+                           stopAfterTwo, &calls, tokens, &count),
+             run))
+    problem = run.error;
+  else if (calls != 2 || count != 2 ||
+           std::vector<int32_t>(tokens, tokens + 2) !=
+               std::vector<int32_t>(unstopped.begin(), unstopped.begin() + 2))
+    problem = "a callback that says stop after 2 tokens gave " +
+              std::to_string(count) + " tokens in " + std::to_string(calls) +
+              " calls";
+  // The last token is not in the cache yet.
+  else if (moec_session_position(session) !=
+           static_cast<int64_t>(prompt.size()) + 1)
+    problem = "after generating 2 tokens the session is at position " +
+              std::to_string(moec_session_position(session));
+  moec_session_release(session);
+  return problem;
+}
+
 int fail(const std::string &message) {
   std::fprintf(stderr, "moec-runtime-threads-test: %s\n", message.c_str());
   return 1;
@@ -168,6 +211,12 @@ int main(int argc, char **argv) {
           generated(model, prompts[t]).tokens)
         failures += fail("thread " + std::to_string(t) +
                          ": moec_generate's tokens differ from decode steps");
+  if (!failures) {
+    std::string problem = stoppedByCallback(
+        model, prompts[1], generated(model, prompts[1]).tokens);
+    if (!problem.empty())
+      failures += fail(problem);
+  }
   moec_compiled_model_release(model);
   if (failures)
     return 1;

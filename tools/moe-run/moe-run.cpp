@@ -231,6 +231,16 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
   StatusOr<std::unique_ptr<CompiledModule>> module = Status::error("");
   if (!modulePath.empty()) {
     module = loadSharedLibraryModule(modulePath);
+    // The module brings its KV cache type; one asked for must match it.
+    if (module.ok() && kvCache.getNumOccurrences()) {
+      StatusOr<DType> built = kvCacheTypeOf((*module)->signature());
+      if (built.ok() && *built != kvCache)
+        return Status::error(
+            "--kv-cache " + llvm::StringRef(dtypeName(kvCache)).lower() +
+            " was given, but " + modulePath + " was compiled with a " +
+            llvm::StringRef(dtypeName(*built)).lower() +
+            " KV cache; leave out --kv-cache or compile the module with it");
+    }
   } else {
     ProgressBar bar("compiling");
     CompileOptions options = compileFlags.options();
