@@ -1,8 +1,7 @@
 //===- CAPIGenerate.cpp - the C API of token generation -------------------===//
 //
-// The generator is the one loop of generation; moec_generate drives it to
-// the end. Its steps are those of moec::generate (Generate.h): the prompt,
-// then one token at a time against the cache, tokens from a Sampler.
+// moec_generator is moec::Generator (Generate.h); moec_generate drives it
+// to the end.
 //
 //===----------------------------------------------------------------------===//
 #include "CAPISupport.h"
@@ -17,14 +16,7 @@ using capi::fail;
 using capi::requireNonNull;
 
 struct moec_generator {
-  Session &session;
-  GenerateOptions options;
-  Sampler sampler;
-  /// What the next step runs: the prompt, then the previous token.
-  std::vector<int32_t> input;
-  std::vector<float> logits;
-  int64_t produced = 0;
-  bool over = false;
+  Generator generator;
 };
 
 namespace {
@@ -99,7 +91,7 @@ moec_status_t moec_generator_create(moec_session_t *session,
   if (!input.ok())
     return fail(input.status());
   *out = new (std::nothrow) moec_generator{
-      *session->session, *g, Sampler(g->sampling), std::move(*input), {}};
+      Generator(*session->session, std::move(*input), std::move(*g))};
   return *out ? nullptr : fail("moec_generator_create: out of memory");
 }
 
@@ -112,27 +104,17 @@ moec_status_t moec_generator_next(moec_generator_t *generator, int32_t *token,
     return s;
   if (moec_status_t s = requireNonNull(done, fn, "done"))
     return s;
-  moec_generator &g = *generator;
   *done = 1;
-  if (g.over || g.produced >= g.options.maxNewTokens)
-    return nullptr;
-  // Whatever fails below ends generation (the session may have advanced).
-  g.over = true;
-  if (Status s = g.session.forward(g.input, /*allLogits=*/false, g.logits);
-      !s.ok())
-    return fail(s);
-  StatusOr<int32_t> next =
-      g.sampler.next(g.logits.data(), static_cast<int64_t>(g.logits.size()));
+  StatusOr<std::optional<int32_t>> next = generator->generator.next();
   if (!next.ok())
-    return fail("step " + std::to_string(g.produced) + ": " +
-                next.status().message());
-  const std::vector<int64_t> &stops = g.options.stopIds;
-  g.over = std::find(stops.begin(), stops.end(), *next) != stops.end();
-  g.input = {*next};
-  ++g.produced;
-  *token = *next;
-  if (logits)
-    std::copy(g.logits.begin(), g.logits.end(), logits);
+    return fail(next.status());
+  if (!*next)
+    return nullptr;
+  *token = **next;
+  if (logits) {
+    const std::vector<float> &chosenFrom = generator->generator.logits();
+    std::copy(chosenFrom.begin(), chosenFrom.end(), logits);
+  }
   *done = 0;
   return nullptr;
 }

@@ -45,28 +45,44 @@ StatusOr<int32_t> Sampler::next(const float *logits, int64_t vocab) {
   return order[kept - 1];
 }
 
+Generator::Generator(Session &session, std::vector<int32_t> prompt,
+                     GenerateOptions options)
+    : session(session), options(std::move(options)),
+      sampler(this->options.sampling), input(std::move(prompt)) {}
+
+StatusOr<std::optional<int32_t>> Generator::next() {
+  if (over || produced >= options.maxNewTokens)
+    return std::optional<int32_t>();
+  // Whatever fails below ends generation (the session may have advanced).
+  over = true;
+  if (Status s = session.forward(input, /*allLogits=*/false, lastLogits);
+      !s.ok())
+    return s;
+  StatusOr<int32_t> token =
+      sampler.next(lastLogits.data(), static_cast<int64_t>(lastLogits.size()));
+  if (!token.ok())
+    return Status::error("step " + std::to_string(produced) + ": " +
+                         token.status().message());
+  const std::vector<int64_t> &stops = options.stopIds;
+  over = std::find(stops.begin(), stops.end(), *token) != stops.end();
+  input = {*token};
+  ++produced;
+  return std::optional<int32_t>(*token);
+}
+
 Status moec::generate(Session &session, const std::vector<int32_t> &prompt,
                       const GenerateOptions &options,
                       std::vector<int32_t> &generated,
                       const TokenCallback &onToken) {
-  Sampler sampler(options.sampling);
-  std::vector<float> logits;
-  std::vector<int32_t> input = prompt;
-  for (int64_t step = 0; step < options.maxNewTokens; ++step) {
-    if (Status s = session.forward(input, /*allLogits=*/false, logits); !s.ok())
-      return s;
-    StatusOr<int32_t> token =
-        sampler.next(logits.data(), static_cast<int64_t>(logits.size()));
+  Generator generator(session, prompt, options);
+  while (true) {
+    StatusOr<std::optional<int32_t>> token = generator.next();
     if (!token.ok())
-      return Status::error("step " + std::to_string(step) + ": " +
-                           token.status().message());
-    generated.push_back(*token);
-    if (onToken && !onToken(*token, logits))
-      break;
-    if (std::find(options.stopIds.begin(), options.stopIds.end(), *token) !=
-        options.stopIds.end())
-      break;
-    input = {*token};
+      return token.status();
+    if (!*token)
+      return Status();
+    generated.push_back(**token);
+    if (onToken && !onToken(**token, generator.logits()))
+      return Status();
   }
-  return Status();
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -46,15 +47,38 @@ struct GenerateOptions {
   std::vector<int64_t> stopIds;
 };
 
+/// Generation one token per call: the prompt first, then each previous
+/// token, one step against the session's KV cache, and a token from a
+/// Sampler. Uses `session` (which must outlive it) exclusively while it
+/// generates.
+class Generator {
+public:
+  Generator(Session &session, std::vector<int32_t> prompt,
+            GenerateOptions options);
+  /// The next token, or nullopt once maxNewTokens were produced or the
+  /// previous token was a stop id. After an error, generation is over.
+  StatusOr<std::optional<int32_t>> next();
+  /// The logits [vocab] the last token was chosen from.
+  const std::vector<float> &logits() const { return lastLogits; }
+
+private:
+  Session &session;
+  GenerateOptions options;
+  Sampler sampler;
+  /// What the next step runs: the prompt, then the previous token.
+  std::vector<int32_t> input;
+  std::vector<float> lastLogits;
+  int64_t produced = 0;
+  bool over = false;
+};
+
 /// Called with each new token and the logits it was chosen from; returns
 /// false to end generation after the token.
 using TokenCallback =
     std::function<bool(int32_t token, const std::vector<float> &logits)>;
 
-/// Prefills `prompt` at `session`'s position, then decodes one token at a time
-/// (each step runs one token against the KV cache) until maxNewTokens, a
-/// stop id or the callback says stop. The last new token is not run. The new
-/// tokens are appended to `generated`.
+/// Runs a Generator to its end or until the callback says stop. The last new
+/// token is not run. The new tokens are appended to `generated`.
 Status generate(Session &session, const std::vector<int32_t> &prompt,
                 const GenerateOptions &options, std::vector<int32_t> &generated,
                 const TokenCallback &onToken = {});
