@@ -63,7 +63,9 @@ void moec_status_free(moec_status_t status);
 /** Where compiled code runs. */
 typedef enum moec_target {
   MOEC_TARGET_CPU = 0,
-  /** NVIDIA GPUs; refused by builds without the CUDA runtime. */
+  /** NVIDIA GPUs, through the CUDA driver (libcuda.so.1, loaded at run
+   *  time). Not yet supported: refused, saying whether a driver and a
+   *  device were found. */
   MOEC_TARGET_CUDA = 1
 } moec_target_t;
 

@@ -1,6 +1,7 @@
 //===- CAPIModel.cpp - the C API of whole models and their sessions -------===//
 #include "CAPISupport.h"
 
+#include "moec/Runtime/CUDADriver.h"
 #include "moec/Runtime/CompiledModule.h"
 #include "moec/Runtime/Model.h"
 
@@ -74,9 +75,17 @@ moec_status_t moec_runtime_create(const moec_runtime_options_t *options,
     return fail("moec_runtime_create: threads must be 0 (the OpenMP "
                 "default) or more, got " +
                 std::to_string(resolved.threads));
-  if (resolved.target == MOEC_TARGET_CUDA)
-    return fail("moec_runtime_create: this build of moec has no CUDA "
-                "runtime; use MOEC_TARGET_CPU");
+  if (resolved.target == MOEC_TARGET_CUDA) {
+    StatusOr<const CUDADriver *> driver = CUDADriver::get();
+    if (!driver.ok())
+      return fail("moec_runtime_create: MOEC_TARGET_CUDA: " +
+                  driver.status().message());
+    return fail("moec_runtime_create: MOEC_TARGET_CUDA: the CUDA driver "
+                "sees " +
+                std::to_string((*driver)->deviceCount()) +
+                " device(s), but this version of moec cannot compile models "
+                "for GPUs yet; use MOEC_TARGET_CPU");
+  }
   if (resolved.target != MOEC_TARGET_CPU)
     return fail("moec_runtime_create: unknown target " +
                 std::to_string(static_cast<int>(resolved.target)));

@@ -11,6 +11,7 @@
 #include "moec/Compiler/Compile.h"
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
+#include "moec/Runtime/CUDADriver.h"
 #include "moec/Runtime/Generate.h"
 #include "moec/Runtime/Model.h"
 #include "moec/Runtime/ModuleSpec.h"
@@ -45,6 +46,9 @@ cl::SubCommand tokenizeCmd("tokenize",
                            "Print the token ids of --prompt (or --prompt-file) "
                            "under DIR/tokenizer.json, as Hugging Face "
                            "tokenizers encodes it");
+cl::SubCommand devicesCmd("devices",
+                          "List the CUDA devices the driver sees (exits "
+                          "non-zero, saying why, when there are none)");
 cl::SubCommand
     layerCmd("layer",
              "Run decoder layer L's MLP block (MoE or dense) on hidden "
@@ -477,6 +481,26 @@ int runLogits() {
 
 } // namespace
 
+/// The CUDA driver's devices, one per line.
+int runDevices() {
+  StatusOr<const CUDADriver *> driver = CUDADriver::get();
+  if (!driver.ok())
+    return fail(driver.status().message());
+  const int version = (*driver)->version();
+  std::printf("CUDA driver %d.%d, %d device(s)\n", version / 1000,
+              version % 1000 / 10, (*driver)->deviceCount());
+  for (int d = 0; d < (*driver)->deviceCount(); ++d) {
+    StatusOr<CUDADeviceInfo> info = (*driver)->device(d);
+    if (!info.ok())
+      return fail(info.status().message());
+    std::printf("%d: %s, %s, %d multiprocessors, %.1f GiB\n", d,
+                info->name.c_str(), info->smName().c_str(),
+                info->multiprocessors,
+                static_cast<double>(info->memoryBytes) / (1 << 30));
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   parseSubcommandLine(
       argc, argv,
@@ -485,6 +509,7 @@ int main(int argc, char **argv) {
       "  moe-run logits   --model DIR --prompt-ids 1,2,3 --output L.npy\n"
       "  moe-run layer    --model DIR --layer L --input X.npy --output Y.npy\n"
       "  moe-run tokenize --model DIR --prompt TEXT\n"
+      "  moe-run devices\n"
       "\n"
       "With DIR/tokenizer.json, --prompt TEXT (or --prompt-file) replaces\n"
       "--prompt-ids and generate prints the new text after the new ids.\n"
@@ -498,6 +523,8 @@ int main(int argc, char **argv) {
     return runLayer();
   if (tokenizeCmd)
     return runTokenize();
-  return fail("no subcommand given: use generate, logits, layer or tokenize "
-              "(see --help)");
+  if (devicesCmd)
+    return runDevices();
+  return fail("no subcommand given: use generate, logits, layer, tokenize or "
+              "devices (see --help)");
 }
