@@ -32,12 +32,11 @@ StatusOr<GenerateOptions> optionsOf(const moec_generate_options_t *options,
     return Status::error(std::string(function) + ": " + message);
   };
   if (options) {
-    // `size` tells this header's struct from a later version's (larger,
-    // with fields this library ignores).
-    if (options->size < sizeof(moec_generate_options_t) ||
-        options->size > (size_t(1) << 16))
-      return error("options->size is " + std::to_string(options->size) +
-                   "; fill the options with moec_generate_options_init");
+    if (Status s = capi::checkOptionsSize(
+            options->size, sizeof(moec_generate_options_t), function,
+            "moec_generate_options_init");
+        !s.ok())
+      return s;
     o = *options;
   }
   if (o.max_new_tokens < 0)
@@ -133,20 +132,18 @@ moec_status_t moec_generate(moec_session_t *session, const int32_t *prompt,
                                               options, &generator))
     return s;
   std::unique_ptr<moec_generator> owned(generator);
-  std::vector<float> logits(session->model->config().vocab_size);
   for (int64_t produced = 0;; ++produced) {
-    int32_t token = 0;
-    int done = 0;
-    if (moec_status_t s =
-            moec_generator_next(generator, &token, logits.data(), &done))
-      return s;
-    if (done)
+    StatusOr<std::optional<int32_t>> token = owned->generator.next();
+    if (!token.ok())
+      return fail(token.status());
+    if (!*token)
       return nullptr;
     if (tokens)
-      tokens[produced] = token;
+      tokens[produced] = **token;
     if (count)
       *count = produced + 1;
-    if (on_token && on_token(token, logits.data(),
+    const std::vector<float> &logits = owned->generator.logits();
+    if (on_token && on_token(**token, logits.data(),
                              static_cast<int64_t>(logits.size()), user_data))
       return nullptr;
   }

@@ -61,13 +61,11 @@ moec_status_t moec_runtime_create(const moec_runtime_options_t *options,
   moec_runtime_options_t resolved;
   moec_runtime_options_init(&resolved);
   if (options) {
-    // `size` tells the struct of this header from one of a later version
-    // (larger, with fields this library does not know and ignores).
-    if (options->size < sizeof(moec_runtime_options_t) ||
-        options->size > (size_t(1) << 16))
-      return fail("moec_runtime_create: options->size is " +
-                  std::to_string(options->size) +
-                  "; fill the options with moec_runtime_options_init");
+    if (Status s = capi::checkOptionsSize(
+            options->size, sizeof(moec_runtime_options_t),
+            "moec_runtime_create", "moec_runtime_options_init");
+        !s.ok())
+      return fail(s);
     resolved.threads = options->threads;
     resolved.target = options->target;
   }

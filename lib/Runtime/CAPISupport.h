@@ -46,6 +46,19 @@ inline moec_status_t fail(const Status &status) {
   return status.ok() ? nullptr : fail(status.message());
 }
 
+/// Checks the `size` field of a versioned options struct against this
+/// header's `ours`: smaller is a struct not filled by `init` (the function
+/// that fills it); larger is one of a later version, with fields this
+/// library ignores.
+inline Status checkOptionsSize(size_t size, size_t ours, const char *function,
+                               const char *init) {
+  if (size >= ours && size <= (size_t(1) << 16))
+    return Status();
+  return Status::error(std::string(function) + ": options->size is " +
+                       std::to_string(size) + "; fill the options with " +
+                       init);
+}
+
 /// `what` of `function` must not be NULL.
 inline moec_status_t requireNonNull(const void *pointer, const char *function,
                                     const char *what) {

@@ -40,16 +40,23 @@ void check(moec_status_t status) {
 
 template <typename T>
 using Array = nb::ndarray<T, nb::numpy, nb::c_contig, nb::device::cpu>;
-using Ids = nb::ndarray<const int32_t, nb::ndim<1>, nb::c_contig,
-                        nb::device::cpu>;
+using Ids =
+    nb::ndarray<const int32_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
 
 /// Requires `array` to hold exactly `count` elements.
 template <typename A>
 void requireSize(const A &array, size_t count, const char *what) {
   if (array.size() != count)
-    throw Failure(std::string(what) + " holds " +
-                  std::to_string(array.size()) + " values, not " +
-                  std::to_string(count));
+    throw Failure(std::string(what) + " holds " + std::to_string(array.size()) +
+                  " values, not " + std::to_string(count));
+}
+
+/// The buffer of an optional logits output [vocab], or null.
+float *logitsOut(std::optional<Array<float>> &logits, int64_t vocab) {
+  if (!logits)
+    return nullptr;
+  requireSize(*logits, static_cast<size_t>(vocab), "logits");
+  return logits->data();
 }
 
 class Runtime {
@@ -93,21 +100,13 @@ public:
   ~Session() { moec_session_release(handle); }
 
   void prefill(Ids ids, std::optional<Array<float>> logits) {
-    float *out = nullptr;
-    if (logits) {
-      requireSize(*logits, static_cast<size_t>(vocab), "logits");
-      out = logits->data();
-    }
+    float *out = logitsOut(logits, vocab);
     nb::gil_scoped_release unlocked;
     check(moec_session_prefill(handle, ids.data(),
                                static_cast<int64_t>(ids.size()), out));
   }
   void decode(int32_t id, std::optional<Array<float>> logits) {
-    float *out = nullptr;
-    if (logits) {
-      requireSize(*logits, static_cast<size_t>(vocab), "logits");
-      out = logits->data();
-    }
+    float *out = logitsOut(logits, vocab);
     nb::gil_scoped_release unlocked;
     check(moec_session_decode(handle, id, out));
   }
@@ -115,8 +114,7 @@ public:
     requireSize(logits, ids.size() * static_cast<size_t>(vocab), "logits");
     nb::gil_scoped_release unlocked;
     check(moec_session_logits(handle, ids.data(),
-                              static_cast<int64_t>(ids.size()),
-                              logits.data()));
+                              static_cast<int64_t>(ids.size()), logits.data()));
   }
   moec_session_t *handle = nullptr;
   int64_t vocab;
@@ -148,11 +146,7 @@ public:
   /// The next token, or None once generation is over; writes its logits to
   /// `logits` when given.
   std::optional<int32_t> next(std::optional<Array<float>> logits) {
-    float *out = nullptr;
-    if (logits) {
-      requireSize(*logits, static_cast<size_t>(vocab), "logits");
-      out = logits->data();
-    }
+    float *out = logitsOut(logits, vocab);
     int32_t token = 0;
     int done = 0;
     {
@@ -280,14 +274,12 @@ NB_MODULE(_runtime, m) {
   nb::class_<Session>(m, "Session")
       .def(nb::init<CompiledModel &, int64_t>(), nb::arg("model"),
            nb::arg("capacity"), nb::keep_alive<1, 2>())
-      .def_prop_ro("position",
-                   [](const Session &s) {
-                     return moec_session_position(s.handle);
-                   })
-      .def_prop_ro("capacity",
-                   [](const Session &s) {
-                     return moec_session_capacity(s.handle);
-                   })
+      .def_prop_ro(
+          "position",
+          [](const Session &s) { return moec_session_position(s.handle); })
+      .def_prop_ro(
+          "capacity",
+          [](const Session &s) { return moec_session_capacity(s.handle); })
       .def_prop_ro("cache_bytes_per_token",
                    [](const Session &s) {
                      return moec_session_cache_bytes_per_token(s.handle);

@@ -38,16 +38,36 @@ bool failed(moec_status_t status, Run &run) {
   return true;
 }
 
+/// A session with room for `prompt` and the decode steps, or null with
+/// the error in `run`.
+moec_session_t *sessionFor(const moec_compiled_model_t *model,
+                           const std::vector<int32_t> &prompt, Run &run) {
+  moec_session_t *session = nullptr;
+  failed(moec_session_create(model,
+                             static_cast<int64_t>(prompt.size()) + kDecodeSteps,
+                             &session),
+         run);
+  return session;
+}
+
+/// Greedy generation of kDecodeSteps + 1 tokens, with no stop ids.
+moec_generate_options_t greedyWithoutStops() {
+  static const int32_t none = -1;
+  moec_generate_options_t options;
+  moec_generate_options_init(&options);
+  options.max_new_tokens = kDecodeSteps + 1;
+  options.stop_ids = &none;
+  options.num_stop_ids = 0;
+  return options;
+}
+
 /// The logits of a prefill of `prompt` and of each greedy decode step after
 /// it, concatenated, through prefill and decode calls.
 Run stepByStep(const moec_compiled_model_t *model,
                const std::vector<int32_t> &prompt) {
   Run run;
-  moec_session_t *session = nullptr;
-  if (failed(moec_session_create(
-                 model, static_cast<int64_t>(prompt.size()) + kDecodeSteps,
-                 &session),
-             run))
+  moec_session_t *session = sessionFor(model, prompt, run);
+  if (!session)
     return run;
   const int64_t vocab = moec_compiled_model_vocab_size(model);
   std::vector<float> logits(vocab);
@@ -78,18 +98,10 @@ int collect(int32_t, const float *logits, int64_t vocab, void *user) {
 Run generated(const moec_compiled_model_t *model,
               const std::vector<int32_t> &prompt) {
   Run run;
-  moec_session_t *session = nullptr;
-  if (failed(moec_session_create(
-                 model, static_cast<int64_t>(prompt.size()) + kDecodeSteps,
-                 &session),
-             run))
+  moec_session_t *session = sessionFor(model, prompt, run);
+  if (!session)
     return run;
-  moec_generate_options_t options;
-  moec_generate_options_init(&options);
-  options.max_new_tokens = kDecodeSteps + 1;
-  int32_t none = -1;
-  options.stop_ids = &none;
-  options.num_stop_ids = 0;
+  moec_generate_options_t options = greedyWithoutStops();
   run.tokens.resize(kDecodeSteps + 1);
   int64_t count = 0;
   if (!failed(moec_generate(session, prompt.data(),
@@ -110,16 +122,11 @@ int stopAfterTwo(int32_t, const float *, int64_t, void *user) {
 std::string stoppedByCallback(const moec_compiled_model_t *model,
                               const std::vector<int32_t> &prompt,
                               const std::vector<int32_t> &unstopped) {
-  moec_session_t *session = nullptr;
   Run run;
-  if (failed(moec_session_create(model, 64, &session), run))
+  moec_session_t *session = sessionFor(model, prompt, run);
+  if (!session)
     return run.error;
-  moec_generate_options_t options;
-  moec_generate_options_init(&options);
-  options.max_new_tokens = kDecodeSteps + 1;
-  options.num_stop_ids = 0;
-  int32_t none = -1;
-  options.stop_ids = &none;
+  moec_generate_options_t options = greedyWithoutStops();
   int calls = 0;
   int32_t tokens[kDecodeSteps + 1];
   int64_t count = -1;
