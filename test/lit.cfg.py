@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -20,3 +21,13 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.moec_tools_dir, config.llvm_tools_dir]
 tools = ["moe-opt", "mlir-translate", "opt", "llc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# GPU code is checked with the CUDA toolkit's ptxas where there is one
+# (`REQUIRES: ptxas`); elsewhere those tests are reported unsupported.
+ptxas = os.path.join(config.moec_cuda_toolkit, "bin", "ptxas")
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.note("no ptxas in %s: PTX is not assembled" % config.moec_cuda_toolkit)
+config.substitutions.append(("%python", sys.executable))

@@ -63,7 +63,7 @@ private:
 
 StatusOr<WeightLayout> moec::weightLayoutFor(const CompileOptions &options) {
   WeightLayout layout;
-  if (!options.fuseExperts)
+  if (!options.fuseExperts || options.gpuKernelsOnCPU)
     return layout;
   StatusOr<CPUTarget> target = CPUTarget::lookup(options.cpu);
   if (!target.ok())

@@ -1,6 +1,9 @@
 //===- CPUPipeline.cpp - moe ops to LLVM for the host CPU -----------------===//
 #include "moec/Pipelines/Pipelines.h"
 
+#include "ReportError.h"
+
+#include "moec/Conversion/MoEToGPU.h"
 #include "moec/Conversion/MoEToLinalg.h"
 #include "moec/Conversion/MoEToVector.h"
 #include "moec/Target/CPUTarget.h"
@@ -30,26 +33,6 @@
 
 using namespace mlir;
 
-namespace {
-
-/// Fails with `message`: how a pipeline whose options are wrong says so.
-struct ReportError : PassWrapper<ReportError, OperationPass<>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ReportError)
-  explicit ReportError(std::string message) : message(std::move(message)) {}
-  StringRef getArgument() const override { return "moe-report-error"; }
-  void runOnOperation() override {
-    getOperation()->emitError() << message;
-    signalPassFailure();
-  }
-  std::string message;
-};
-
-std::unique_ptr<Pass> createReportError(std::string message) {
-  return std::make_unique<ReportError>(std::move(message));
-}
-
-} // namespace
-
 moec::CPUPipelineConfig moec::CPUPipelineOptions::config() const {
   CPUPipelineConfig c;
   c.cpu = cpu;
@@ -57,6 +40,7 @@ moec::CPUPipelineConfig moec::CPUPipelineOptions::config() const {
   c.fuseExperts = fuseExperts;
   c.parallel = parallel;
   c.latentExpandMinTokens = latentExpandMinTokens;
+  c.gpuKernelsOnCPU = gpuKernelsOnCPU;
   c.tiling = {vectorWidth, rows, gateUpCols, downCols, gateUpBlock, downBlock};
   return c;
 }
@@ -64,10 +48,19 @@ moec::CPUPipelineConfig moec::CPUPipelineOptions::config() const {
 void moec::buildCPUPipeline(OpPassManager &pm,
                             const CPUPipelineConfig &options) {
   DecomposePipelineOptions decompose;
-  decompose.foldSharedExperts = options.foldSharedExperts;
+  // The GPU kernels take shared experts as experts.
+  decompose.foldSharedExperts =
+      options.foldSharedExperts || options.gpuKernelsOnCPU;
   decompose.latentExpandMinTokens = options.latentExpandMinTokens;
   buildDecomposePipeline(pm, decompose);
   pm.addPass(createMoEFuseLinearEpilogues());
+  if (options.gpuKernelsOnCPU) {
+    pm.addPass(createMoEFuseExpertFFN());
+    ConvertMoEToGPUOptions gpu;
+    gpu.partial = true;
+    pm.addPass(createConvertMoEToGPU(gpu));
+    pm.addPass(createMoEGPULaunchToLoops());
+  }
   if (options.fuseExperts) {
     pm.addPass(createMoEFuseExpertFFN());
     StatusOr<CPUTarget> target = CPUTarget::lookup(options.cpu);

@@ -1,6 +1,8 @@
 //===- Pipelines.cpp - moec pass pipelines --------------------------------===//
 #include "moec/Pipelines/Pipelines.h"
 
+#include "moec/Pipelines/GPUPipeline.h"
+
 #include "moec/Transforms/Passes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -33,5 +35,12 @@ void moec::registerPipelines() {
       "moe-cpu-pipeline", "Lower moe ops to the LLVM dialect for the host CPU",
       [](OpPassManager &pm, const CPUPipelineOptions &options) {
         buildCPUPipeline(pm, options.config());
+      });
+  PassPipelineRegistration<GPUPipelineOptions>(
+      "moe-gpu-pipeline",
+      "Lower the moe ops of an MLP layer to kernels for an NVIDIA GPU "
+      "(NVVM, then PTX or a cubin) and host code that launches them",
+      [](OpPassManager &pm, const GPUPipelineOptions &options) {
+        buildGPUPipeline(pm, options.config());
       });
 }

@@ -31,6 +31,12 @@ CompileFlags::CompileFlags(std::initializer_list<cl::SubCommand *> subs)
               cl::sub(subcommands)),
       sequential("sequential", cl::desc("Run compiled code on one thread"),
                  cl::sub(subcommands)),
+      gpuKernelsOnCPU(
+          "gpu-kernels-on-cpu",
+          cl::desc("Compile the MLP blocks with the GPU lowering and run its "
+                   "kernels on the CPU, one thread at a time: slow, but it "
+                   "checks the GPU kernels where there is no GPU"),
+          cl::sub(subcommands)),
       latentAttention(
           "latent-attention",
           cl::desc("How MLA models attend to the compressed KV cache"),
@@ -52,6 +58,7 @@ CompileOptions CompileFlags::options() const {
   o.foldSharedExperts = !noFoldSharedExperts;
   o.fuseExperts = !unfused;
   o.parallel = !sequential;
+  o.gpuKernelsOnCPU = gpuKernelsOnCPU;
   if (latentAttention == LatentAttentionMode::Absorb)
     o.latentExpandMinTokens = 0;
   else if (latentAttention == LatentAttentionMode::Expand)

@@ -2,14 +2,18 @@
 //
 //   moe-compile model --model DIR --output FILE.so
 //   moe-compile layer --model DIR --layer L --output FILE.so
+//   moe-compile layer --model DIR --layer L --target cuda --emit=ptx
+//                     --output FILE.ptx
 //
 // Writes a shared library with the whole model (embedding, decoder layers,
 // head) or one layer's MLP block compiled for this CPU. It reads config.json
 // and the checkpoint headers only, never the weights. `moe-run --module`
-// and the runtime C API run it without the compiler.
+// and the runtime C API run it without the compiler. With --target cuda it
+// writes the PTX of the layer's GPU kernels instead (--gpu-arch sm_80...).
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Compiler/Compile.h"
+#include "moec/Compiler/CompileGPU.h"
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
 #include "moec/Runtime/ModuleSpec.h"
@@ -48,6 +52,26 @@ cl::opt<DType> kvCache("kv-cache",
                        cl::desc("Element type of the model's KV cache"),
                        kvCacheValues(), cl::init(DType::F32),
                        cl::sub(modelCmd));
+enum class Target { CPU, CUDA };
+cl::opt<Target> target(
+    "target", cl::desc("What to compile for"),
+    cl::values(clEnumValN(Target::CPU, "cpu", "This machine's CPU (default)"),
+               clEnumValN(Target::CUDA, "cuda",
+                          "An NVIDIA GPU (layers; --emit=ptx)")),
+    cl::init(Target::CPU), cl::sub(modelCmd), cl::sub(layerCmd));
+cl::opt<std::string> gpuArch("gpu-arch",
+                             cl::desc("GPU architecture for --target cuda: "
+                                      "sm_80, sm_86, sm_89, sm_90, sm_90a"),
+                             cl::init("sm_90"), cl::sub(modelCmd),
+                             cl::sub(layerCmd));
+enum class Emit { Library, PTX };
+cl::opt<Emit>
+    emit("emit", cl::desc("What to write to --output"),
+         cl::values(clEnumValN(Emit::Library, "library",
+                               "A shared library the runtime loads (default)"),
+                    clEnumValN(Emit::PTX, "ptx",
+                               "The PTX of the GPU kernels (--target cuda)")),
+         cl::init(Emit::Library), cl::sub(modelCmd), cl::sub(layerCmd));
 IntOption layerIndex("layer", cl::desc("Decoder layer index"),
                      cl::value_desc("L"), cl::Required, cl::sub(layerCmd));
 
@@ -68,6 +92,16 @@ int main(int argc, char **argv) {
       "`moe-compile SUBCOMMAND --help` lists a subcommand's options.\n");
   if (!modelCmd && !layerCmd)
     return fail("no subcommand given: use model or layer (see --help)");
+  if (target == Target::CUDA && !emitMLIR) {
+    if (modelCmd)
+      return fail("--target cuda compiles MLP layers (moe-compile layer); "
+                  "the whole model has no GPU lowering yet");
+    if (emit != Emit::PTX)
+      return fail("--target cuda writes PTX: add --emit=ptx (GPU libraries "
+                  "that the runtime loads are not built yet)");
+  } else if (emit == Emit::PTX) {
+    return fail("--emit=ptx needs --target cuda");
+  }
   if (Status s = checkOutputPath(outputPath, modelDir); !s.ok())
     return fail(s.message());
   StatusOr<ModelConfig> config = loadModelConfig(modelDir);
@@ -86,7 +120,9 @@ int main(int argc, char **argv) {
   if (!ckpt.ok())
     return fail(ckpt.status().message());
   CompileOptions options = compileFlags.options();
-  StatusOr<WeightLayout> layout = weightLayoutFor(options);
+  // GPU kernels read the weights as stored.
+  StatusOr<WeightLayout> layout =
+      target == Target::CUDA ? WeightLayout() : weightLayoutFor(options);
   if (!layout.ok())
     return fail(layout.status().message());
   StatusOr<ModuleSpec> spec =
@@ -98,6 +134,17 @@ int main(int argc, char **argv) {
   if (emitMLIR) {
     if (Status s = writeFileAtomically(outputPath, {printModule(*spec)});
         !s.ok())
+      return fail(s.message());
+    return 0;
+  }
+
+  if (target == Target::CUDA) {
+    GPUPipelineConfig gpu;
+    gpu.chip = gpuArch;
+    StatusOr<std::string> ptx = compileModuleToPTX(*spec, gpu);
+    if (!ptx.ok())
+      return fail(ptx.status().message());
+    if (Status s = writeFileAtomically(outputPath, {*ptx}); !s.ok())
       return fail(s.message());
     return 0;
   }

@@ -2,6 +2,7 @@
 #ifndef MOEC_CONVERSION_PASSES_H
 #define MOEC_CONVERSION_PASSES_H
 
+#include "moec/Conversion/MoEToGPU.h"
 #include "moec/Conversion/MoEToLinalg.h"
 #include "moec/Conversion/MoEToVector.h"
 

@@ -91,4 +91,91 @@ def ConvertMoEToVector : Pass<"convert-moe-to-vector"> {
   ];
 }
 
+def ConvertMoEToGPU : Pass<"convert-moe-to-gpu"> {
+  let summary = "Lower the moe ops of an MLP layer to GPU kernels";
+  let description = [{
+    Lowers the ops of a decomposed, fused MLP layer to `gpu.launch` kernels
+    on buffers, so that routing, dispatch, the experts and the combine all
+    run on the device with no host round trip:
+
+    * `moe.router_scores`: logits a thread per (token, expert), then softmax
+      or sigmoid a thread per token;
+    * `moe.topk` (every routing method) and `moe.append_shared_experts`: a
+      thread per token; `moe.dispatch`: the stable counting sort in one
+      thread;
+    * `moe.expert_ffn`: gate/up + SwiGLU reading token rows through the
+      permutation, the down projection with the routing weight applied in
+      its epilogue and stored at the (token, slot) row, then the combine
+      summing each token's slots in order. Every output is written by one
+      thread and no float atomics are used, so results are deterministic;
+    * `moe.swiglu`: the same kernels with one expert.
+
+    Results are new buffers handed back as tensors
+    (`bufferization.to_tensor restrict`), ready for one-shot bufferization.
+    Ops without a GPU lowering (the attention and decoder ops) are reported
+    by name, or with `partial` left for later passes.
+  }];
+  let options = [
+    Option<"partial", "partial", "bool", "false",
+           "Leave moe ops without a GPU lowering in place (for the CPU "
+           "pipeline's gpu-kernels-on-cpu mode)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def MoEGPUDeviceBuffers : Pass<"moe-gpu-device-buffers", "::mlir::ModuleOp"> {
+  let summary = "Place the host code's buffers in GPU memory";
+  let description = [{
+    After bufferization of a module lowered by `convert-moe-to-gpu`, every
+    buffer the host functions allocate, copy or free is device memory: the
+    function arguments are device buffers, and kernels read and write them.
+    This pass makes the host code say so: `memref.alloc` becomes
+    `gpu.alloc`, `memref.dealloc` `gpu.dealloc`, `memref.copy` `gpu.memcpy`,
+    and a buffer nothing frees is freed before the function returns. Host
+    code that would read or write device memory itself (a load, a store, a
+    linalg op outside a kernel) is an error that names the op.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def MoEGPUMergeKernelModules
+    : Pass<"moe-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "Gather the outlined kernels into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per kernel. This pass moves
+    every kernel into the first of them (renaming where names clash) and
+    points the launches there, so a layer compiles to one PTX module and
+    one cubin that the runtime loads once.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def MoEGPULaunchToLoops : Pass<"moe-gpu-launch-to-loops"> {
+  let summary = "Run GPU kernels on the host, one thread at a time";
+  let description = [{
+    Replaces each `gpu.launch` by sequential loops over its blocks and
+    threads (z, y, x); a thread's fixed-size private arrays (`memref.alloca`
+    at the top of the kernel) are allocated once, before the loops. For the
+    kernels of `convert-moe-to-gpu`, which use neither shared memory nor
+    barriers, write every output from one thread and set private arrays
+    before reading them, this computes exactly
+    what the GPU computes: the CPU pipeline's `gpu-kernels-on-cpu` mode uses
+    it to test the GPU lowering against the reference where there is no GPU.
+    Launches with barriers, shared memory or async tokens are refused.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 #endif // MOEC_CONVERSION_PASSES_TD

@@ -29,6 +29,11 @@ struct CPUPipelineConfig {
   /// attend to it with kv_b_proj absorbed; 0: always absorb, 1: always
   /// expand.
   int64_t latentExpandMinTokens = 128;
+  /// The MLP ops take the GPU lowering (convert-moe-to-gpu) and its kernels
+  /// run on the CPU one thread at a time (moe-gpu-launch-to-loops): slow,
+  /// but it tests the GPU kernels' arithmetic where there is no GPU. The
+  /// weights are read as stored.
+  bool gpuKernelsOnCPU = false;
   /// Tiling of the kernels; 0 fields are the target's (CPUTarget::tiling).
   ExpertKernelTiling tiling{0, 0, 0, 0, 0, 0};
 };

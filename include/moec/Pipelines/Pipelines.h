@@ -93,6 +93,12 @@ struct CPUPipelineOptions : mlir::PassPipelineOptions<CPUPipelineOptions> {
                      "(OpenMP)"),
       llvm::cl::init(true)};
 
+  Option<bool> gpuKernelsOnCPU{
+      *this, "gpu-kernels-on-cpu",
+      llvm::cl::desc("Lower the MLP ops with the GPU lowering and run its "
+                     "kernels on the CPU, one thread at a time (tests the GPU "
+                     "kernels without a GPU)"),
+      llvm::cl::init(false)};
   CPUPipelineConfig config() const;
 };
 

@@ -37,7 +37,7 @@ public:
 private:
   llvm::cl::SubCommandGroup subcommands;
   llvm::cl::opt<std::string> cpu;
-  llvm::cl::opt<bool> noFoldSharedExperts, unfused, sequential;
+  llvm::cl::opt<bool> noFoldSharedExperts, unfused, sequential, gpuKernelsOnCPU;
   llvm::cl::opt<LatentAttentionMode> latentAttention;
 };
 

@@ -4,6 +4,7 @@
 #include "Patterns.h"
 
 #include "MoE/MoEOps.h"
+#include "moec/Conversion/RoutingLoops.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -80,49 +81,11 @@ struct RouterScoresToVector : OpConversionPattern<RouterScoresOp> {
           },
           cols);
       e.loop(lo, hi, [&](Emitter &e, Value t) {
-        normalizeRow(e, scores, t, experts, sigmoid);
+        emitScoreNormalization(e, scores, t, experts, sigmoid);
       });
     });
     rewriter.replaceOp(op, e.tensor(op.getType(), scores));
     return success();
-  }
-
-  /// scores[t, :] = softmax (shifted by the row maximum) or sigmoid of the
-  /// logits stored there.
-  static void normalizeRow(Emitter &e, Value scores, Value t, int64_t experts,
-                           bool sigmoid) {
-    Value zero = e.index(0), end = e.index(experts);
-    auto exp = [&](Emitter &e, Value v) {
-      return math::ExpOp::create(e.b, e.loc, v).getResult();
-    };
-    if (sigmoid) {
-      e.loop(zero, end, [&](Emitter &e, Value x) {
-        Value neg = arith::NegFOp::create(e.b, e.loc, e.load(scores, {t, x}));
-        Value expNeg = exp(e, neg);
-        Value one = e.f32(1.0);
-        Value s = e.div(one, e.add(one, expNeg));
-        e.store(s, scores, {t, x});
-      });
-      return;
-    }
-    Value max =
-        e.loop(zero, end, {e.f32(-INFINITY)},
-               [&](Emitter &e, Value x, ValueRange acc) -> SmallVector<Value> {
-                 return {arith::MaximumFOp::create(e.b, e.loc, acc[0],
-                                                   e.load(scores, {t, x}))};
-               })[0];
-    Value sum =
-        e.loop(zero, end, {e.f32(0.0)},
-               [&](Emitter &e, Value x, ValueRange acc) -> SmallVector<Value> {
-                 Value shifted = arith::SubFOp::create(
-                     e.b, e.loc, e.load(scores, {t, x}), max);
-                 Value v = exp(e, shifted);
-                 e.store(v, scores, {t, x});
-                 return {e.add(acc[0], v)};
-               })[0];
-    e.loop(zero, end, [&](Emitter &e, Value x) {
-      e.store(e.div(e.load(scores, {t, x}), sum), scores, {t, x});
-    });
   }
 
   ExpertKernelTiling tiling;

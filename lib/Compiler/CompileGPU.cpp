@@ -1,0 +1,65 @@
+//===- CompileGPU.cpp - moe modules to PTX and cubins ---------------------===//
+#include "moec/Compiler/CompileGPU.h"
+
+#include "moec/Compiler/ModuleBuilder.h"
+#include "moec/Pipelines/Registration.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace moec;
+
+namespace {
+
+/// Runs moe-gpu-pipeline on `module`, diagnostics into the Status.
+Status lowerForGPU(ModuleOp module, const GPUPipelineConfig &config) {
+  std::string diagnostics;
+  llvm::raw_string_ostream os(diagnostics);
+  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
+    os << diag.getLocation() << ": " << diag << "\n";
+    return success();
+  });
+  if (StatusOr<std::string> features = config.features(); !features.ok())
+    return features.status();
+  PassManager pm(module.getContext());
+  buildGPUPipeline(pm, config);
+  if (failed(pm.run(module)))
+    return Status::error("lowering for the GPU (" + config.chip +
+                         ") failed:\n" + diagnostics);
+  return Status();
+}
+
+} // namespace
+
+StatusOr<std::string> moec::compileToPTX(ModuleOp module,
+                                         GPUPipelineConfig config) {
+  config.format = "isa";
+  if (Status s = lowerForGPU(module, config); !s.ok())
+    return s;
+  std::string ptx;
+  int binaries = 0;
+  module.walk([&](gpu::BinaryOp binary) {
+    ++binaries;
+    for (Attribute object : binary.getObjectsAttr())
+      ptx = cast<gpu::ObjectAttr>(object).getObject().str();
+  });
+  if (binaries != 1)
+    return Status::error("expected the GPU lowering to make one kernel "
+                         "module, found " +
+                         std::to_string(binaries));
+  return ptx;
+}
+
+StatusOr<std::string>
+moec::compileModuleToPTX(const ModuleSpec &spec,
+                         const GPUPipelineConfig &config) {
+  DialectRegistry registry;
+  registerCompilerDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> module = buildModule(context, spec);
+  return compileToPTX(*module, config);
+}

@@ -1,0 +1,60 @@
+// RUN: moe-opt %s --split-input-file --convert-moe-to-gpu | FileCheck %s --implicit-check-not="moe."
+
+// Three kernels a thread per output cell, sorted rows on grid x:
+// gate/up + SwiGLU, down times the routing weight stored at the row of its
+// (token, slot) pair, and the per-token sum over slots in order. No float
+// atomics anywhere.
+// CHECK-LABEL: func @expert_ffn
+// CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?xi32
+// CHECK: %[[ACT:.*]] = memref.alloc(%[[ROWS]]) : memref<?x4xf32>
+// CHECK: %[[SLOTS:.*]] = memref.alloc(%[[ROWS]]) : memref<?x40xf32>
+// CHECK: gpu.launch blocks(%[[R:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[ROWS]], {{.*}} function(@moe_experts_gate_up)
+// Token rows come through the permutation: no permuted copy of x.
+// CHECK:   memref.load %{{.*}} : memref<?xi32
+// CHECK:   arith.divui
+// Routed and shared experts read different weights.
+// CHECK:   scf.if %{{.*}} -> (f32, f32)
+// CHECK:     arith.extf %{{.*}} : bf16 to f32
+// CHECK:   } else {
+// CHECK:     arith.extf %{{.*}} : f16 to f32
+// CHECK:   math.exp
+// CHECK:   memref.store %{{.*}}, %[[ACT]][%[[R]], %{{.*}}]
+// CHECK: gpu.launch {{.*}} function(@moe_experts_down)
+// CHECK:   scf.if %{{.*}} -> (f32)
+// CHECK:   %[[T:.*]] = arith.divui %[[PAIR:.*]], %c2
+// CHECK:   %[[J:.*]] = arith.remui %[[PAIR]], %c2
+// CHECK:   %[[W:.*]] = memref.load %{{.*}}[%[[T]], %[[J]]] : memref<?x2xf32
+// CHECK:   arith.mulf %{{.*}}, %[[W]]
+// CHECK:   memref.store %{{.*}}, %[[SLOTS]][%[[PAIR]], %{{.*}}]
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x40xf32>
+// CHECK: gpu.launch {{.*}} function(@moe_combine)
+// CHECK:   scf.for
+// CHECK:     memref.load %[[SLOTS]]
+// CHECK:   memref.store %{{.*}}, %[[OUT]]
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK-NOT: atomic
+func.func @expert_ffn(%x: tensor<?x40xf32>, %p: tensor<?xi32>, %off: tensor<11xi32>, %w: tensor<?x2xf32>,
+    %g: tensor<8x4x40xbf16>, %u: tensor<8x4x40xbf16>, %d: tensor<8x40x4xbf16>,
+    %sg: tensor<8x40xf16>, %su: tensor<8x40xf16>, %sd: tensor<40x8xf16>) -> tensor<?x40xf32> {
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %u, %d) shared(%sg, %su, %sd) : (tensor<?x40xf32>, tensor<?xi32>, tensor<11xi32>, tensor<?x2xf32>, tensor<8x4x40xbf16>, tensor<8x4x40xbf16>, tensor<8x40x4xbf16>, tensor<8x40xf16>, tensor<8x40xf16>, tensor<40x8xf16>) -> tensor<?x40xf32>
+  return %y : tensor<?x40xf32>
+}
+
+// -----
+
+// A dense SwiGLU MLP: the same two products, a row per token, no routing and
+// no combine; the down kernel writes the result.
+// CHECK-LABEL: func @swiglu
+// CHECK: %[[ACT:.*]] = memref.alloc(%{{.*}}) : memref<?x24xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x16xf32>
+// CHECK: gpu.launch {{.*}} function(@moe_swiglu_gate_up)
+// CHECK-NOT: scf.if %{{.*}} -> (f32, f32)
+// CHECK:   memref.store %{{.*}}, %[[ACT]]
+// CHECK: gpu.launch {{.*}} function(@moe_swiglu_down)
+// CHECK:   memref.store %{{.*}}, %[[OUT]]
+// CHECK-NOT: gpu.launch
+// CHECK: bufferization.to_tensor %[[OUT]]
+func.func @swiglu(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16xf32>, %d: tensor<16x24xf32>) -> tensor<?x16xf32> {
+  %y = moe.swiglu %x, %g, %u, %d : tensor<?x16xf32>, tensor<24x16xf32>, tensor<24x16xf32>, tensor<16x24xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}

@@ -1,0 +1,62 @@
+// RUN: moe-opt %s --split-input-file --convert-moe-to-gpu | FileCheck %s --implicit-check-not="moe."
+
+// Router logits: a thread per (token, expert) cell, tokens on grid x and
+// expert blocks on grid y; then softmax a thread per token.
+// CHECK-LABEL: func @router_scores
+// CHECK: %[[SCORES:.*]] = memref.alloc(%{{.*}}) : memref<?x8xf32>
+// CHECK: gpu.launch blocks(%[[T:.*]], %{{.*}}, %{{.*}}) in ({{.*}}) threads(%[[E:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128{{.*}}) function(@moe_router_logits)
+// CHECK:   scf.for
+// CHECK:     arith.extf %{{.*}} : bf16 to f32
+// CHECK:   memref.store %{{.*}}, %[[SCORES]][%[[T]], %{{.*}}]
+// CHECK: gpu.launch {{.*}} function(@moe_router_softmax)
+// CHECK:   math.exp
+// CHECK: bufferization.to_tensor %[[SCORES]] restrict writable
+func.func @router_scores(%x: tensor<?x16xf32>, %w: tensor<8x16xbf16>) -> tensor<?x8xf32> {
+  %s = moe.router_scores softmax %x, %w : tensor<?x16xf32>, tensor<8x16xbf16> -> tensor<?x8xf32>
+  return %s : tensor<?x8xf32>
+}
+
+// -----
+
+// Top-k a thread per token, each with its private scratch (memref.alloca in
+// the kernel); the grouped variant keeps group scores too.
+// CHECK-LABEL: func @topk_noaux_tc
+// CHECK: gpu.launch {{.*}} function(@moe_topk)
+// CHECK:   memref.alloca() : memref<8xf32>
+// CHECK:   memref.alloca() : memref<8xi1>
+// CHECK:   memref.alloca() : memref<4xf32>
+// CHECK:   memref.alloca() : memref<4xi1>
+// CHECK:   gpu.terminator
+// CHECK-NOT: gpu.launch
+func.func @topk_noaux_tc(%s: tensor<?x8xf32>, %b: tensor<8xf32>) -> (tensor<?x2xf32>, tensor<?x2xi32>) {
+  %w, %i = moe.topk noaux_tc %s bias %b {n_group = 4, topk_group = 2, norm_topk_prob = true, routed_scaling_factor = 2.5} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x2xf32>, tensor<?x2xi32>
+  return %w, %i : tensor<?x2xf32>, tensor<?x2xi32>
+}
+
+// -----
+
+// Shared experts join every token's routing, a thread per token.
+// CHECK-LABEL: func @append_shared
+// CHECK: gpu.launch {{.*}} function(@moe_append_shared_experts)
+// CHECK-DAG: arith.constant 8 : i32
+// CHECK-DAG: arith.constant 9 : i32
+// CHECK: gpu.terminator
+func.func @append_shared(%w: tensor<?x2xf32>, %i: tensor<?x2xi32>) -> (tensor<?x4xf32>, tensor<?x4xi32>) {
+  %w2, %i2 = moe.append_shared_experts %w, %i first_expert 8 : tensor<?x2xf32>, tensor<?x2xi32> -> tensor<?x4xf32>, tensor<?x4xi32>
+  return %w2, %i2 : tensor<?x4xf32>, tensor<?x4xi32>
+}
+
+// -----
+
+// The stable counting sort stays on the device, in one thread.
+// CHECK-LABEL: func @dispatch
+// CHECK: %[[OFFSETS:.*]] = memref.alloc() : memref<9xi32>
+// CHECK: %[[PERM:.*]] = memref.alloc(%{{.*}}) : memref<?xi32>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) function(@moe_dispatch)
+// CHECK:   memref.alloca() : memref<8xi32>
+// CHECK:   memref.store %{{.*}}, %[[PERM]]
+// CHECK: gpu.terminator
+func.func @dispatch(%i: tensor<?x2xi32>) -> (tensor<9xi32>, tensor<?xi32>) {
+  %o, %p = moe.dispatch %i : tensor<?x2xi32> -> tensor<9xi32>, tensor<?xi32>
+  return %o, %p : tensor<9xi32>, tensor<?xi32>
+}

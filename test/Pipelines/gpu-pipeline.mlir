@@ -1,0 +1,32 @@
+// RUN: moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=isa" | FileCheck %s
+// RUN: moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_80 format=isa" | FileCheck %s --check-prefix=SM80
+// RUN: not moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_75" 2>&1 | FileCheck %s --check-prefix=BADCHIP
+// RUN: not moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=BADFORMAT
+
+// The 16B block becomes host code in the LLVM dialect that allocates device
+// buffers and launches eight kernels, in order on one stream, from one
+// kernel module holding PTX for the chosen chip: routing, dispatch, the
+// experts and the combine all run on the device.
+// CHECK: module attributes {gpu.container_module}
+// CHECK: llvm.func @deepseekmoe_16b_mlp(
+// CHECK: llvm.call @mgpuStreamCreate()
+// CHECK: llvm.call @mgpuMemAlloc(
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_router_logits
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_router_softmax
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_topk
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_append_shared_experts
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_experts_gate_up
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_experts_down
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_combine
+// CHECK: llvm.call @mgpuMemFree(
+// CHECK: llvm.call @mgpuStreamSynchronize(
+// CHECK-NOT: unrealized_conversion_cast
+// CHECK: gpu.binary @moe_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}assembly = "{{.*}}.target sm_90{{.*}}.visible .entry moe_router_logits(
+// CHECK-NOT: gpu.module
+// CHECK-NOT: gpu.binary
+
+// SM80: gpu.binary @moe_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">, {{.*}}.target sm_80
+
+// BADCHIP: moe-gpu-pipeline: unknown GPU architecture 'sm_75': use sm_80, sm_86, sm_89, sm_90 or sm_90a
+// BADFORMAT: moe-gpu-pipeline: unknown format 'elf': use isa (PTX), bin (cubin) or fatbin

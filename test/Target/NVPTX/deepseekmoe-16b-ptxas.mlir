@@ -1,0 +1,25 @@
+// REQUIRES: ptxas
+// RUN: moe-opt %S/../../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=isa" | %python %S/extract_ptx.py > %t.sm_90.ptx
+// RUN: %ptxas -arch=sm_90 %t.sm_90.ptx -o %t.sm_90.cubin
+// RUN: moe-opt %S/../../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_80 format=isa" | %python %S/extract_ptx.py > %t.sm_80.ptx
+// RUN: %ptxas -arch=sm_80 %t.sm_80.ptx -o %t.sm_80.cubin
+// RUN: FileCheck %s < %t.sm_90.ptx
+// A cubin straight from the pipeline (it runs the toolkit's ptxas itself).
+// RUN: moe-opt %S/../../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
+
+// The PTX of the DeepSeekMoE-16B block assembles for sm_80 and sm_90: its
+// eight kernels, with exp from libdevice and no float atomics.
+// CHECK: .target sm_90
+// CHECK-DAG: .visible .entry moe_router_logits(
+// CHECK-DAG: .visible .entry moe_router_softmax(
+// CHECK-DAG: .visible .entry moe_topk(
+// CHECK-DAG: .visible .entry moe_append_shared_experts(
+// CHECK-DAG: .visible .entry moe_dispatch(
+// CHECK-DAG: .visible .entry moe_experts_gate_up(
+// CHECK-DAG: .visible .entry moe_experts_down(
+// CHECK-DAG: .visible .entry moe_combine(
+// CHECK-NOT: atom.
+// CHECK-NOT: red.
+// CHECK-NOT: __nv_expf
+
+// CUBIN: gpu.binary @moe_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF

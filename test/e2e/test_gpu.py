@@ -1,0 +1,134 @@
+"""The GPU path without a GPU: its kernels' arithmetic, its PTX, its errors.
+
+No GPU runs here, so the GPU lowering is checked three ways:
+
+* `--gpu-kernels-on-cpu` compiles the MLP blocks with the GPU lowering
+  (convert-moe-to-gpu) and runs each kernel's threads one after another on
+  the CPU (moe-gpu-launch-to-loops). The kernels share no memory between
+  threads and write each output from one thread, so this is what the GPU
+  computes; it must match the float64 reference on every layer case of
+  test_layer.py and on whole models;
+* `moe-compile layer --target cuda --emit=ptx` writes PTX that the CUDA
+  toolkit's ptxas assembles for sm_80 and sm_90 (skipped, saying why, where
+  there is no ptxas);
+* the GPU options refuse what they cannot do, by name.
+
+Running the kernels on a GPU needs a machine with one (see README).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import reference as R
+from checks import assert_close_rows, assert_fails_naming
+from test_layer import CASES, WIDE
+from test_model import GQA, MODELS, prompt_ids, run_logits
+
+CUDA_TOOLKIT = Path(os.environ.get("MOEC_CUDA_TOOLKIT", "/usr/local/cuda"))
+PTXAS = CUDA_TOOLKIT / "bin" / "ptxas"
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_gpu_kernels_match_reference(moe_run, checkpoint, tmp_path, case):
+    ckpt = checkpoint(**case.options)
+    x = (np.random.default_rng(case.tokens).normal(size=(case.tokens,
+                                                         ckpt.config["hidden_size"]))
+         + case.input_offset).astype(np.float32)
+    x_path, y_path = tmp_path / "x.npy", tmp_path / "y.npy"
+    np.save(x_path, x)
+    proc = moe_run("layer", "--model", ckpt.path, "--layer", case.layer, "--input",
+                   x_path, "--output", y_path, "--gpu-kernels-on-cpu")
+    assert proc.returncode == 0, proc.stderr
+    y = np.load(y_path)
+    assert y.dtype == np.float32 and y.shape == x.shape
+    assert_close_rows(y, R.mlp_block(ckpt.weights, ckpt.config, case.layer,
+                                     x.astype(np.float64)))
+
+
+GPU_MODELS = ["default", "noaux-sigmoid-grouped", "group-limited-scaled",
+              "greedy-norm-no-shared", "f16", "odd-sizes"]
+
+
+@pytest.mark.parametrize("name", GPU_MODELS)
+def test_gpu_kernels_in_the_model(moe_run, checkpoint, tmp_path, name):
+    ckpt = checkpoint(**MODELS[name])
+    ids = prompt_ids(ckpt.config, 13)
+    logits = run_logits(moe_run, ckpt.path, ids, tmp_path, "--gpu-kernels-on-cpu")
+    assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
+
+
+def test_gpu_kernels_on_a_long_prompt(moe_run, checkpoint, tmp_path):
+    """More tokens than a block of threads, and not a multiple of one."""
+    ckpt = checkpoint(**GQA)
+    ids = prompt_ids(ckpt.config, 300, seed=300)
+    logits = run_logits(moe_run, ckpt.path, ids, tmp_path, "--gpu-kernels-on-cpu")
+    assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
+
+
+PTX_CASES = {
+    "greedy-bf16": dict(),
+    "noaux-grouped-f32": dict(WIDE, topk_method="noaux_tc", scoring_func="sigmoid",
+                              n_group=4, topk_group=2, norm_topk_prob=True, dtype="f32"),
+    "group-limited-f16": dict(WIDE, topk_method="group_limited_greedy", n_group=4,
+                              topk_group=2, dtype="f16"),
+    "no-shared": dict(n_shared_experts=None),
+}
+
+
+def compile_ptx(moe_compile, model: Path, layer: int, arch: str, out: Path):
+    return moe_compile("layer", "--model", model, "--layer", layer, "--target", "cuda",
+                       "--emit=ptx", "--gpu-arch", arch, "--output", out)
+
+
+@pytest.mark.skipif(not os.access(PTXAS, os.X_OK),
+                    reason=f"no CUDA toolkit ptxas at {PTXAS} to assemble the PTX "
+                           "(set MOEC_CUDA_TOOLKIT)")
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+@pytest.mark.parametrize("layer", [0, 1], ids=["dense", "moe"])
+@pytest.mark.parametrize("options", PTX_CASES.values(), ids=PTX_CASES.keys())
+def test_layer_ptx_assembles(moe_compile, checkpoint, tmp_path, options, layer, arch):
+    ckpt = checkpoint(**options)
+    ptx = tmp_path / "layer.ptx"
+    proc = compile_ptx(moe_compile, ckpt.path, layer, arch, ptx)
+    assert proc.returncode == 0, proc.stderr
+    text = ptx.read_text()
+    assert f".target {arch}" in text
+    # Routing, dispatch, experts and combine all run as kernels (a dense
+    # layer has only the two SwiGLU products).
+    kernels = text.count(".entry ")
+    assert kernels == (2 if layer == 0 else 8 - (0 if ckpt.config.get("n_shared_experts") else 1)), text[:2000]
+    asm = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx), "-o",
+                          str(tmp_path / "layer.cubin")], capture_output=True, text=True)
+    assert asm.returncode == 0, asm.stderr
+
+
+def test_gpu_target_refuses_the_whole_model(moe_compile, checkpoint, tmp_path):
+    proc = moe_compile("model", "--model", checkpoint().path, "--target", "cuda",
+                       "--emit=ptx", "--output", tmp_path / "m.ptx")
+    assert_fails_naming(proc, "--target cuda", "layer")
+    assert not (tmp_path / "m.ptx").exists()
+
+
+def test_gpu_target_needs_emit_ptx(moe_compile, checkpoint, tmp_path):
+    proc = moe_compile("layer", "--model", checkpoint().path, "--layer", 1,
+                       "--target", "cuda", "--output", tmp_path / "l.so")
+    assert_fails_naming(proc, "--emit=ptx")
+
+
+def test_emit_ptx_needs_the_gpu_target(moe_compile, checkpoint, tmp_path):
+    proc = moe_compile("layer", "--model", checkpoint().path, "--layer", 1,
+                       "--emit=ptx", "--output", tmp_path / "l.ptx")
+    assert_fails_naming(proc, "--emit=ptx", "--target cuda")
+
+
+def test_unknown_gpu_arch_is_refused(moe_compile, checkpoint, tmp_path):
+    proc = compile_ptx(moe_compile, checkpoint().path, 1, "sm_75", tmp_path / "l.ptx")
+    assert_fails_naming(proc, "sm_75", "sm_80", "sm_90")
+    assert not (tmp_path / "l.ptx").exists()
