@@ -120,7 +120,25 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
   int64_t steps = 0;
   if (Status lowered = lowerToLLVMDialect(module, opts, &steps); !lowered.ok())
     return lowered;
+  StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu);
+  if (!target.ok())
+    return target.status();
+  std::function<void(int64_t)> progress;
+  if (opts.progress)
+    progress = [&](int64_t done) {
+      opts.progress(steps - kCodegenSteps + done, steps);
+    };
+  return writeSharedLibrary(module, *target,
+                            {{kSignatureSymbol, signature},
+                             {kCPUFeaturesSymbol, target->requiredFeatures()}},
+                            /*openMP=*/true, outputPath, progress);
+}
 
+Status moec::writeSharedLibrary(
+    ModuleOp module, const CPUTarget &target,
+    const std::vector<std::pair<std::string, std::string>> &strings,
+    bool openMP, const std::string &outputPath,
+    const std::function<void(int64_t)> &progress) {
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
@@ -134,11 +152,8 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
 
   // Code for the target's CPU and features, position independent for a
   // shared library.
-  StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu);
-  if (!target.ok())
-    return target.status();
   StatusOr<std::unique_ptr<llvm::TargetMachine>> machine =
-      targetMachineFor(*target);
+      targetMachineFor(target);
   if (!machine.ok())
     return machine.status();
   llvmModule->setDataLayout((*machine)->createDataLayout());
@@ -147,12 +162,10 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
           makeOptimizingTransformer(3, 0, machine->get())(llvmModule.get()))
     return Status::error("optimising LLVM IR failed: " +
                          llvm::toString(std::move(err)));
-  if (opts.progress)
-    opts.progress(steps - 1, steps);
+  if (progress)
+    progress(1);
 
-  for (auto [symbol, value] :
-       {std::pair<const char *, std::string>{kSignatureSymbol, signature},
-        {kCPUFeaturesSymbol, target->requiredFeatures()}}) {
+  for (const auto &[symbol, value] : strings) {
     auto *text = llvm::ConstantDataArray::getString(llvmContext, value);
     new llvm::GlobalVariable(*llvmModule, text->getType(), /*isConstant=*/true,
                              llvm::GlobalValue::ExternalLinkage, text, symbol);
@@ -174,8 +187,8 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
       return Status::error("this host's target cannot emit object files");
     codegen.run(*llvmModule);
   }
-  if (opts.progress)
-    opts.progress(steps, steps);
+  if (progress)
+    progress(2);
 
   auto cc = llvm::sys::findProgramByName("cc");
   if (!cc)
@@ -190,8 +203,13 @@ Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
   llvm::StringRef libomp = MOEC_LIBOMP_PATH;
   std::string rpath =
       "-Wl,-rpath," + llvm::sys::path::parent_path(libomp).str();
-  llvm::SmallVector<llvm::StringRef> args{*cc,    "-shared", "-o",  library,
-                                          object, libomp,    rpath, "-lm"};
+  llvm::SmallVector<llvm::StringRef> args{*cc, "-shared", "-o", library,
+                                          object};
+  if (openMP) {
+    args.push_back(libomp);
+    args.push_back(rpath);
+  }
+  args.push_back("-lm");
   std::string error;
   if (llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0, &error) != 0)
     return Status::error("linking " + outputPath + " failed" +

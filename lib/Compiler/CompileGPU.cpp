@@ -1,8 +1,12 @@
 //===- CompileGPU.cpp - moe modules to PTX and cubins ---------------------===//
 #include "moec/Compiler/CompileGPU.h"
 
+#include "moec/Compiler/Compile.h"
 #include "moec/Compiler/ModuleBuilder.h"
 #include "moec/Pipelines/Registration.h"
+#include "moec/Runtime/CPUFeatures.h"
+#include "moec/Runtime/CompiledModule.h"
+#include "moec/Target/CPUTarget.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/Diagnostics.h"
@@ -62,4 +66,25 @@ moec::compileModuleToPTX(const ModuleSpec &spec,
   MLIRContext context(registry);
   OwningOpRef<ModuleOp> module = buildModule(context, spec);
   return compileToPTX(*module, config);
+}
+
+Status moec::compileModuleForGPUToFile(const ModuleSpec &spec,
+                                       GPUPipelineConfig config,
+                                       const std::string &outputPath) {
+  DialectRegistry registry;
+  registerCompilerDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> module = buildModule(context, spec);
+  config.format = "bin";
+  if (Status s = lowerForGPU(*module, config); !s.ok())
+    return s;
+  // The host side only allocates and launches: code for any x86-64.
+  StatusOr<CPUTarget> host = CPUTarget::lookup("x86-64");
+  if (!host.ok())
+    return host.status();
+  return writeSharedLibrary(*module, *host,
+                            {{kSignatureSymbol, spec.signature()},
+                             {kCPUFeaturesSymbol, host->requiredFeatures()},
+                             {kGPUArchSymbol, config.chip}},
+                            /*openMP=*/false, outputPath);
 }

@@ -80,6 +80,7 @@ void moec::registerCompilerDialects(mlir::DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
   registerNVVMDialectTranslation(registry);
   registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
 }
 
 void moec::registerCompilerPasses() {

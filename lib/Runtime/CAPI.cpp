@@ -3,7 +3,9 @@
 
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
+#include "moec/Runtime/CUDADriver.h"
 #include "moec/Runtime/CompiledModule.h"
+#include "moec/Runtime/GPURuntime.h"
 #include "moec/Runtime/ModuleSpec.h"
 #include "moec/Runtime/Weights.h"
 
@@ -14,10 +16,12 @@
 
 using namespace moec;
 
-/// One layer's MLP block: its module spec and bound weights.
+/// One layer's MLP block: its module spec and bound weights (and their
+/// copies in GPU memory, made on the first run of a GPU module).
 struct LayerMLP {
   ModuleSpec spec;
   std::vector<WeightBuffer> weights;
+  std::vector<DeviceBuffer> deviceWeights;
 };
 
 struct moec_model {
@@ -33,6 +37,81 @@ struct moec_module {
 };
 
 using capi::fail;
+
+namespace {
+
+/// An error unless the cubins for `arch` (sm_XY, or sm_XYa) run on
+/// `device`: the same major version, and a minor at least XY's (exactly,
+/// for the architecture-specific `a` targets).
+Status checkRunsOn(const std::string &arch, const CUDADeviceInfo &device) {
+  std::string digits = arch.substr(3);
+  bool specific = !digits.empty() && digits.back() == 'a';
+  if (specific)
+    digits.pop_back();
+  int major = digits.size() >= 2 ? digits[0] - '0' : -1;
+  int minor = digits.size() >= 2 ? digits[1] - '0' : -1;
+  bool runs = major == device.major &&
+              (specific ? minor == device.minor : minor <= device.minor);
+  if (runs)
+    return Status();
+  return Status::error("the module's kernels are for " + arch +
+                       " and do not run on GPU 0, " + device.name + " (" +
+                       device.smName() + "); compile it with --gpu-arch " +
+                       device.smName());
+}
+
+/// Runs MLP block `mlp` from a GPU module: its weights go to device memory
+/// once, x and y for each call.
+Status runMLPOnGPU(const CompiledModule &module, PackedFunction entry,
+                   LayerMLP &mlp, const float *x, int64_t tokens, float *y) {
+  if (Status s = useGPU(); !s.ok())
+    return Status::error(module.describe() +
+                         " runs on a CUDA GPU: " + s.message());
+  StatusOr<const CUDADriver *> driver = CUDADriver::get();
+  StatusOr<CUDADeviceInfo> device = (*driver)->device(0);
+  if (!device.ok())
+    return device.status();
+  if (Status s = checkRunsOn(module.gpuArch(), *device); !s.ok())
+    return Status::error(module.describe() + ": " + s.message());
+  if (mlp.deviceWeights.empty()) {
+    const FunctionSpec &function = mlp.spec.functions[0];
+    size_t w = 0;
+    for (const WeightBuffer &weight : mlp.weights) {
+      size_t bytes = dtypeSize(weight.dtype);
+      for (int64_t d : weight.shape)
+        bytes *= static_cast<size_t>(d);
+      // Weight operands follow x and y.
+      const std::string &name = function.operands[2 + w++].name;
+      StatusOr<DeviceBuffer> buffer =
+          DeviceBuffer::create(bytes, weight.data(), name.c_str());
+      if (!buffer.ok()) {
+        mlp.deviceWeights.clear();
+        return buffer.status();
+      }
+      mlp.deviceWeights.push_back(std::move(*buffer));
+    }
+  }
+  const int64_t hidden = mlp.spec.config.hidden_size;
+  const size_t bytes = static_cast<size_t>(tokens * hidden) * sizeof(float);
+  StatusOr<DeviceBuffer> dx = DeviceBuffer::create(bytes, x, "x");
+  if (!dx.ok())
+    return dx.status();
+  StatusOr<DeviceBuffer> dy = DeviceBuffer::create(bytes, nullptr, "y");
+  if (!dy.ok())
+    return dy.status();
+  std::vector<Argument> args{Argument::buffer(dx->data(), {tokens, hidden}),
+                             Argument::buffer(dy->data(), {tokens, hidden})};
+  for (size_t i = 0; i < mlp.weights.size(); ++i)
+    args.push_back(
+        Argument::buffer(mlp.deviceWeights[i].data(), mlp.weights[i].shape));
+  if (Status s = invoke(entry, mlp.spec.functions[0], args); !s.ok())
+    return s;
+  if (Status s = takeGPUError(); !s.ok())
+    return s;
+  return dy->download(y);
+}
+
+} // namespace
 
 moec_status capi::outOfMemory{"out of memory"};
 
@@ -132,6 +211,13 @@ moec_status_t moec_module_run_mlp(moec_module_t *module, moec_model_t *model,
   StatusOr<PackedFunction> entry = module->module->lookup(function.name);
   if (!entry.ok())
     return fail(entry.status().message());
+  if (!module->module->gpuArch().empty()) {
+    std::lock_guard<std::mutex> lock(model->mutex);
+    if (Status s = runMLPOnGPU(*module->module, *entry, *mlp, x, tokens, y);
+        !s.ok())
+      return fail(s.message());
+    return nullptr;
+  }
   std::vector<Argument> args{Argument::buffer(x, {tokens, c.hidden_size}),
                              Argument::buffer(y, {tokens, c.hidden_size})};
   for (const WeightBuffer &w : mlp->weights)

@@ -1,23 +1,11 @@
 //===- CUDADriver.cpp - the CUDA driver API, loaded at run time -----------===//
 #include "moec/Runtime/CUDADriver.h"
 
+#include "CUDADriverAPI.h"
+
 #include <dlfcn.h>
 
 using namespace moec;
-
-/// The driver entry points moec uses, with the driver API's ABI: results
-/// are CUresult (an int, 0 on success), devices are CUdevice (an int).
-struct CUDADriver::EntryPoints {
-  int (*init)(unsigned flags);
-  int (*driverGetVersion)(int *version);
-  int (*deviceGetCount)(int *count);
-  int (*deviceGet)(int *device, int ordinal);
-  int (*deviceGetName)(char *name, int length, int device);
-  int (*deviceGetAttribute)(int *value, int attribute, int device);
-  int (*deviceTotalMem)(size_t *bytes, int device);
-  int (*getErrorName)(int result, const char **name);
-  int (*getErrorString)(int result, const char **text);
-};
 
 namespace {
 
@@ -150,6 +138,27 @@ StatusOr<const CUDADriver *> CUDADriver::load() {
   need("cuDeviceTotalMem_v2", api.deviceTotalMem);
   need("cuGetErrorName", api.getErrorName);
   need("cuGetErrorString", api.getErrorString);
+  need("cuDevicePrimaryCtxRetain", api.primaryCtxRetain);
+  need("cuCtxSetCurrent", api.ctxSetCurrent);
+  need("cuModuleLoadData", api.moduleLoadData);
+  need("cuModuleUnload", api.moduleUnload);
+  need("cuModuleGetFunction", api.moduleGetFunction);
+  need("cuLaunchKernel", api.launchKernel);
+  need("cuStreamCreate", api.streamCreate);
+  need("cuStreamSynchronize", api.streamSynchronize);
+  need("cuStreamDestroy_v2", api.streamDestroy);
+  need("cuEventCreate", api.eventCreate);
+  need("cuEventDestroy_v2", api.eventDestroy);
+  need("cuEventRecord", api.eventRecord);
+  need("cuEventSynchronize", api.eventSynchronize);
+  need("cuStreamWaitEvent", api.streamWaitEvent);
+  need("cuMemAlloc_v2", api.memAlloc);
+  need("cuMemAllocManaged", api.memAllocManaged);
+  need("cuMemFree_v2", api.memFree);
+  need("cuMemcpy", api.memcpy);
+  need("cuMemcpyAsync", api.memcpyAsync);
+  need("cuMemsetD32Async", api.memsetD32Async);
+  need("cuMemsetD16Async", api.memsetD16Async);
   if (missing)
     return Status::error(std::string("the CUDA driver ") + kLibrary +
                          " has no " + missing +

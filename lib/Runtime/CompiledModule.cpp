@@ -1,6 +1,8 @@
 //===- CompiledModule.cpp - calling compiled moec functions ---------------===//
 #include "moec/Runtime/CompiledModule.h"
 
+#include "moec/Runtime/GPURuntime.h"
+
 #include "moec/Runtime/CPUFeatures.h"
 #include "moec/Runtime/MemRefABI.h"
 #include "moec/Runtime/ModuleFile.h"
@@ -142,6 +144,7 @@ public:
   }
   const std::string &signature() const override { return sig; }
   std::string describe() const override { return "module " + path; }
+  std::string gpuArch() const override { return arch; }
   void setThreads(int threads) const override {
     setThreadsWith(ompSetNumThreads, threads);
   }
@@ -160,7 +163,7 @@ public:
   void *ompSetNumThreads = nullptr;
   /// The in-memory copy of the checked image that was loaded, or -1.
   int imageFd = -1;
-  std::string sig, path, loadedName;
+  std::string sig, path, loadedName, arch;
 };
 
 /// An anonymous in-memory file holding `image`, or -1 where the system has
@@ -207,9 +210,19 @@ moec::loadSharedLibraryModule(const std::string &path) {
   else // A path without a slash would make dlopen search the library path.
     module->loadedName =
         path.find('/') == std::string::npos ? "./" + path : path;
+  // A GPU module's initialiser loads its kernels onto the device; without a
+  // driver or device that fails, and is reported here.
   module->handle = dlopen(module->loadedName.c_str(), RTLD_NOW | RTLD_LOCAL);
+  Status gpuError = takeGPUError();
   if (!module->handle)
     return Status::error("cannot load module " + path + ": " + dlerror());
+  if (auto *arch =
+          static_cast<const char *>(dlsym(module->handle, kGPUArchSymbol)))
+    module->arch = arch;
+  if (!gpuError.ok())
+    return Status::error("module " + path + " runs on a CUDA GPU (" +
+                         module->arch +
+                         ") and cannot be loaded: " + gpuError.message());
   auto *sig =
       static_cast<const char *>(dlsym(module->handle, kSignatureSymbol));
   if (!sig)
@@ -219,7 +232,8 @@ moec::loadSharedLibraryModule(const std::string &path) {
   module->sig = sig;
   module->ompSetNumThreads = dlsym(module->handle, "omp_set_num_threads");
   // Code for another CPU must not reach an illegal instruction. (Loading
-  // runs none of it: moec modules have no initialisers.)
+  // runs none of it: CPU modules have no initialisers, and a GPU module's
+  // host code is for any x86-64.)
   auto *features =
       static_cast<const char *>(dlsym(module->handle, kCPUFeaturesSymbol));
   if (!features)

@@ -11,7 +11,9 @@ No GPU runs here, so the GPU lowering is checked three ways:
 * `moe-compile layer --target cuda --emit=ptx` writes PTX that the CUDA
   toolkit's ptxas assembles for sm_80 and sm_90 (skipped, saying why, where
   there is no ptxas);
-* the GPU options refuse what they cannot do, by name.
+* the GPU options refuse what they cannot do, by name; GPU modules, built
+  ahead of time, load without LLVM or MLIR and, without a driver or GPU,
+  fail with a message saying so.
 
 Running the kernels on a GPU needs a machine with one (see README).
 """
@@ -116,12 +118,6 @@ def test_gpu_target_refuses_the_whole_model(moe_compile, checkpoint, tmp_path):
     assert not (tmp_path / "m.ptx").exists()
 
 
-def test_gpu_target_needs_emit_ptx(moe_compile, checkpoint, tmp_path):
-    proc = moe_compile("layer", "--model", checkpoint().path, "--layer", 1,
-                       "--target", "cuda", "--output", tmp_path / "l.so")
-    assert_fails_naming(proc, "--emit=ptx")
-
-
 def test_emit_ptx_needs_the_gpu_target(moe_compile, checkpoint, tmp_path):
     proc = moe_compile("layer", "--model", checkpoint().path, "--layer", 1,
                        "--emit=ptx", "--output", tmp_path / "l.ptx")
@@ -132,3 +128,96 @@ def test_unknown_gpu_arch_is_refused(moe_compile, checkpoint, tmp_path):
     proc = compile_ptx(moe_compile, checkpoint().path, 1, "sm_75", tmp_path / "l.ptx")
     assert_fails_naming(proc, "sm_75", "sm_80", "sm_90")
     assert not (tmp_path / "l.ptx").exists()
+
+
+# ------------------------------------------------- the compiler-free runner
+
+def moec_run_layer() -> Path:
+    return Path(os.environ["MOEC_BIN_DIR"]) / "moec-run-layer"
+
+
+def test_runner_needs_no_llvm_or_mlir():
+    """What a GPU machine without the compiler runs: the runner, the runtime
+    library and a module; none of them may need LLVM or MLIR."""
+    ldd = subprocess.run(["ldd", str(moec_run_layer())], capture_output=True, text=True)
+    assert ldd.returncode == 0, ldd.stderr
+    assert "libmoec_runtime" in ldd.stdout
+    for lib in ("libLLVM", "libMLIR", "libcuda"):
+        assert lib not in ldd.stdout, ldd.stdout
+
+
+@pytest.mark.parametrize("target", ["cpu", "cuda"])
+def test_layer_module_ldd(moe_compile, checkpoint, tmp_path, target):
+    module = tmp_path / "layer.so"
+    args = ["--target", "cuda"] if target == "cuda" else []
+    proc = moe_compile("layer", "--model", checkpoint().path, "--layer", 1,
+                       "--output", module, *args)
+    assert proc.returncode == 0, proc.stderr
+    ldd = subprocess.run(["ldd", str(module)], capture_output=True, text=True)
+    for lib in ("libLLVM", "libMLIR", "libcuda", "libcudart"):
+        assert lib not in ldd.stdout, ldd.stdout
+    symbols = subprocess.run(["nm", "-D", str(module)], capture_output=True,
+                             text=True).stdout
+    assert ("moec_gpu_arch" in symbols) == (target == "cuda")
+
+
+def test_runner_runs_a_cpu_module(moe_compile, checkpoint, tmp_path):
+    ckpt = checkpoint(**WIDE)
+    module = tmp_path / "layer.so"
+    proc = moe_compile("layer", "--model", ckpt.path, "--layer", 1, "--output", module)
+    assert proc.returncode == 0, proc.stderr
+    x = np.random.default_rng(5).normal(size=(9, ckpt.config["hidden_size"]))
+    x = x.astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    run = subprocess.run([str(moec_run_layer()), "--model", str(ckpt.path), "--layer", "1",
+                          "--module", str(module), "--input", str(tmp_path / "x.npy"),
+                          "--output", str(tmp_path / "y.npy"), "--repeat", "2"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "us per call" in run.stderr
+    assert_close_rows(np.load(tmp_path / "y.npy"),
+                      R.mlp_block(ckpt.weights, ckpt.config, 1, x.astype(np.float64)))
+
+
+def driver_env(tmp_path: Path, stub: bool) -> dict:
+    """An environment whose libcuda.so.1 is missing, or the toolkit's stub."""
+    env = dict(os.environ)
+    libs = tmp_path / "libs"
+    libs.mkdir(exist_ok=True)
+    if stub:
+        (libs / "libcuda.so.1").symlink_to(CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so")
+    env["LD_LIBRARY_PATH"] = str(libs)
+    return env
+
+
+@pytest.mark.parametrize("stub", [False, True], ids=["no-driver", "stub-driver"])
+def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path, stub):
+    if stub and not (CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so").exists():
+        pytest.skip(f"no CUDA toolkit stub library in {CUDA_TOOLKIT}/lib64/stubs")
+    if not stub and Path("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists():
+        pytest.skip("this machine has a CUDA driver")
+    ckpt = checkpoint()
+    module = tmp_path / "layer.so"
+    proc = moe_compile("layer", "--model", ckpt.path, "--layer", 1, "--target", "cuda",
+                       "--output", module)
+    assert proc.returncode == 0, proc.stderr
+    x = np.zeros((3, ckpt.config["hidden_size"]), np.float32)
+    np.save(tmp_path / "x.npy", x)
+    env = driver_env(tmp_path, stub)
+    want = "CUDA_ERROR_STUB_LIBRARY" if stub else "no CUDA driver"
+    runs = [
+        [str(moec_run_layer()), "--model", str(ckpt.path), "--layer", "1", "--module",
+         str(module), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")],
+        [str(Path(os.environ["MOEC_BIN_DIR"]) / "moe-run"), "layer", "--model",
+         str(ckpt.path), "--layer", "1", "--module", str(module), "--input",
+         str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")],
+        [str(Path(os.environ["MOEC_BIN_DIR"]) / "moe-run"), "layer", "--model",
+         str(ckpt.path), "--layer", "1", "--target", "cuda", "--input",
+         str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")],
+    ]
+    for cmd in runs:
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 1, (cmd, run.returncode, run.stderr)
+        assert want in run.stderr, run.stderr
+        assert "CUDA" in run.stderr and "Traceback" not in run.stderr
+        assert not (tmp_path / "y.npy").exists()

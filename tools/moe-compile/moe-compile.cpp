@@ -2,14 +2,15 @@
 //
 //   moe-compile model --model DIR --output FILE.so
 //   moe-compile layer --model DIR --layer L --output FILE.so
-//   moe-compile layer --model DIR --layer L --target cuda --emit=ptx
-//                     --output FILE.ptx
+//   moe-compile layer --model DIR --layer L --target cuda [--emit=ptx]
+//                     --output FILE.so|FILE.ptx
 //
 // Writes a shared library with the whole model (embedding, decoder layers,
 // head) or one layer's MLP block compiled for this CPU. It reads config.json
 // and the checkpoint headers only, never the weights. `moe-run --module`
-// and the runtime C API run it without the compiler. With --target cuda it
-// writes the PTX of the layer's GPU kernels instead (--gpu-arch sm_80...).
+// and the runtime C API run it without the compiler. With --target cuda the
+// layer's library launches GPU kernels (a cubin for --gpu-arch inside);
+// --emit=ptx writes their PTX instead.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Compiler/Compile.h"
@@ -56,8 +57,7 @@ enum class Target { CPU, CUDA };
 cl::opt<Target> target(
     "target", cl::desc("What to compile for"),
     cl::values(clEnumValN(Target::CPU, "cpu", "This machine's CPU (default)"),
-               clEnumValN(Target::CUDA, "cuda",
-                          "An NVIDIA GPU (layers; --emit=ptx)")),
+               clEnumValN(Target::CUDA, "cuda", "An NVIDIA GPU (MLP layers)")),
     cl::init(Target::CPU), cl::sub(modelCmd), cl::sub(layerCmd));
 cl::opt<std::string> gpuArch("gpu-arch",
                              cl::desc("GPU architecture for --target cuda: "
@@ -96,9 +96,6 @@ int main(int argc, char **argv) {
     if (modelCmd)
       return fail("--target cuda compiles MLP layers (moe-compile layer); "
                   "the whole model has no GPU lowering yet");
-    if (emit != Emit::PTX)
-      return fail("--target cuda writes PTX: add --emit=ptx (GPU libraries "
-                  "that the runtime loads are not built yet)");
   } else if (emit == Emit::PTX) {
     return fail("--emit=ptx needs --target cuda");
   }
@@ -141,6 +138,11 @@ int main(int argc, char **argv) {
   if (target == Target::CUDA) {
     GPUPipelineConfig gpu;
     gpu.chip = gpuArch;
+    if (emit == Emit::Library) {
+      if (Status s = compileModuleForGPUToFile(*spec, gpu, outputPath); !s.ok())
+        return fail(s.message());
+      return 0;
+    }
     StatusOr<std::string> ptx = compileModuleToPTX(*spec, gpu);
     if (!ptx.ok())
       return fail(ptx.status().message());

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Compiler/Compile.h"
+#include "moec/Compiler/CompileGPU.h"
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
 #include "moec/Runtime/CUDADriver.h"
@@ -22,7 +23,10 @@
 #include "moec/Tools/ToolSupport.h"
 #include "moec/runtime.h"
 
+#include "llvm/ADT/SmallString.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
 
 #include <chrono>
 #include <cstdio>
@@ -67,6 +71,15 @@ cl::opt<std::string> modulePath(
              "compiling"),
     cl::value_desc("FILE.so"), cl::sub(generateCmd), cl::sub(logitsCmd),
     cl::sub(layerCmd));
+enum class Target { CPU, CUDA };
+cl::opt<Target> target(
+    "target",
+    cl::desc("Where layer runs the block (a --module runs where it was "
+             "compiled for)"),
+    cl::values(clEnumValN(Target::CPU, "cpu", "This machine's CPU (default)"),
+               clEnumValN(Target::CUDA, "cuda",
+                          "CUDA GPU 0, with kernels compiled for it")),
+    cl::init(Target::CPU), cl::sub(layerCmd));
 cl::opt<std::string> promptIds("prompt-ids",
                                cl::desc("The prompt as token ids, e.g. 1,2,3"),
                                cl::value_desc("IDS"), cl::sub(generateCmd),
@@ -134,7 +147,8 @@ std::string shapeText(const std::vector<int64_t> &shape) {
 }
 
 /// Runs a moe-compile artifact through the runtime C API.
-int runLayerModule(int64_t layer, const NpyArray &x) {
+int runLayerModule(const std::string &modulePath, int64_t layer,
+                   const NpyArray &x) {
   struct Handles {
     moec_model_t *model = nullptr;
     moec_module_t *module = nullptr;
@@ -161,6 +175,38 @@ int runLayerModule(int64_t layer, const NpyArray &x) {
   return written.ok() ? 0 : fail(written.message());
 }
 
+/// Compiles the block for GPU 0 into a temporary module and runs it.
+int runLayerOnGPU(const ModelConfig &config, const NpyArray &x) {
+  // Say why there is no GPU before spending time compiling for one.
+  StatusOr<const CUDADriver *> driver = CUDADriver::get();
+  if (!driver.ok())
+    return fail("--target cuda: " + driver.status().message());
+  StatusOr<CUDADeviceInfo> device = (*driver)->device(0);
+  if (!device.ok())
+    return fail("--target cuda: " + device.status().message());
+  GPUPipelineConfig gpu;
+  gpu.chip = device->smName();
+  if (StatusOr<std::string> features = gpu.features(); !features.ok())
+    return fail("--target cuda: GPU 0 is " + device->name + " (" + gpu.chip +
+                "): " + features.status().message());
+  StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(modelDir);
+  if (!ckpt.ok())
+    return fail(ckpt.status().message());
+  StatusOr<ModuleSpec> spec =
+      deriveMLPModuleSpec(config, **ckpt, layerIndex, WeightLayout());
+  if (!spec.ok())
+    return fail(spec.status().message());
+  llvm::SmallString<128> module;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("moec-layer", "so", module))
+    return fail("cannot create a temporary module: " + ec.message());
+  llvm::FileRemover removeModule(module);
+  if (Status s = compileModuleForGPUToFile(*spec, gpu, module.str().str());
+      !s.ok())
+    return fail(s.message());
+  return runLayerModule(module.str().str(), layerIndex, x);
+}
+
 int runLayer() {
   if (Status s = checkOutputPath(outputPath, modelDir, {inputPath}); !s.ok())
     return fail(s.message());
@@ -182,7 +228,9 @@ int runLayer() {
                 std::to_string(h) + "] (T >= 1 tokens of hidden_size " +
                 std::to_string(h) + ")");
   if (!modulePath.empty())
-    return runLayerModule(layerIndex, *x);
+    return runLayerModule(modulePath, layerIndex, *x);
+  if (target == Target::CUDA)
+    return runLayerOnGPU(*config, *x);
 
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(modelDir);
   if (!ckpt.ok())

@@ -14,6 +14,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace llvm {
 class TargetMachine;
@@ -55,6 +57,18 @@ Status compileToSharedLibrary(mlir::ModuleOp module,
                               const CompileOptions &options,
                               const std::string &signature,
                               const std::string &outputPath);
+
+/// Translates `module` (the LLVM dialect, with whatever it embeds, e.g. a
+/// gpu.binary) to LLVM IR, optimises it and generates code for `target`,
+/// adds each (symbol, value) of `strings` as a null-terminated string, and
+/// links the shared library `outputPath` with `cc` (against the OpenMP
+/// runtime if `openMP`), sealed, written atomically. `progress` is called
+/// with 1 after optimisation and 2 after code generation.
+Status writeSharedLibrary(
+    mlir::ModuleOp module, const CPUTarget &target,
+    const std::vector<std::pair<std::string, std::string>> &strings,
+    bool openMP, const std::string &outputPath,
+    const std::function<void(int64_t)> &progress = nullptr);
 
 /// Builds the module of `spec` (buildModule) and JIT-compiles it for this
 /// CPU (compileForThisCPU).

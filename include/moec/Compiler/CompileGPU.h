@@ -22,6 +22,15 @@ StatusOr<std::string> compileToPTX(mlir::ModuleOp module,
 StatusOr<std::string> compileModuleToPTX(const ModuleSpec &spec,
                                          const GPUPipelineConfig &config);
 
+/// Builds the module of `spec` and writes it ahead of time to `outputPath`:
+/// a sealed shared library whose host code (for any x86-64) launches the
+/// kernels of an embedded cubin for `config.chip` through the mgpu*
+/// functions of moec's runtime (moec/Runtime/GPURuntime.h). It exports the
+/// module's packed entry points, `moec_signature` and `moec_gpu_arch`.
+Status compileModuleForGPUToFile(const ModuleSpec &spec,
+                                 GPUPipelineConfig config,
+                                 const std::string &outputPath);
+
 } // namespace moec
 
 #endif // MOEC_COMPILER_COMPILEGPU_H

@@ -46,7 +46,9 @@ public:
   /// "CUDA_ERROR_NAME (description)" for a driver result code.
   std::string describe(int result) const;
 
+  /// The driver's entry points (lib/Runtime/CUDADriverAPI.h).
   struct EntryPoints;
+  const EntryPoints &entryPoints() const { return *api; }
 
 private:
   CUDADriver() = default;

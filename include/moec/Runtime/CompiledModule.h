@@ -26,6 +26,9 @@ namespace moec {
 
 /// The symbol holding a module's signature (ModuleSpec::signature()).
 inline constexpr const char *kSignatureSymbol = "moec_signature";
+/// The symbol of a GPU module naming the GPU architecture of its kernels
+/// (e.g. "sm_90"); CPU modules have none.
+inline constexpr const char *kGPUArchSymbol = "moec_gpu_arch";
 /// The prefix of packed entry points: moec_call_<function>.
 inline constexpr const char *kEntryPointPrefix = "moec_call_";
 
@@ -46,6 +49,10 @@ public:
   /// compiled without threads).
   virtual void setThreads(int threads) const;
 
+  /// The GPU architecture of a module whose code runs on a CUDA GPU
+  /// ("sm_90"), or "" for CPU code. A GPU module's functions take device
+  /// memory (moec/Runtime/GPURuntime.h) for every buffer operand.
+  virtual std::string gpuArch() const { return ""; }
   /// An error unless the module was compiled for `spec`.
   Status checkSignature(const ModuleSpec &spec) const;
 };

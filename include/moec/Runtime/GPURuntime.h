@@ -1,0 +1,57 @@
+//===- GPURuntime.h - running compiled kernels on a CUDA GPU ---*- C++ -*-===//
+//
+// Code that moe-gpu-pipeline compiles calls the mgpu* functions of MLIR's GPU
+// runtime ABI (mgpuModuleLoad, mgpuLaunchKernel, mgpuMemAlloc, ...). moec's
+// runtime defines them on the CUDA driver (CUDADriver.h), so a compiled GPU
+// module needs neither MLIR's CUDA runtime wrappers nor libcudart. The
+// functions cannot return errors to the generated code; they record the
+// first one on the calling thread, and later calls do nothing until the
+// runtime takes it (takeGPUError) after loading a module or after a call.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MOEC_RUNTIME_GPURUNTIME_H
+#define MOEC_RUNTIME_GPURUNTIME_H
+
+#include "moec/Support/Status.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace moec {
+
+/// The device the mgpu* functions use: device 0's primary context, made
+/// current on the calling thread. An error if there is no driver or device.
+Status useGPU();
+
+/// The first error the mgpu* functions met on this thread since the last
+/// call (cleared), or OK.
+Status takeGPUError();
+
+/// A buffer in device memory.
+class DeviceBuffer {
+public:
+  DeviceBuffer() = default;
+  DeviceBuffer(DeviceBuffer &&other) noexcept;
+  DeviceBuffer &operator=(DeviceBuffer &&other) noexcept;
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+  ~DeviceBuffer();
+
+  /// `bytes` of device memory, filled from `host` if given. `what` names
+  /// the buffer in errors.
+  static StatusOr<DeviceBuffer> create(size_t bytes, const void *host,
+                                       const char *what);
+  /// Copies the buffer to `host` (its whole size).
+  Status download(void *host) const;
+  /// The device address, as kernels take it.
+  void *data() const { return reinterpret_cast<void *>(pointer); }
+  size_t size() const { return bytes; }
+
+private:
+  uint64_t pointer = 0;
+  size_t bytes = 0;
+};
+
+} // namespace moec
+
+#endif // MOEC_RUNTIME_GPURUNTIME_H

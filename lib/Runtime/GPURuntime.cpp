@@ -1,0 +1,277 @@
+//===- GPURuntime.cpp - the mgpu* functions on the CUDA driver ------------===//
+#include "moec/Runtime/GPURuntime.h"
+
+#include "CUDADriverAPI.h"
+
+#include <mutex>
+#include <string>
+#include <utility>
+
+using namespace moec;
+
+namespace {
+
+/// The first failure on this thread since the runtime last took it.
+thread_local std::string firstError;
+
+const CUDADriver *driverOrNull() {
+  StatusOr<const CUDADriver *> driver = CUDADriver::get();
+  return driver.ok() ? *driver : nullptr;
+}
+
+/// Records `what` failing with `result` (first failure only); true if ok.
+bool check(int result, const char *what) {
+  if (result == 0)
+    return true;
+  if (firstError.empty()) {
+    const CUDADriver *driver = driverOrNull();
+    firstError = std::string(what) + " failed: " +
+                 (driver ? driver->describe(result)
+                         : "CUDA error " + std::to_string(result));
+  }
+  return false;
+}
+
+/// The driver with device 0's primary context current on this thread, or
+/// null (the error recorded) if there is none or an earlier call failed.
+const CUDADriver::EntryPoints *ready() {
+  if (!firstError.empty())
+    return nullptr;
+  static std::once_flag once;
+  static void *context = nullptr;
+  static std::string contextError;
+  StatusOr<const CUDADriver *> driver = CUDADriver::get();
+  if (!driver.ok()) {
+    firstError = driver.status().message();
+    return nullptr;
+  }
+  const CUDADriver::EntryPoints &api = (*driver)->entryPoints();
+  std::call_once(once, [&] {
+    int device = 0;
+    if (int r = api.deviceGet(&device, 0); r != 0)
+      contextError = "cuDeviceGet failed: " + (*driver)->describe(r);
+    else if (int r = api.primaryCtxRetain(&context, device); r != 0)
+      contextError =
+          "cuDevicePrimaryCtxRetain failed: " + (*driver)->describe(r);
+  });
+  if (!contextError.empty()) {
+    firstError = contextError;
+    return nullptr;
+  }
+  thread_local bool current = false;
+  if (!current) {
+    if (!check(api.ctxSetCurrent(context), "cuCtxSetCurrent"))
+      return nullptr;
+    current = true;
+  }
+  return &api;
+}
+
+uint64_t devicePointer(void *p) { return reinterpret_cast<uint64_t>(p); }
+
+} // namespace
+
+Status moec::useGPU() {
+  ready();
+  return takeGPUError();
+}
+
+Status moec::takeGPUError() {
+  if (firstError.empty())
+    return Status();
+  Status s = Status::error("GPU: " + firstError);
+  firstError.clear();
+  return s;
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer &&other) noexcept
+    : pointer(std::exchange(other.pointer, 0)),
+      bytes(std::exchange(other.bytes, 0)) {}
+
+DeviceBuffer &DeviceBuffer::operator=(DeviceBuffer &&other) noexcept {
+  std::swap(pointer, other.pointer);
+  std::swap(bytes, other.bytes);
+  return *this;
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (!pointer)
+    return;
+  if (const CUDADriver *driver = driverOrNull())
+    (void)driver->entryPoints().memFree(pointer);
+}
+
+StatusOr<DeviceBuffer> DeviceBuffer::create(size_t bytes, const void *host,
+                                            const char *what) {
+  const CUDADriver::EntryPoints *api = ready();
+  if (!api)
+    return takeGPUError();
+  DeviceBuffer buffer;
+  // One byte at least: an empty buffer still has an address.
+  if (!check(api->memAlloc(&buffer.pointer, bytes ? bytes : 1), "cuMemAlloc") ||
+      (host && bytes &&
+       !check(
+           api->memcpy(buffer.pointer, reinterpret_cast<uint64_t>(host), bytes),
+           "cuMemcpy to the device"))) {
+    Status s = takeGPUError();
+    return Status::error(s.message() + " (" + what + ", " +
+                         std::to_string(bytes) + " bytes)");
+  }
+  buffer.bytes = bytes;
+  return buffer;
+}
+
+Status DeviceBuffer::download(void *host) const {
+  const CUDADriver::EntryPoints *api = ready();
+  if (api && bytes)
+    check(api->memcpy(reinterpret_cast<uint64_t>(host), pointer, bytes),
+          "cuMemcpy from the device");
+  return takeGPUError();
+}
+
+// The mgpu* functions, with the signatures of MLIR's GPU runtime ABI (what
+// gpu-to-llvm and the gpu.binary translation call).
+extern "C" {
+
+__attribute__((visibility("default"))) void *mgpuModuleLoad(void *data,
+                                                            size_t) {
+  const CUDADriver::EntryPoints *api = ready();
+  void *module = nullptr;
+  if (api)
+    check(api->moduleLoadData(&module, data), "loading the kernels "
+                                              "(cuModuleLoadData)");
+  return module;
+}
+
+__attribute__((visibility("default"))) void *mgpuModuleLoadJIT(void *data,
+                                                               int) {
+  return mgpuModuleLoad(data, 0);
+}
+
+__attribute__((visibility("default"))) void mgpuModuleUnload(void *module) {
+  if (const CUDADriver *driver = driverOrNull(); driver && module)
+    (void)driver->entryPoints().moduleUnload(module);
+}
+
+__attribute__((visibility("default"))) void *
+mgpuModuleGetFunction(void *module, const char *name) {
+  const CUDADriver::EntryPoints *api = ready();
+  void *function = nullptr;
+  if (api && module)
+    check(api->moduleGetFunction(&function, module, name),
+          "cuModuleGetFunction");
+  return function;
+}
+
+__attribute__((visibility("default"))) void
+mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                 intptr_t blockX, intptr_t blockY, intptr_t blockZ,
+                 int32_t sharedMemBytes, void *stream, void **params,
+                 void **extra, size_t) {
+  const CUDADriver::EntryPoints *api = ready();
+  if (!api || !function)
+    return;
+  // An empty grid (no tokens for a kernel) launches nothing.
+  if (gridX == 0 || gridY == 0 || gridZ == 0)
+    return;
+  check(api->launchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                          sharedMemBytes, stream, params, extra),
+        "cuLaunchKernel");
+}
+
+__attribute__((visibility("default"))) void *mgpuStreamCreate() {
+  const CUDADriver::EntryPoints *api = ready();
+  void *stream = nullptr;
+  if (api)
+    check(api->streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
+          "cuStreamCreate");
+  return stream;
+}
+
+__attribute__((visibility("default"))) void mgpuStreamDestroy(void *stream) {
+  if (const CUDADriver *driver = driverOrNull(); driver && stream)
+    (void)driver->entryPoints().streamDestroy(stream);
+}
+
+__attribute__((visibility("default"))) void
+mgpuStreamSynchronize(void *stream) {
+  if (const CUDADriver::EntryPoints *api = ready(); api && stream)
+    check(api->streamSynchronize(stream), "running the kernels "
+                                          "(cuStreamSynchronize)");
+}
+
+__attribute__((visibility("default"))) void mgpuStreamWaitEvent(void *stream,
+                                                                void *event) {
+  if (const CUDADriver::EntryPoints *api = ready(); api && event)
+    check(api->streamWaitEvent(stream, event, 0), "cuStreamWaitEvent");
+}
+
+__attribute__((visibility("default"))) void *mgpuEventCreate() {
+  const CUDADriver::EntryPoints *api = ready();
+  void *event = nullptr;
+  if (api)
+    check(api->eventCreate(&event, /*CU_EVENT_DISABLE_TIMING=*/2),
+          "cuEventCreate");
+  return event;
+}
+
+__attribute__((visibility("default"))) void mgpuEventDestroy(void *event) {
+  if (const CUDADriver *driver = driverOrNull(); driver && event)
+    (void)driver->entryPoints().eventDestroy(event);
+}
+
+__attribute__((visibility("default"))) void mgpuEventSynchronize(void *event) {
+  if (const CUDADriver::EntryPoints *api = ready(); api && event)
+    check(api->eventSynchronize(event), "cuEventSynchronize");
+}
+
+__attribute__((visibility("default"))) void mgpuEventRecord(void *event,
+                                                            void *stream) {
+  if (const CUDADriver::EntryPoints *api = ready(); api && event)
+    check(api->eventRecord(event, stream), "cuEventRecord");
+}
+
+__attribute__((visibility("default"))) void *
+mgpuMemAlloc(uint64_t bytes, void *, bool hostShared) {
+  const CUDADriver::EntryPoints *api = ready();
+  uint64_t pointer = 0;
+  if (!api)
+    return nullptr;
+  // Buffers of no element still get an address, as kernels take one.
+  size_t size = bytes ? bytes : 1;
+  if (hostShared)
+    check(api->memAllocManaged(&pointer, size, /*CU_MEM_ATTACH_GLOBAL=*/1),
+          "cuMemAllocManaged");
+  else
+    check(api->memAlloc(&pointer, size), "cuMemAlloc");
+  return reinterpret_cast<void *>(pointer);
+}
+
+__attribute__((visibility("default"))) void mgpuMemFree(void *pointer, void *) {
+  if (const CUDADriver *driver = driverOrNull(); driver && pointer)
+    (void)driver->entryPoints().memFree(devicePointer(pointer));
+}
+
+__attribute__((visibility("default"))) void
+mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream) {
+  if (const CUDADriver::EntryPoints *api = ready(); api && bytes)
+    check(
+        api->memcpyAsync(devicePointer(dst), devicePointer(src), bytes, stream),
+        "cuMemcpyAsync");
+}
+
+__attribute__((visibility("default"))) void
+mgpuMemset32(void *dst, unsigned value, size_t count, void *stream) {
+  if (const CUDADriver::EntryPoints *api = ready(); api && count)
+    check(api->memsetD32Async(devicePointer(dst), value, count, stream),
+          "cuMemsetD32Async");
+}
+
+__attribute__((visibility("default"))) void
+mgpuMemset16(void *dst, unsigned short value, size_t count, void *stream) {
+  if (const CUDADriver::EntryPoints *api = ready(); api && count)
+    check(api->memsetD16Async(devicePointer(dst), value, count, stream),
+          "cuMemsetD16Async");
+}
+
+} // extern "C"
