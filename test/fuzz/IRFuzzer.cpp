@@ -42,6 +42,11 @@ constexpr const char *kPipelines[] = {
     "convert-moe-to-vector",
     "convert-moe-to-vector{vector-width=8 rows=2}",
     "moe-decompose-pipeline",
+    "convert-moe-to-gpu",
+    "convert-moe-to-gpu{partial=true}",
+    "moe-gpu-device-buffers",
+    "moe-gpu-merge-kernel-modules",
+    "moe-gpu-launch-to-loops",
 };
 
 const DialectRegistry &registry() {

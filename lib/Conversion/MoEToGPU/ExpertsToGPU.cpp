@@ -40,7 +40,8 @@ struct Experts {
   /// weights [T, k].
   Value permutation, offsets, weights;
   int64_t k = 1;
-  /// Routed experts (empty if none): gate/up [E, I, H], down [E, H, I].
+  /// Routed experts (empty for a dense MLP): gate/up [E, I, H], down
+  /// [E, H, I].
   Value gate, up, down;
   int64_t routed = 0;
   /// Shared experts, S of width I (or one dense MLP): gate/up [S*I, H],
@@ -230,11 +231,9 @@ struct ExpertFFNToGPU : OpConversionPattern<ExpertFFNOp> {
     ex.weights = e.buffer(adaptor.getWeights());
     ex.k = op.getTopK();
     ex.routed = op.getNumRoutedExperts();
-    if (ex.routed > 0) {
-      ex.gate = e.buffer(adaptor.getGateWeights());
-      ex.up = e.buffer(adaptor.getUpWeights());
-      ex.down = e.buffer(adaptor.getDownWeights());
-    }
+    ex.gate = e.buffer(adaptor.getGateWeights());
+    ex.up = e.buffer(adaptor.getUpWeights());
+    ex.down = e.buffer(adaptor.getDownWeights());
     if (adaptor.getSharedGateWeight()) {
       ex.sharedGate = e.buffer(adaptor.getSharedGateWeight());
       ex.sharedUp = e.buffer(adaptor.getSharedUpWeight());

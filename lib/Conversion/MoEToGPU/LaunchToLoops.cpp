@@ -43,6 +43,9 @@ struct MoEGPULaunchToLoops
         !op.getPrivateAttributions().empty() || op.hasClusterSize())
       return op.emitError("moe-gpu-launch-to-loops: only synchronous "
                           "launches without shared memory run on the host");
+    if (!op.getBody().hasOneBlock())
+      return op.emitError("moe-gpu-launch-to-loops: expected a kernel body "
+                          "of one block (structured control flow)");
     bool synchronizes = false;
     op.getBody().walk([&](gpu::BarrierOp) { synchronizes = true; });
     if (synchronizes)
