@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Checks compiled MLP modules on a machine without the compiler (a GPU one).
+
+The GPU machine has no LLVM or MLIR, so its check runs in two halves:
+
+  # Here (the compiler): compile each case's layer into DIR, for a GPU.
+  utils/gpu-check.py prepare --out DIR --target cuda --gpu-arch sm_90
+
+  # There (the runtime): with DIR, this file, utils/ and test/e2e/ (NumPy):
+  utils/gpu-check.py run --dir DIR --runner build/bin/moec-run-layer
+
+`prepare` generates each case's random checkpoint (utils/make_checkpoint.py)
+only to compile its module, and writes DIR/cases.json. `run` generates the
+same checkpoints there (same options and seed: the same weights), runs each
+module through moec-run-layer on seeded inputs, and compares every output
+row with the float64 reference (test/e2e/reference.py) as the end-to-end
+tests do (1e-4 of the row norm). It prints one line per case and exits 1 if
+any case fails. `--target cpu` checks the same flow with CPU modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "utils"), str(ROOT / "test" / "e2e")]
+
+from make_checkpoint import make_checkpoint  # noqa: E402
+
+WIDE = dict(hidden_size=128, intermediate_size=160, moe_intermediate_size=48,
+            n_routed_experts=16, num_experts_per_tok=4)
+
+# name: (checkpoint options, layer, tokens)
+CASES = {
+    "greedy": ({}, 1, 7),
+    "greedy-norm-wide": (dict(WIDE, norm_topk_prob=True), 1, 33),
+    "sigmoid-scaled": (dict(scoring_func="sigmoid", routed_scaling_factor=1.5), 1, 7),
+    "group-limited": (dict(WIDE, topk_method="group_limited_greedy", n_group=4,
+                           topk_group=2, num_experts_per_tok=3,
+                           routed_scaling_factor=2.5), 1, 33),
+    "noaux-tc": (dict(WIDE, topk_method="noaux_tc", scoring_func="sigmoid",
+                      norm_topk_prob=True, n_group=4, topk_group=2,
+                      routed_scaling_factor=2.5), 1, 33),
+    "no-shared": (dict(n_shared_experts=None), 1, 7),
+    "dense-layer": (dict(first_k_dense_replace=1), 0, 7),
+    "f16": (dict(dtype="f16"), 1, 33),
+    "f32": (dict(dtype="f32"), 1, 33),
+    "one-token": (dict(WIDE), 1, 1),
+    "tokens-300": (dict(WIDE), 1, 300),
+    "idle-experts": (dict(WIDE, num_experts_per_tok=2), 1, 3),
+    "k-equals-e": (dict(num_experts_per_tok=8, norm_topk_prob=True), 1, 33),
+    "odd-sizes": (dict(hidden_size=72, moe_intermediate_size=40,
+                       intermediate_size=100), 1, 7),
+}
+
+
+def prepare(args) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    compiler = Path(args.bin) / "moe-compile"
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (options, layer, tokens) in CASES.items():
+            model = Path(tmp) / name
+            make_checkpoint(model, **options)
+            cmd = [str(compiler), "layer", "--model", str(model), "--layer", str(layer),
+                   "--output", str(out / f"{name}.so")]
+            if args.target == "cuda":
+                cmd += ["--target", "cuda", "--gpu-arch", args.gpu_arch]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"{name}: moe-compile failed:\n{proc.stderr}", file=sys.stderr)
+                return 1
+            print(f"compiled {name}")
+    (out / "cases.json").write_text(json.dumps(
+        {"target": args.target, "gpu_arch": args.gpu_arch, "cases": CASES}, indent=1))
+    return 0
+
+
+def run(args) -> int:
+    import reference as R
+    from safetensors_io import load_model
+
+    folder = Path(args.dir)
+    spec = json.loads((folder / "cases.json").read_text())
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (options, layer, tokens) in spec["cases"].items():
+            model = Path(tmp) / name
+            config = make_checkpoint(model, **options)
+            weights = load_model(model)
+            x = np.random.default_rng(tokens).normal(size=(tokens, config["hidden_size"]))
+            x = x.astype(np.float32)
+            np.save(Path(tmp) / "x.npy", x)
+            y_path = Path(tmp) / "y.npy"
+            proc = subprocess.run(
+                [args.runner, "--model", str(model), "--layer", str(layer), "--module",
+                 str(folder / f"{name}.so"), "--input", str(Path(tmp) / "x.npy"),
+                 "--output", str(y_path), "--repeat", str(args.repeat)],
+                capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"FAIL {name}: {proc.stderr.strip()}")
+                failures += 1
+                continue
+            y = np.load(y_path)
+            y_path.unlink()
+            ref = R.mlp_block(weights, config, layer, x.astype(np.float64))
+            err = np.linalg.norm(y - ref, axis=-1)
+            bound = 1e-4 * np.linalg.norm(ref, axis=-1) + 1e-6
+            worst = float((err / bound).max())
+            timing = proc.stderr.strip().rsplit(": ", 1)[-1] if args.repeat else ""
+            status = "ok  " if worst <= 1 else "FAIL"
+            failures += worst > 1
+            print(f"{status} {name}: T={tokens}, worst row error {worst:.3g} of the "
+                  f"bound {timing}")
+            shutil.rmtree(model)
+    print(f"{len(spec['cases']) - failures} of {len(spec['cases'])} cases match the "
+          f"reference ({spec['target']}, {spec['gpu_arch']})")
+    return 1 if failures else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="compile the cases' modules (needs moe-compile)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--target", choices=["cuda", "cpu"], default="cuda")
+    p.add_argument("--gpu-arch", default="sm_90")
+    p.add_argument("--bin", default=str(ROOT / "build" / "bin"))
+    r = sub.add_parser("run", help="run and check them (needs only moec-run-layer)")
+    r.add_argument("--dir", required=True)
+    r.add_argument("--runner", default=str(ROOT / "build" / "bin" / "moec-run-layer"))
+    r.add_argument("--repeat", type=int, default=0,
+                   help="also time N more calls of each module")
+    args = parser.parse_args()
+    return prepare(args) if args.command == "prepare" else run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
