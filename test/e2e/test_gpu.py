@@ -221,3 +221,33 @@ def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_pat
         assert want in run.stderr, run.stderr
         assert "CUDA" in run.stderr and "Traceback" not in run.stderr
         assert not (tmp_path / "y.npy").exists()
+
+
+# ------------------------------------------------------- on a GPU, if any
+
+def gpu_missing_reason() -> str | None:
+    """Why the kernels cannot run on a GPU here (None: they can)."""
+    proc = subprocess.run([str(Path(os.environ["MOEC_BIN_DIR"]) / "moe-run"), "devices"],
+                          capture_output=True, text=True)
+    return None if proc.returncode == 0 else f"no CUDA GPU: {proc.stderr.strip()}"
+
+
+@pytest.mark.parametrize("case", ["greedy-norm", "noaux-sigmoid-norm", "group-limited-scaled",
+                                  "dense-first-layer", "t1", "t100", "idle-experts", "f32"])
+def test_layer_runs_on_the_gpu(moe_run, checkpoint, tmp_path, case):
+    """The compiled kernels on GPU 0 against the reference (skipped, saying
+    why, where there is no driver or device; utils/gpu-check.py runs the same
+    check where there is a GPU but no compiler)."""
+    reason = gpu_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    c = CASES[case]
+    ckpt = checkpoint(**c.options)
+    x = (np.random.default_rng(c.tokens).normal(size=(c.tokens, ckpt.config["hidden_size"]))
+         + c.input_offset).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    proc = moe_run("layer", "--model", ckpt.path, "--layer", c.layer, "--target", "cuda",
+                   "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    assert proc.returncode == 0, proc.stderr
+    assert_close_rows(np.load(tmp_path / "y.npy"),
+                      R.mlp_block(ckpt.weights, ckpt.config, c.layer, x.astype(np.float64)))
