@@ -76,15 +76,7 @@ void moec::buildCPUPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  // In-place slice updates leave copies of a subview onto an equal subview;
-  // CSE makes them one value and canonicalisation drops the copy.
-  pm.addPass(createCSEPass());
-  pm.addPass(createCanonicalizerPass());
+  addBufferization(pm);
   pm.addPass(createMoEExpandStridedCopies());
   bufferization::buildBufferDeallocationPipeline(pm);
 

@@ -34,6 +34,11 @@ void emitTopKForToken(Emitter &e, mlir::moe::TopKOp op, mlir::Value scores,
                       mlir::Value indices, const TopKScratch &scratch,
                       mlir::Value t);
 
+/// New buffers for the results of `op`: offsets [E + 1] and the permutation
+/// [T * k] (T = `tokens`).
+std::pair<mlir::Value, mlir::Value>
+allocDispatchResults(Emitter &e, mlir::moe::DispatchOp op, mlir::Value tokens);
+
 /// The stable counting sort of moe.dispatch: the T*k pairs of `indices`
 /// [T, k] (T = `tokens`) grouped by expert into `offsets` [E + 1] and
 /// `permutation` [T * k]. `cursor` is scratch of E i32.

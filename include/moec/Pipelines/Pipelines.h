@@ -28,6 +28,13 @@ struct DecomposePipelineOptions
       llvm::cl::init(128)};
 };
 
+/// One-shot bufferization of whole modules as moec's pipelines run it
+/// (function boundaries with identity layouts, the calling convention of
+/// the packed entry points), then CSE and canonicalisation: in-place slice
+/// updates leave copies of a subview onto an equal subview, which CSE makes
+/// one value and canonicalisation drops.
+void addBufferization(mlir::OpPassManager &pm);
+
 /// moe.block -> routing, dispatch, grouped experts and combine, and
 /// moe.latent_attention -> its absorbed (or expanded) form, simplified.
 void buildDecomposePipeline(mlir::OpPassManager &pm,

@@ -14,6 +14,8 @@
 
 #include "mlir/Transforms/DialectConversion.h"
 
+#include <tuple>
+
 using namespace mlir;
 using namespace mlir::moe;
 using namespace moec::lowering;
@@ -121,11 +123,8 @@ struct DispatchToGPU : OpConversionPattern<DispatchOp> {
     const int64_t k = op.getIndices().getType().getDimSize(1);
     Value indices = e.buffer(adaptor.getIndices());
     Value tokens = e.dim(adaptor.getIndices(), 0);
-    Value offsets = e.alloc(op.getOffsets().getType(), {});
-    SmallVector<Value> permSizes;
-    if (op.getPermutation().getType().isDynamicDim(0))
-      permSizes.push_back(e.mul(tokens, e.index(k)));
-    Value perm = e.alloc(op.getPermutation().getType(), permSizes);
+    Value offsets, perm;
+    std::tie(offsets, perm) = allocDispatchResults(e, op, tokens);
     launchSingle(e, "dispatch", [&](Emitter &e) {
       Value cursor = memref::AllocaOp::create(
           e.b, e.loc, MemRefType::get({experts}, e.b.getI32Type()));

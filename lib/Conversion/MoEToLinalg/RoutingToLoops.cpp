@@ -173,6 +173,17 @@ void moec::lowering::emitTopKForToken(Emitter &e, TopKOp op, Value scores,
   }
 }
 
+std::pair<Value, Value>
+moec::lowering::allocDispatchResults(Emitter &e, DispatchOp op, Value tokens) {
+  const int64_t k = op.getIndices().getType().getDimSize(1);
+  Value offsets = e.alloc(op.getOffsets().getType(), {});
+  SmallVector<Value> permSizes;
+  if (op.getPermutation().getType().isDynamicDim(0))
+    permSizes.push_back(e.mul(tokens, e.index(k)));
+  Value perm = e.alloc(op.getPermutation().getType(), permSizes);
+  return {offsets, perm};
+}
+
 void moec::lowering::emitDispatchLoops(Emitter &e, int64_t experts, int64_t k,
                                        Value indices, Value tokens,
                                        Value offsets, Value perm,
@@ -243,11 +254,7 @@ struct DispatchToLoops : OpConversionPattern<DispatchOp> {
     const int64_t k = op.getIndices().getType().getDimSize(1);
     Value indices = e.buffer(adaptor.getIndices());
     Value tokens = e.dim(adaptor.getIndices(), 0);
-    Value offsets = e.alloc(op.getOffsets().getType(), {});
-    SmallVector<Value> permSizes;
-    if (op.getPermutation().getType().isDynamicDim(0))
-      permSizes.push_back(e.mul(tokens, e.index(k)));
-    Value perm = e.alloc(op.getPermutation().getType(), permSizes);
+    auto [offsets, perm] = allocDispatchResults(e, op, tokens);
     Value cursor = memref::AllocaOp::create(
         rewriter, op.getLoc(),
         MemRefType::get({experts}, rewriter.getI32Type()));
