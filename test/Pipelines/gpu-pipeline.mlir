@@ -4,7 +4,7 @@
 // RUN: not moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=BADFORMAT
 
 // The 16B block becomes host code in the LLVM dialect that allocates device
-// buffers and launches eight kernels, in order on one stream, from one
+// buffers and launches eleven kernels, in order on one stream, from one
 // kernel module holding PTX for the chosen chip: routing, dispatch, the
 // experts and the combine all run on the device.
 // CHECK: module attributes {gpu.container_module}
@@ -15,7 +15,10 @@
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_router_softmax
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_topk
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_append_shared_experts
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_count
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_scan
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_offsets
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_scatter
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_experts_gate_up
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_experts_down
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_combine

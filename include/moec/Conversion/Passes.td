@@ -101,8 +101,10 @@ def ConvertMoEToGPU : Pass<"convert-moe-to-gpu"> {
     * `moe.router_scores`: logits a thread per (token, expert), then softmax
       or sigmoid a thread per token;
     * `moe.topk` (every routing method) and `moe.append_shared_experts`: a
-      thread per token; `moe.dispatch`: the stable counting sort in one
-      thread;
+      thread per token; `moe.dispatch`: the stable counting sort over
+      chunks of 256 pairs (counts per (chunk, expert), each chunk's start
+      within its expert, the offsets, then each (chunk, expert) placing its
+      pairs in order);
     * `moe.expert_ffn`: gate/up + SwiGLU reading token rows through the
       permutation, the down projection with the routing weight applied in
       its epilogue and stored at the (token, slot) row, then the combine

@@ -2,8 +2,7 @@
 //
 // Routing stays on the device, so a layer makes no host round trip: router
 // logits a thread per (token, expert), scores and top-k a thread per token,
-// and the dispatch's stable counting sort in one thread (T*k steps, small
-// next to the expert products; a parallel sort is future work).
+// and the dispatch's stable counting sort over chunks of pairs.
 //
 //===----------------------------------------------------------------------===//
 #include "Launch.h"
@@ -113,7 +112,17 @@ struct AppendSharedExpertsToGPU : OpConversionPattern<AppendSharedExpertsOp> {
   }
 };
 
+/// The stable counting sort of moe.dispatch in four kernels, over chunks of
+/// kDispatchChunk consecutive (token, slot) pairs: count each expert's pairs
+/// per chunk (a thread per (chunk, expert)); turn the counts into each
+/// chunk's start within its expert (a thread per expert, chunks in order)
+/// and the experts' totals; sum the totals into offsets (one thread, E
+/// steps); place each chunk's pairs of each expert in order (a thread per
+/// (chunk, expert)). Pairs keep their order within an expert, every thread
+/// writes its own places, and no step is longer than a chunk or E.
 struct DispatchToGPU : OpConversionPattern<DispatchOp> {
+  static constexpr int64_t kDispatchChunk = 256;
+
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(DispatchOp op, OpAdaptor adaptor,
@@ -125,11 +134,80 @@ struct DispatchToGPU : OpConversionPattern<DispatchOp> {
     Value tokens = e.dim(adaptor.getIndices(), 0);
     Value offsets, perm;
     std::tie(offsets, perm) = allocDispatchResults(e, op, tokens);
-    launchSingle(e, "dispatch", [&](Emitter &e) {
-      Value cursor = memref::AllocaOp::create(
-          e.b, e.loc, MemRefType::get({experts}, e.b.getI32Type()));
-      emitDispatchLoops(e, experts, k, indices, tokens, offsets, perm, cursor);
+    Value pairs = e.mul(tokens, e.index(k));
+    Value roundedUp = e.add(pairs, e.index(kDispatchChunk - 1));
+    Value chunks = e.div(roundedUp, e.index(kDispatchChunk));
+    auto countsType = RankedTensorType::get({ShapedType::kDynamic, experts},
+                                            rewriter.getI32Type());
+    // counts[c, x]: expert x's pairs in chunk c, then where they start.
+    Value counts = e.alloc(countsType, chunks);
+    Value expertCount = e.index(experts);
+
+    // The pairs of chunk c in order, with whether each goes to expert x.
+    auto forEachPairOf = [&](Emitter &e, Value c, Value x, ValueRange init,
+                             function_ref<SmallVector<Value>(Emitter &, Value,
+                                                             Value, ValueRange)>
+                                 body) {
+      Value lo = e.mul(c, e.index(kDispatchChunk));
+      Value end = e.add(lo, e.index(kDispatchChunk));
+      Value hi = e.minIndex(end, pairs);
+      Value kV = e.index(k);
+      Value xI32 = e.toI32(x);
+      return e.loop(lo, hi, init, [&](Emitter &e, Value p, ValueRange acc) {
+        Value t = e.div(p, kV);
+        Value j = e.rem(p, kV);
+        Value expert = e.load(indices, {t, j});
+        Value mine = e.cmpi(arith::CmpIPredicate::eq, expert, xI32);
+        return body(e, p, mine, acc);
+      });
+    };
+    launchPerCell(e, "dispatch_count", chunks, expertCount,
+                  [&](Emitter &e, Value c, Value x) {
+                    Value zero = e.i32(0);
+                    Value n = forEachPairOf(
+                        e, c, x, {zero},
+                        [&](Emitter &e, Value, Value mine,
+                            ValueRange acc) -> SmallVector<Value> {
+                          Value next = e.add(acc[0], e.i32(1));
+                          return {e.select(mine, next, acc[0])};
+                        })[0];
+                    e.store(n, counts, {c, x});
+                  });
+    launchPerItem(e, "dispatch_scan", expertCount, [&](Emitter &e, Value x) {
+      Value zeroIndex = e.index(0), zero = e.i32(0);
+      Value total = e.loop(
+          zeroIndex, chunks, {zero},
+          [&](Emitter &e, Value c, ValueRange run) -> SmallVector<Value> {
+            Value n = e.load(counts, {c, x});
+            e.store(run[0], counts, {c, x});
+            return {e.add(run[0], n)};
+          })[0];
+      e.store(total, offsets, e.add(x, e.index(1)));
     });
+    launchSingle(e, "dispatch_offsets", [&](Emitter &e) {
+      Value zero = e.i32(0), first = e.index(0);
+      e.store(zero, offsets, first);
+      e.loop(1, experts + 1, [&](Emitter &e, Value x) {
+        Value before = e.load(offsets, e.sub(x, e.index(1)));
+        Value own = e.load(offsets, x);
+        e.store(e.add(own, before), offsets, x);
+      });
+    });
+    launchPerCell(e, "dispatch_scatter", chunks, expertCount,
+                  [&](Emitter &e, Value c, Value x) {
+                    Value base = e.load(offsets, x);
+                    Value start = e.add(base, e.load(counts, {c, x}));
+                    forEachPairOf(e, c, x, {start},
+                                  [&](Emitter &e, Value p, Value mine,
+                                      ValueRange row) -> SmallVector<Value> {
+                                    e.when(mine, [&](Emitter &e) {
+                                      Value pairId = e.toI32(p);
+                                      e.store(pairId, perm, e.toIndex(row[0]));
+                                    });
+                                    Value next = e.add(row[0], e.i32(1));
+                                    return {e.select(mine, next, row[0])};
+                                  });
+                  });
     rewriter.replaceOp(op, {e.tensor(op.getOffsets().getType(), offsets),
                             e.tensor(op.getPermutation().getType(), perm)});
     return success();

@@ -48,14 +48,26 @@ func.func @append_shared(%w: tensor<?x2xf32>, %i: tensor<?x2xi32>) -> (tensor<?x
 
 // -----
 
-// The stable counting sort stays on the device, in one thread.
+// The stable counting sort stays on the device: counts per (chunk of 256
+// pairs, expert), each chunk's start within its expert (a thread per
+// expert), the offsets (one thread), then each (chunk, expert) places its
+// pairs in order.
 // CHECK-LABEL: func @dispatch
 // CHECK: %[[OFFSETS:.*]] = memref.alloc() : memref<9xi32>
 // CHECK: %[[PERM:.*]] = memref.alloc(%{{.*}}) : memref<?xi32>
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) function(@moe_dispatch)
-// CHECK:   memref.alloca() : memref<8xi32>
-// CHECK:   memref.store %{{.*}}, %[[PERM]]
-// CHECK: gpu.terminator
+// CHECK: %[[COUNTS:.*]] = memref.alloc(%{{.*}}) : memref<?x8xi32>
+// CHECK: gpu.launch {{.*}} function(@moe_dispatch_count)
+// CHECK:   arith.cmpi eq
+// CHECK:   memref.store %{{.*}}, %[[COUNTS]]
+// CHECK: gpu.launch {{.*}} function(@moe_dispatch_scan)
+// CHECK:   memref.store %{{.*}}, %[[COUNTS]]
+// CHECK:   memref.store %{{.*}}, %[[OFFSETS]]
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) function(@moe_dispatch_offsets)
+// CHECK: gpu.launch {{.*}} function(@moe_dispatch_scatter)
+// CHECK:   memref.load %[[COUNTS]]
+// CHECK:   scf.if
+// CHECK:     memref.store %{{.*}}, %[[PERM]]
+// CHECK-NOT: gpu.launch
 func.func @dispatch(%i: tensor<?x2xi32>) -> (tensor<9xi32>, tensor<?xi32>) {
   %o, %p = moe.dispatch %i : tensor<?x2xi32> -> tensor<9xi32>, tensor<?xi32>
   return %o, %p : tensor<9xi32>, tensor<?xi32>

@@ -8,13 +8,16 @@
 // RUN: moe-opt %S/../../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
 
 // The PTX of the DeepSeekMoE-16B block assembles for sm_80 and sm_90: its
-// eight kernels, with exp from libdevice and no float atomics.
+// eleven kernels, with exp from libdevice and no float atomics.
 // CHECK: .target sm_90
 // CHECK-DAG: .visible .entry moe_router_logits(
 // CHECK-DAG: .visible .entry moe_router_softmax(
 // CHECK-DAG: .visible .entry moe_topk(
 // CHECK-DAG: .visible .entry moe_append_shared_experts(
-// CHECK-DAG: .visible .entry moe_dispatch(
+// CHECK-DAG: .visible .entry moe_dispatch_count(
+// CHECK-DAG: .visible .entry moe_dispatch_scan(
+// CHECK-DAG: .visible .entry moe_dispatch_offsets(
+// CHECK-DAG: .visible .entry moe_dispatch_scatter(
 // CHECK-DAG: .visible .entry moe_experts_gate_up(
 // CHECK-DAG: .visible .entry moe_experts_down(
 // CHECK-DAG: .visible .entry moe_combine(
