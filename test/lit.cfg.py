@@ -22,8 +22,9 @@ tool_dirs = [config.moec_tools_dir, config.llvm_tools_dir]
 tools = ["moe-opt", "mlir-translate", "opt", "llc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
-# GPU code is checked with the CUDA toolkit's ptxas where there is one
-# (`REQUIRES: ptxas`); elsewhere those tests are reported unsupported.
+# GPU code is compiled and checked with the CUDA toolkit (its ptxas and
+# libdevice) where there is one (`REQUIRES: ptxas`); elsewhere those tests
+# are reported unsupported.
 ptxas = os.path.join(config.moec_cuda_toolkit, "bin", "ptxas")
 if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")

@@ -1,3 +1,5 @@
+// The kernels link libdevice (exp) from the CUDA toolkit.
+// REQUIRES: ptxas
 // RUN: moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=isa" | FileCheck %s
 // RUN: moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_80 format=isa" | FileCheck %s --check-prefix=SM80
 // RUN: not moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_75" 2>&1 | FileCheck %s --check-prefix=BADCHIP

@@ -35,6 +35,11 @@ from test_model import GQA, MODELS, prompt_ids, run_logits
 
 CUDA_TOOLKIT = Path(os.environ.get("MOEC_CUDA_TOOLKIT", "/usr/local/cuda"))
 PTXAS = CUDA_TOOLKIT / "bin" / "ptxas"
+# Compiling for a GPU needs the CUDA toolkit (ptxas, libdevice), not a GPU.
+needs_toolkit = pytest.mark.skipif(
+    not os.access(PTXAS, os.X_OK),
+    reason=f"no CUDA toolkit at {CUDA_TOOLKIT} (ptxas, libdevice) to compile GPU "
+           "code (set MOEC_CUDA_TOOLKIT)")
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -89,9 +94,7 @@ def compile_ptx(moe_compile, model: Path, layer: int, arch: str, out: Path):
                        "--emit=ptx", "--gpu-arch", arch, "--output", out)
 
 
-@pytest.mark.skipif(not os.access(PTXAS, os.X_OK),
-                    reason=f"no CUDA toolkit ptxas at {PTXAS} to assemble the PTX "
-                           "(set MOEC_CUDA_TOOLKIT)")
+@needs_toolkit
 @pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
 @pytest.mark.parametrize("layer", [0, 1], ids=["dense", "moe"])
 @pytest.mark.parametrize("options", PTX_CASES.values(), ids=PTX_CASES.keys())
@@ -149,7 +152,7 @@ def test_runner_needs_no_llvm_or_mlir():
         assert lib not in ldd.stdout, ldd.stdout
 
 
-@pytest.mark.parametrize("target", ["cpu", "cuda"])
+@pytest.mark.parametrize("target", ["cpu", pytest.param("cuda", marks=needs_toolkit)])
 def test_layer_module_ldd(moe_compile, checkpoint, tmp_path, target):
     module = tmp_path / "layer.so"
     args = ["--target", "cuda"] if target == "cuda" else []
@@ -193,6 +196,7 @@ def driver_env(tmp_path: Path, stub: bool) -> dict:
     return env
 
 
+@needs_toolkit
 @pytest.mark.parametrize("stub", [False, True], ids=["no-driver", "stub-driver"])
 def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path, stub):
     if stub and not (CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so").exists():
