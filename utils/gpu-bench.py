@@ -35,7 +35,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "utils"), str(ROOT / "test" / "e2e")]
+sys.path[:0] = [str(ROOT / "utils"), str(ROOT / "test" / "e2e"),
+                str(ROOT / "tools" / "moe-bench")]
 
 from make_checkpoint import make_checkpoint  # noqa: E402
 
@@ -84,30 +85,6 @@ def torch_weights(weights: dict, config: dict, device, dtype):
             "shared_down": t("shared_experts.down_proj.weight")}
 
 
-def eager(x, w, k):
-    """The reference semantics as Hugging Face's moe_infer runs them."""
-    import torch
-    import torch.nn.functional as F
-    swiglu = lambda v, g, u, d: F.linear(F.silu(F.linear(v, g)) * F.linear(v, u), d)
-    scores = F.linear(x.float(), w["router"].float()).softmax(dim=-1)
-    weight, idx = torch.topk(scores, k=k, dim=-1, sorted=False)
-    flat = idx.view(-1)
-    counts = torch.bincount(flat, minlength=w["router"].shape[0]).tolist()
-    order = flat.argsort()
-    tokens = order // k
-    xs = x[tokens]
-    outs = torch.empty_like(xs)
-    start = 0
-    for e, n in enumerate(counts):
-        if n:
-            outs[start:start + n] = swiglu(xs[start:start + n], w["gate"][e], w["up"][e],
-                                           w["down"][e])
-            start += n
-    y = torch.zeros_like(x)
-    y.index_add_(0, tokens, outs * weight.view(-1)[order].unsqueeze(-1).to(x.dtype))
-    return y + swiglu(x, w["shared_gate"], w["shared_up"], w["shared_down"])
-
-
 def grouped(x, w, k):
     """Routed experts as three torch._grouped_mm calls (BF16), shared apart."""
     import torch
@@ -146,6 +123,9 @@ def run(args) -> int:
     import torch
     import reference as R
     from safetensors_io import load_model
+    # PyTorch eager of the reference semantics, as moe-bench times it on the
+    # CPU (Hugging Face's moe_infer).
+    from torch_moe import moe_block as eager
 
     folder = Path(args.dir)
     bench = json.loads((folder / "bench.json").read_text())

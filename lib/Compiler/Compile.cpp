@@ -89,14 +89,21 @@ moec::targetMachineFor(const CPUTarget &target) {
   return std::move(*machine);
 }
 
-Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
-                                int64_t *steps) {
+Status moec::runPipeline(PassManager &pm, ModuleOp module,
+                         const std::string &what) {
   std::string diagnostics;
   llvm::raw_string_ostream os(diagnostics);
   ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
     os << diag.getLocation() << ": " << diag << "\n";
     return success();
   });
+  if (failed(pm.run(module)))
+    return Status::error(what + " failed:\n" + diagnostics);
+  return Status();
+}
+
+Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
+                                int64_t *steps) {
   // The pipeline fills the tiling's 0 fields from the CPU; an unknown one
   // is reported here rather than as a failed pass.
   if (StatusOr<CPUTarget> target = CPUTarget::lookup(opts.cpu); !target.ok())
@@ -109,9 +116,7 @@ Status moec::lowerToLLVMDialect(ModuleOp module, const CompileOptions &opts,
   if (opts.progress)
     pm.addInstrumentation(std::make_unique<ProgressInstrumentation>(
         module.getOperation(), total, opts.progress));
-  if (failed(pm.run(module)))
-    return Status::error("lowering to LLVM failed:\n" + diagnostics);
-  return Status();
+  return runPipeline(pm, module, "lowering to LLVM");
 }
 
 Status moec::compileToSharedLibrary(ModuleOp module, const CompileOptions &opts,
@@ -221,20 +226,15 @@ Status moec::writeSharedLibrary(
   return writeFileAtomically(outputPath, {*image, moduleSeal(*image)});
 }
 
-namespace {
-
-/// A context with every dialect and interface the pipeline needs.
-std::unique_ptr<MLIRContext> makeContext() {
+std::unique_ptr<MLIRContext> moec::makeCompilerContext() {
   DialectRegistry registry;
   registerCompilerDialects(registry);
   return std::make_unique<MLIRContext>(registry);
 }
 
-} // namespace
-
 StatusOr<std::unique_ptr<CompiledModule>>
 moec::compileModule(const ModuleSpec &spec, const CompileOptions &options) {
-  std::unique_ptr<MLIRContext> context = makeContext();
+  std::unique_ptr<MLIRContext> context = makeCompilerContext();
   OwningOpRef<ModuleOp> module = buildModule(*context, spec);
   return compileForThisCPU(*module, options, spec.signature());
 }
@@ -242,13 +242,13 @@ moec::compileModule(const ModuleSpec &spec, const CompileOptions &options) {
 Status moec::compileModuleToFile(const ModuleSpec &spec,
                                  const CompileOptions &options,
                                  const std::string &outputPath) {
-  std::unique_ptr<MLIRContext> context = makeContext();
+  std::unique_ptr<MLIRContext> context = makeCompilerContext();
   OwningOpRef<ModuleOp> module = buildModule(*context, spec);
   return compileToSharedLibrary(*module, options, spec.signature(), outputPath);
 }
 
 std::string moec::printModule(const ModuleSpec &spec) {
-  std::unique_ptr<MLIRContext> context = makeContext();
+  std::unique_ptr<MLIRContext> context = makeCompilerContext();
   OwningOpRef<ModuleOp> module = buildModule(*context, spec);
   std::string text;
   llvm::raw_string_ostream os(text);

@@ -3,16 +3,13 @@
 
 #include "moec/Compiler/Compile.h"
 #include "moec/Compiler/ModuleBuilder.h"
-#include "moec/Pipelines/Registration.h"
 #include "moec/Runtime/CPUFeatures.h"
 #include "moec/Runtime/CompiledModule.h"
 #include "moec/Target/CPUTarget.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace moec;
@@ -21,20 +18,11 @@ namespace {
 
 /// Runs moe-gpu-pipeline on `module`, diagnostics into the Status.
 Status lowerForGPU(ModuleOp module, const GPUPipelineConfig &config) {
-  std::string diagnostics;
-  llvm::raw_string_ostream os(diagnostics);
-  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &diag) {
-    os << diag.getLocation() << ": " << diag << "\n";
-    return success();
-  });
   if (StatusOr<std::string> features = config.features(); !features.ok())
     return features.status();
   PassManager pm(module.getContext());
   buildGPUPipeline(pm, config);
-  if (failed(pm.run(module)))
-    return Status::error("lowering for the GPU (" + config.chip +
-                         ") failed:\n" + diagnostics);
-  return Status();
+  return runPipeline(pm, module, "lowering for the GPU (" + config.chip + ")");
 }
 
 } // namespace
@@ -61,20 +49,16 @@ StatusOr<std::string> moec::compileToPTX(ModuleOp module,
 StatusOr<std::string>
 moec::compileModuleToPTX(const ModuleSpec &spec,
                          const GPUPipelineConfig &config) {
-  DialectRegistry registry;
-  registerCompilerDialects(registry);
-  MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = buildModule(context, spec);
+  std::unique_ptr<MLIRContext> context = makeCompilerContext();
+  OwningOpRef<ModuleOp> module = buildModule(*context, spec);
   return compileToPTX(*module, config);
 }
 
 Status moec::compileModuleForGPUToFile(const ModuleSpec &spec,
                                        GPUPipelineConfig config,
                                        const std::string &outputPath) {
-  DialectRegistry registry;
-  registerCompilerDialects(registry);
-  MLIRContext context(registry);
-  OwningOpRef<ModuleOp> module = buildModule(context, spec);
+  std::unique_ptr<MLIRContext> context = makeCompilerContext();
+  OwningOpRef<ModuleOp> module = buildModule(*context, spec);
   config.format = "bin";
   if (Status s = lowerForGPU(*module, config); !s.ok())
     return s;

@@ -21,7 +21,10 @@ def swiglu(x, gate, up, down):
 
 
 def moe_block(x, w, k):
-    scores = F.linear(x, w["router"]).softmax(dim=-1)
+    """The block on x [T, H] with weights `w` of x's dtype; the router runs in
+    float32, as Hugging Face's MoEGate does (utils/gpu-bench.py times this in
+    BF16 on a GPU)."""
+    scores = F.linear(x.float(), w["router"].float()).softmax(dim=-1)
     topk_weight, topk_idx = torch.topk(scores, k=k, dim=-1, sorted=False)
     flat_idx = topk_idx.view(-1)
     counts = torch.bincount(flat_idx, minlength=w["router"].shape[0]).tolist()
@@ -37,7 +40,7 @@ def moe_block(x, w, k):
         outs[start:end] = swiglu(xs[start:end], w["gate"][e], w["up"][e], w["down"][e])
         start = end
     y = torch.zeros_like(x)
-    weighted = outs * topk_weight.view(-1)[order].unsqueeze(-1)
+    weighted = outs * topk_weight.view(-1)[order].unsqueeze(-1).to(x.dtype)
     y.index_add_(0, tokens, weighted)
     return y + swiglu(x, w["shared_gate"], w["shared_up"], w["shared_down"])
 

@@ -21,6 +21,11 @@ namespace llvm {
 class TargetMachine;
 } // namespace llvm
 
+namespace mlir {
+class MLIRContext;
+class PassManager;
+} // namespace mlir
+
 namespace moec {
 
 /// How a module is compiled: moe-cpu-pipeline's choices, and progress.
@@ -38,6 +43,14 @@ StatusOr<WeightLayout> weightLayoutFor(const CompileOptions &options);
 /// LLVM's code generator for `target` (position-independent code).
 StatusOr<std::unique_ptr<llvm::TargetMachine>>
 targetMachineFor(const CPUTarget &target);
+
+/// A context with every dialect and interface moec's pipelines need.
+std::unique_ptr<mlir::MLIRContext> makeCompilerContext();
+
+/// Runs `pm` on `module`; on failure, an error "`what` failed:" followed by
+/// the diagnostics, one per line with their locations.
+Status runPipeline(mlir::PassManager &pm, mlir::ModuleOp module,
+                   const std::string &what);
 
 /// Runs moe-cpu-pipeline on `module`. Diagnostics come back in the Status.
 /// `steps`, if given, receives the number of progress steps of the whole

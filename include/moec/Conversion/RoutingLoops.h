@@ -34,10 +34,21 @@ void emitTopKForToken(Emitter &e, mlir::moe::TopKOp op, mlir::Value scores,
                       mlir::Value indices, const TopKScratch &scratch,
                       mlir::Value t);
 
-/// New buffers for the results of `op`: offsets [E + 1] and the permutation
-/// [T * k] (T = `tokens`).
-std::pair<mlir::Value, mlir::Value>
-allocDispatchResults(Emitter &e, mlir::moe::DispatchOp op, mlir::Value tokens);
+/// The buffers of a moe.topk lowering: its operands (`bias` only for
+/// noaux_tc), the token count T, and new buffers for its results.
+struct TopKBuffers {
+  mlir::Value scores, bias, tokens, weights, indices;
+};
+TopKBuffers prepareTopK(Emitter &e, mlir::moe::TopKOp op, mlir::Value scores,
+                        mlir::Value bias);
+
+/// The buffers of a moe.dispatch lowering: the indices [T, k], T, and new
+/// buffers for the offsets [E + 1] and the permutation [T * k].
+struct DispatchBuffers {
+  mlir::Value indices, tokens, offsets, permutation;
+};
+DispatchBuffers prepareDispatch(Emitter &e, mlir::moe::DispatchOp op,
+                                mlir::Value indices);
 
 /// The stable counting sort of moe.dispatch: the T*k pairs of `indices`
 /// [T, k] (T = `tokens`) grouped by expert into `offsets` [E + 1] and

@@ -20,7 +20,7 @@ namespace {
 /// outside a kernel but the buffer management this pass rewrites.
 bool touchesBufferOnHost(Operation *op) {
   if (isa<memref::AllocOp, memref::DeallocOp, memref::CopyOp>(op) ||
-      op->getDialect() == op->getContext()->getLoadedDialect("gpu"))
+      isa_and_nonnull<gpu::GPUDialect>(op->getDialect()))
     return false;
   auto effects = dyn_cast<MemoryEffectOpInterface>(op);
   if (!effects)

@@ -13,8 +13,6 @@
 
 #include "mlir/Transforms/DialectConversion.h"
 
-#include <tuple>
-
 using namespace mlir;
 using namespace mlir::moe;
 using namespace moec::lowering;
@@ -64,18 +62,14 @@ struct TopKToGPU : OpConversionPattern<TopKOp> {
   matchAndRewrite(TopKOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e{rewriter, op.getLoc()};
-    const bool noaux = op.getMethod() == TopkMethod::noaux_tc;
-    Value scores = e.buffer(adaptor.getScores());
-    Value bias = noaux ? e.buffer(adaptor.getBias()) : Value();
-    Value tokens = e.dim(adaptor.getScores(), 0);
-    Value weights = e.alloc(op.getWeights().getType(), tokens);
-    Value indices = e.alloc(op.getIndices().getType(), tokens);
-    launchPerItem(e, "topk", tokens, [&](Emitter &e, Value t) {
+    TopKBuffers b = prepareTopK(e, op, adaptor.getScores(), adaptor.getBias());
+    launchPerItem(e, "topk", b.tokens, [&](Emitter &e, Value t) {
       TopKScratch scratch = allocTopKScratch(e, op);
-      emitTopKForToken(e, op, scores, bias, weights, indices, scratch, t);
+      emitTopKForToken(e, op, b.scores, b.bias, b.weights, b.indices, scratch,
+                       t);
     });
-    rewriter.replaceOp(op, {e.tensor(op.getWeights().getType(), weights),
-                            e.tensor(op.getIndices().getType(), indices)});
+    rewriter.replaceOp(op, {e.tensor(op.getWeights().getType(), b.weights),
+                            e.tensor(op.getIndices().getType(), b.indices)});
     return success();
   }
 };
@@ -130,10 +124,9 @@ struct DispatchToGPU : OpConversionPattern<DispatchOp> {
     Emitter e{rewriter, op.getLoc()};
     const int64_t experts = op.getNumExperts();
     const int64_t k = op.getIndices().getType().getDimSize(1);
-    Value indices = e.buffer(adaptor.getIndices());
-    Value tokens = e.dim(adaptor.getIndices(), 0);
-    Value offsets, perm;
-    std::tie(offsets, perm) = allocDispatchResults(e, op, tokens);
+    DispatchBuffers b = prepareDispatch(e, op, adaptor.getIndices());
+    Value indices = b.indices, tokens = b.tokens, offsets = b.offsets,
+          perm = b.permutation;
     Value pairs = e.mul(tokens, e.index(k));
     Value roundedUp = e.add(pairs, e.index(kDispatchChunk - 1));
     Value chunks = e.div(roundedUp, e.index(kDispatchChunk));

@@ -173,15 +173,30 @@ void moec::lowering::emitTopKForToken(Emitter &e, TopKOp op, Value scores,
   }
 }
 
-std::pair<Value, Value>
-moec::lowering::allocDispatchResults(Emitter &e, DispatchOp op, Value tokens) {
+TopKBuffers moec::lowering::prepareTopK(Emitter &e, TopKOp op, Value scores,
+                                        Value bias) {
+  TopKBuffers b;
+  b.scores = e.buffer(scores);
+  if (op.getMethod() == TopkMethod::noaux_tc)
+    b.bias = e.buffer(bias);
+  b.tokens = e.dim(scores, 0);
+  b.weights = e.alloc(op.getWeights().getType(), b.tokens);
+  b.indices = e.alloc(op.getIndices().getType(), b.tokens);
+  return b;
+}
+
+DispatchBuffers moec::lowering::prepareDispatch(Emitter &e, DispatchOp op,
+                                                Value indices) {
   const int64_t k = op.getIndices().getType().getDimSize(1);
-  Value offsets = e.alloc(op.getOffsets().getType(), {});
+  DispatchBuffers b;
+  b.indices = e.buffer(indices);
+  b.tokens = e.dim(indices, 0);
+  b.offsets = e.alloc(op.getOffsets().getType(), {});
   SmallVector<Value> permSizes;
   if (op.getPermutation().getType().isDynamicDim(0))
-    permSizes.push_back(e.mul(tokens, e.index(k)));
-  Value perm = e.alloc(op.getPermutation().getType(), permSizes);
-  return {offsets, perm};
+    permSizes.push_back(e.mul(b.tokens, e.index(k)));
+  b.permutation = e.alloc(op.getPermutation().getType(), permSizes);
+  return b;
 }
 
 void moec::lowering::emitDispatchLoops(Emitter &e, int64_t experts, int64_t k,
@@ -228,18 +243,14 @@ struct TopKToLoops : OpConversionPattern<TopKOp> {
   matchAndRewrite(TopKOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e{rewriter, op.getLoc()};
-    const bool noaux = op.getMethod() == TopkMethod::noaux_tc;
-    Value scores = e.buffer(adaptor.getScores());
-    Value bias = noaux ? e.buffer(adaptor.getBias()) : Value();
-    Value tokens = e.dim(adaptor.getScores(), 0);
-    Value weights = e.alloc(op.getWeights().getType(), tokens);
-    Value indices = e.alloc(op.getIndices().getType(), tokens);
+    TopKBuffers b = prepareTopK(e, op, adaptor.getScores(), adaptor.getBias());
     TopKScratch scratch = allocTopKScratch(e, op);
-    e.loop(e.index(0), tokens, [&](Emitter &e, Value t) {
-      emitTopKForToken(e, op, scores, bias, weights, indices, scratch, t);
+    e.loop(e.index(0), b.tokens, [&](Emitter &e, Value t) {
+      emitTopKForToken(e, op, b.scores, b.bias, b.weights, b.indices, scratch,
+                       t);
     });
-    rewriter.replaceOp(op, {e.tensor(op.getWeights().getType(), weights),
-                            e.tensor(op.getIndices().getType(), indices)});
+    rewriter.replaceOp(op, {e.tensor(op.getWeights().getType(), b.weights),
+                            e.tensor(op.getIndices().getType(), b.indices)});
     return success();
   }
 };
@@ -252,15 +263,15 @@ struct DispatchToLoops : OpConversionPattern<DispatchOp> {
     Emitter e{rewriter, op.getLoc()};
     const int64_t experts = op.getNumExperts();
     const int64_t k = op.getIndices().getType().getDimSize(1);
-    Value indices = e.buffer(adaptor.getIndices());
-    Value tokens = e.dim(adaptor.getIndices(), 0);
-    auto [offsets, perm] = allocDispatchResults(e, op, tokens);
+    DispatchBuffers b = prepareDispatch(e, op, adaptor.getIndices());
     Value cursor = memref::AllocaOp::create(
         rewriter, op.getLoc(),
         MemRefType::get({experts}, rewriter.getI32Type()));
-    emitDispatchLoops(e, experts, k, indices, tokens, offsets, perm, cursor);
-    rewriter.replaceOp(op, {e.tensor(op.getOffsets().getType(), offsets),
-                            e.tensor(op.getPermutation().getType(), perm)});
+    emitDispatchLoops(e, experts, k, b.indices, b.tokens, b.offsets,
+                      b.permutation, cursor);
+    rewriter.replaceOp(
+        op, {e.tensor(op.getOffsets().getType(), b.offsets),
+             e.tensor(op.getPermutation().getType(), b.permutation)});
     return success();
   }
 };
