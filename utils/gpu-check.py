@@ -14,14 +14,16 @@ only to compile its module, and writes DIR/cases.json. `run` generates the
 same checkpoints there (same options and seed: the same weights), runs each
 module through moec-run-layer on seeded inputs, and compares every output
 row with the float64 reference (test/e2e/reference.py) as the end-to-end
-tests do (1e-4 of the row norm). It prints one line per case and exits 1 if
-any case fails. `--target cpu` checks the same flow with CPU modules.
+tests do (1e-4 of the row norm), then runs it again with the synchronous
+allocator (MOEC_GPU_ALLOCATOR=sync), which must give the same bits. It
+prints one line per case and exits 1 if any case fails. `--target cpu` checks the same flow with CPU modules.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -100,16 +102,26 @@ def run(args) -> int:
             x = x.astype(np.float32)
             np.save(Path(tmp) / "x.npy", x)
             y_path = Path(tmp) / "y.npy"
-            proc = subprocess.run(
-                [args.runner, "--model", str(model), "--layer", str(layer), "--module",
-                 str(folder / f"{name}.so"), "--input", str(Path(tmp) / "x.npy"),
-                 "--output", str(y_path), "--repeat", str(args.repeat)],
-                capture_output=True, text=True)
+            command = [args.runner, "--model", str(model), "--layer", str(layer),
+                       "--module", str(folder / f"{name}.so"), "--input",
+                       str(Path(tmp) / "x.npy"), "--output", str(y_path)]
+            proc = subprocess.run(command + ["--repeat", str(args.repeat)],
+                                  capture_output=True, text=True)
             if proc.returncode != 0:
                 print(f"FAIL {name}: {proc.stderr.strip()}")
                 failures += 1
                 continue
             y = np.load(y_path)
+            y_path.unlink()
+            # Again with cuMemAlloc/cuMemFree instead of the memory pool: the
+            # same bits, as the kernels use no atomics.
+            sync = subprocess.run(command, capture_output=True, text=True,
+                                  env=dict(os.environ, MOEC_GPU_ALLOCATOR="sync"))
+            if sync.returncode != 0 or not np.array_equal(np.load(y_path), y):
+                print(f"FAIL {name}: with MOEC_GPU_ALLOCATOR=sync the output differs "
+                      f"{sync.stderr.strip()}")
+                failures += 1
+                continue
             y_path.unlink()
             ref = R.mlp_block(weights, config, layer, x.astype(np.float64))
             err = np.linalg.norm(y - ref, axis=-1)

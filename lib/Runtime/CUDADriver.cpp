@@ -159,6 +159,11 @@ StatusOr<const CUDADriver *> CUDADriver::load() {
   need("cuMemcpyAsync", api.memcpyAsync);
   need("cuMemsetD32Async", api.memsetD32Async);
   need("cuMemsetD16Async", api.memsetD16Async);
+  // Optional: without them buffers are allocated synchronously.
+  resolve(library, "cuMemAllocAsync", api.memAllocAsync);
+  resolve(library, "cuMemFreeAsync", api.memFreeAsync);
+  resolve(library, "cuDeviceGetDefaultMemPool", api.deviceGetDefaultMemPool);
+  resolve(library, "cuMemPoolSetAttribute", api.memPoolSetAttribute);
   if (missing)
     return Status::error(std::string("the CUDA driver ") + kLibrary +
                          " has no " + missing +

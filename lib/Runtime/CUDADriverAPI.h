@@ -57,6 +57,13 @@ struct CUDADriver::EntryPoints {
                         void *stream);
   int (*memsetD16Async)(CUdeviceptr dst, unsigned short value, size_t count,
                         void *stream);
+
+  // Stream-ordered allocation (CUDA 11.2 and later); null where the driver
+  // has none.
+  int (*memAllocAsync)(CUdeviceptr *pointer, size_t bytes, void *stream);
+  int (*memFreeAsync)(CUdeviceptr pointer, void *stream);
+  int (*deviceGetDefaultMemPool)(void **pool, int device);
+  int (*memPoolSetAttribute)(void *pool, int attribute, void *value);
 };
 
 } // namespace moec

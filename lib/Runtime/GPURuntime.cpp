@@ -3,6 +3,8 @@
 
 #include "CUDADriverAPI.h"
 
+#include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -32,6 +34,36 @@ bool check(int result, const char *what) {
   return false;
 }
 
+/// Whether a layer's buffers come from the device's memory pool, in stream
+/// order (cuMemAllocAsync), rather than from cuMemAlloc and cuMemFree, which
+/// synchronise the device: set once the context is made.
+bool streamOrderedAllocation = false;
+
+/// Turns stream-ordered allocation on where the driver and device have it
+/// and MOEC_GPU_ALLOCATOR is not `sync`. The pool keeps freed memory for
+/// the next call instead of returning it at every synchronisation.
+void chooseAllocator(const CUDADriver::EntryPoints &api, int device) {
+  const char *choice = std::getenv("MOEC_GPU_ALLOCATOR");
+  if (choice && std::string(choice) == "sync")
+    return;
+  if (!api.memAllocAsync || !api.memFreeAsync || !api.deviceGetDefaultMemPool ||
+      !api.memPoolSetAttribute)
+    return;
+  constexpr int kMemoryPoolsSupported = 115;
+  int supported = 0;
+  if (api.deviceGetAttribute(&supported, kMemoryPoolsSupported, device) != 0 ||
+      !supported)
+    return;
+  void *pool = nullptr;
+  if (api.deviceGetDefaultMemPool(&pool, device) != 0)
+    return;
+  constexpr int kReleaseThreshold = 4;
+  uint64_t keepAll = UINT64_MAX;
+  if (api.memPoolSetAttribute(pool, kReleaseThreshold, &keepAll) != 0)
+    return;
+  streamOrderedAllocation = true;
+}
+
 /// The driver with device 0's primary context current on this thread, or
 /// null (the error recorded) if there is none or an earlier call failed.
 const CUDADriver::EntryPoints *ready() {
@@ -53,6 +85,8 @@ const CUDADriver::EntryPoints *ready() {
     else if (int r = api.primaryCtxRetain(&context, device); r != 0)
       contextError =
           "cuDevicePrimaryCtxRetain failed: " + (*driver)->describe(r);
+    else
+      chooseAllocator(api, device);
   });
   if (!contextError.empty()) {
     firstError = contextError;
@@ -231,8 +265,11 @@ __attribute__((visibility("default"))) void mgpuEventRecord(void *event,
     check(api->eventRecord(event, stream), "cuEventRecord");
 }
 
+// Allocations on a stream (those of gpu-async-region) are stream-ordered
+// where the device allows; allocations without one, and managed memory,
+// are synchronous. cuMemFree also frees pool memory.
 __attribute__((visibility("default"))) void *
-mgpuMemAlloc(uint64_t bytes, void *, bool hostShared) {
+mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared) {
   const CUDADriver::EntryPoints *api = ready();
   uint64_t pointer = 0;
   if (!api)
@@ -242,14 +279,23 @@ mgpuMemAlloc(uint64_t bytes, void *, bool hostShared) {
   if (hostShared)
     check(api->memAllocManaged(&pointer, size, /*CU_MEM_ATTACH_GLOBAL=*/1),
           "cuMemAllocManaged");
+  else if (streamOrderedAllocation && stream)
+    check(api->memAllocAsync(&pointer, size, stream), "cuMemAllocAsync");
   else
     check(api->memAlloc(&pointer, size), "cuMemAlloc");
   return reinterpret_cast<void *>(pointer);
 }
 
-__attribute__((visibility("default"))) void mgpuMemFree(void *pointer, void *) {
-  if (const CUDADriver *driver = driverOrNull(); driver && pointer)
-    (void)driver->entryPoints().memFree(devicePointer(pointer));
+__attribute__((visibility("default"))) void mgpuMemFree(void *pointer,
+                                                        void *stream) {
+  const CUDADriver *driver = driverOrNull();
+  if (!driver || !pointer)
+    return;
+  const CUDADriver::EntryPoints &api = driver->entryPoints();
+  if (streamOrderedAllocation && stream)
+    (void)api.memFreeAsync(devicePointer(pointer), stream);
+  else
+    (void)api.memFree(devicePointer(pointer));
 }
 
 __attribute__((visibility("default"))) void

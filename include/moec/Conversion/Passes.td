@@ -130,6 +130,7 @@ def ConvertMoEToGPU : Pass<"convert-moe-to-gpu"> {
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
   ];
 }
 
@@ -164,14 +165,26 @@ def MoEGPULaunchToLoops : Pass<"moe-gpu-launch-to-loops"> {
   let summary = "Run GPU kernels on the host, one thread at a time";
   let description = [{
     Replaces each `gpu.launch` by sequential loops over its blocks and
-    threads (z, y, x); a thread's fixed-size private arrays (`memref.alloca`
-    at the top of the kernel) are allocated once, before the loops. For the
-    kernels of `convert-moe-to-gpu`, which use neither shared memory nor
-    barriers, write every output from one thread and set private arrays
-    before reading them, this computes exactly
-    what the GPU computes: the CPU pipeline's `gpu-kernels-on-cpu` mode uses
-    it to test the GPU lowering against the reference where there is no GPU.
-    Launches with barriers, shared memory or async tokens are refused.
+    threads (z, y, x), which the CPU pipeline's `gpu-kernels-on-cpu` mode
+    compiles to test the GPU lowering against the reference where there is
+    no GPU.
+
+    Threads must all reach a barrier or a warp shuffle before any goes on,
+    so the body is cut there (loop fission): each block runs all its
+    threads through one piece, then the next. Values that a thread keeps
+    from one piece to a later one live in per-thread slots; a run of `xor`
+    shuffles reads the partner lane's slot, as `shfl.sync.bfly` does (lanes
+    are the thread's linear id modulo 32). Cuts must be at the top level of
+    the kernel. A thread's fixed-size private arrays (`memref.alloca` in the
+    kernel, not under a loop) are allocated once, before the loops, and
+    may not live across a cut. Vector accesses lose their alignment, which
+    holds for device allocations but not for host buffers.
+
+    For kernels whose threads each write their own outputs and set private
+    arrays before reading them, such as those of `convert-moe-to-gpu`, this
+    computes exactly what the GPU computes. Launches with shared memory or
+    async tokens, and GPU ops other than `xor` shuffles and barriers, are
+    refused.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -1,7 +1,6 @@
 //===- ExpertsToGPU.cpp - SwiGLU experts as gather/GEMM/combine kernels ---===//
 //
-// moe.expert_ffn becomes three kernels over the sorted rows r (a thread
-// per output cell):
+// moe.expert_ffn becomes three kernels over the sorted rows r:
 //
 //   1. gate/up + SwiGLU: act[r, j] = silu(x[t] . gate_g[j]) * (x[t] . up_g[j])
 //      with t = permutation[r] / k read through the permutation (no permuted
@@ -10,6 +9,14 @@
 //      the row of its pair p = permutation[r] = t * k + j, so every thread
 //      writes its own place;
 //   3. combine: y[t, h] = sum_{j = 0..k-1} slot[t * k + j, h], in slot order.
+//
+// The dot products of kernels 1 and 2 are weight-bound at decode sizes, so
+// they are laid out for bandwidth: a warp computes kRowsPerWarp outputs of a
+// row, its 32 lanes taking turns over 16-byte vectors of each weight row,
+// so that a warp reads rows contiguously and every activation vector serves
+// several rows; a butterfly of shuffles adds the lanes' partial sums. Sorted
+// rows of one expert are neighbouring blocks, which run together, so an
+// expert's weights come from HBM about once per launch.
 //
 // No float atomics: each output is written once, and sums run in a fixed
 // order, so results do not vary from run to run. Weights are read as stored
@@ -23,7 +30,9 @@
 
 #include "MoE/MoEOps.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -52,50 +61,93 @@ struct Experts {
 };
 
 /// Emits `if (cond) then() else otherwise()` yielding the values of the
-/// branches (the second may be absent, in both).
-std::pair<Value, Value>
-select2(Emitter &e, Value cond,
-        function_ref<std::pair<Value, Value>(Emitter &)> then,
-        function_ref<std::pair<Value, Value>(Emitter &)> otherwise) {
-  auto branch = [](function_ref<std::pair<Value, Value>(Emitter &)> body) {
+/// branches.
+SmallVector<Value>
+selectValues(Emitter &e, Value cond,
+             function_ref<SmallVector<Value>(Emitter &)> then,
+             function_ref<SmallVector<Value>(Emitter &)> otherwise) {
+  auto branch = [](function_ref<SmallVector<Value>(Emitter &)> body) {
     return [body](OpBuilder &b, Location l) {
       Emitter in{b, l};
-      auto [first, second] = body(in);
-      SmallVector<Value> yielded{first};
-      if (second)
-        yielded.push_back(second);
-      scf::YieldOp::create(b, l, yielded);
+      scf::YieldOp::create(b, l, body(in));
     };
   };
   auto op =
       scf::IfOp::create(e.b, e.loc, cond, branch(then), branch(otherwise));
-  Value second = op.getNumResults() > 1 ? op.getResult(1) : Value();
-  return {op.getResult(0), second};
+  return SmallVector<Value>(op.getResults());
 }
 
-/// sum_i a(i) * b(i) over [0, n), and the same with c(i) if given.
-std::pair<Value, Value> dot(Emitter &e, int64_t n,
-                            function_ref<Value(Emitter &, Value)> a,
-                            function_ref<Value(Emitter &, Value)> b,
-                            function_ref<Value(Emitter &, Value)> c) {
-  Value zero = e.index(0), end = e.index(n), acc = e.f32(0.0);
-  SmallVector<Value> init{acc};
-  if (c)
-    init.push_back(acc);
-  ValueRange sums =
-      e.loop(zero, end, init,
-             [&](Emitter &e, Value i, ValueRange s) -> SmallVector<Value> {
-               Value ai = a(e, i);
-               Value bi = b(e, i);
-               SmallVector<Value> next{e.add(s[0], e.mul(ai, bi))};
-               if (c) {
-                 Value ci = c(e, i);
-                 next.push_back(e.add(s[1], e.mul(ai, ci)));
-               }
-               return next;
-             });
-  Value second = c ? Value(sums[1]) : Value();
-  return {sums[0], second};
+/// Weight rows per warp: each vector of activations a lane loads serves all
+/// of them, and their loads are in flight together.
+constexpr int64_t kRowsPerWarp = 4;
+
+/// Elements per vector load along a reduction of length n: up to 16 bytes
+/// of bf16/f16 weights (the widest load of a GPU thread), dividing n so that
+/// every row starts aligned.
+int64_t vectorWidth(int64_t n) {
+  for (int64_t width : {8, 4, 2})
+    if (n % width == 0)
+      return width;
+  return 1;
+}
+
+/// vector<width x f32> of mem at indices (widened from f16/bf16), aligned as
+/// device allocations and rows of a multiple of `width` elements are.
+Value loadVector(Emitter &e, Value mem, ValueRange indices, int64_t width) {
+  Type element = cast<MemRefType>(mem.getType()).getElementType();
+  auto type = VectorType::get({width}, element);
+  llvm::MaybeAlign alignment(width * element.getIntOrFloatBitWidth() / 8);
+  Value v = vector::LoadOp::create(e.b, e.loc, type, mem, indices,
+                                   /*nontemporal=*/false, alignment);
+  if (element.isF32())
+    return v;
+  return arith::ExtFOp::create(e.b, e.loc, type.clone(e.b.getF32Type()), v);
+}
+
+/// A lane's share of `rows` dot products of length n with one activation
+/// row: the lanes of a warp take turns over vectors of `width` elements, so
+/// that together they read each weight row contiguously (coalesced).
+/// `act(e, h)` and `row(e, i, h)` load the vectors at element h. Returns the
+/// lane's partial sums, which warpSum adds up.
+SmallVector<Value>
+laneDots(Emitter &e, int64_t n, Value lane, unsigned rows,
+         function_ref<Value(Emitter &, Value)> act,
+         function_ref<Value(Emitter &, unsigned, Value)> row) {
+  const int64_t width = vectorWidth(n);
+  const int64_t vectors = n / width;
+  const int64_t turns = (vectors + kWarpSize - 1) / kWarpSize;
+  auto type = VectorType::get({width}, e.b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      e.b, e.loc, DenseElementsAttr::get(type, e.b.getF32FloatAttr(0.0)));
+  SmallVector<Value> init(rows, zero);
+  Value first = e.index(0), end = e.index(turns);
+  ValueRange sums = e.loop(
+      first, end, init,
+      [&](Emitter &e, Value turn, ValueRange acc) -> SmallVector<Value> {
+        Value turnStart = e.mul(turn, e.index(kWarpSize));
+        Value vec = e.add(turnStart, lane);
+        auto accumulate = [&](Emitter &e) {
+          Value h = e.mul(vec, e.index(width));
+          Value a = act(e, h);
+          SmallVector<Value> next;
+          for (unsigned i = 0; i < rows; ++i) {
+            Value w = row(e, i, h);
+            next.push_back(e.add(acc[i], e.mul(a, w)));
+          }
+          return next;
+        };
+        if (vectors % kWarpSize == 0)
+          return accumulate(e);
+        // The last turn has fewer vectors than lanes.
+        return selectValues(
+            e, e.cmpi(arith::CmpIPredicate::ult, vec, e.index(vectors)),
+            accumulate, [&](Emitter &) { return SmallVector<Value>(acc); });
+      });
+  SmallVector<Value> partial;
+  for (Value sum : sums)
+    partial.push_back(vector::ReductionOp::create(
+        e.b, e.loc, vector::CombiningKind::ADD, sum));
+  return partial;
 }
 
 /// The expert whose segment [offsets[g], offsets[g+1]) holds sorted row r:
@@ -126,90 +178,148 @@ Value pairOfRow(Emitter &e, const Experts &ex, Value row) {
   return ex.permutation ? e.toIndex(e.load(ex.permutation, row)) : row;
 }
 
-/// Kernels 1 and 2; returns the [R, H] buffer of weighted expert outputs,
-/// indexed by pair (for a dense MLP: the result itself, `out`).
+/// The weight rows a warp's cell covers: cell * kRowsPerWarp + i, clamped
+/// to the last row (loads stay in bounds; stores are guarded by `real`).
+struct CellRows {
+  SmallVector<Value> rows, real;
+  CellRows(Emitter &e, const WarpCell &cell, int64_t count) {
+    Value first = e.mul(cell.cell, e.index(kRowsPerWarp));
+    Value last = e.index(count - 1);
+    Value countV = e.index(count);
+    for (int64_t i = 0; i < kRowsPerWarp; ++i) {
+      Value row = e.add(first, e.index(i));
+      Value inside = e.cmpi(arith::CmpIPredicate::ult, row, countV);
+      rows.push_back(e.minIndex(row, last));
+      real.push_back(e.andi(cell.real, inside));
+    }
+  }
+};
+
+/// Stores from lane 0 only: every lane holds the warp's sums.
+void storeFromLaneZero(Emitter &e, const WarpCell &cell, Value real,
+                       function_ref<void(Emitter &)> store) {
+  Value laneZero = e.cmpi(arith::CmpIPredicate::eq, cell.lane, e.index(0));
+  e.when(e.andi(laneZero, real), store);
+}
+
+Value cellsOf(Emitter &e, int64_t rows) {
+  return e.index((rows + kRowsPerWarp - 1) / kRowsPerWarp);
+}
+
+/// Kernels 1 and 2, a warp per kRowsPerWarp outputs of a sorted row; the
+/// weighted expert outputs go to `out` at the pair's row (for a dense MLP:
+/// the result itself).
 void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
                        Value out) {
   const std::string prefix = ex.permutation ? "experts_" : "swiglu_";
   const int64_t width = ex.width, hidden = ex.hidden;
-  Value widthV = e.index(width), hiddenV = e.index(hidden);
+  const int64_t hiddenVector = vectorWidth(hidden);
+  const int64_t widthVector = vectorWidth(width);
   // 1. gate/up + SwiGLU.
-  launchPerCell(
-      e, prefix + "gate_up", rows, widthV, [&](Emitter &e, Value r, Value j) {
+  Value gateUpCells = cellsOf(e, width);
+  launchWarpPerCell(
+      e, prefix + "gate_up", rows, gateUpCells,
+      [&](Emitter &e, const WarpCell &cell) {
+        Value r = cell.row;
+        CellRows js(e, cell, width);
         Value g = expertOfRow(e, ex, r);
         Value pair = pairOfRow(e, ex, r);
         Value t = e.div(pair, e.index(ex.k));
-        auto xAt = [&](Emitter &e, Value h) { return e.load(ex.x, {t, h}); };
-        auto routed = [&](Emitter &e) {
-          auto gateAt = [&](Emitter &e, Value h) {
-            return e.toF32(e.load(ex.gate, {g, j, h}));
-          };
-          auto upAt = [&](Emitter &e, Value h) {
-            return e.toF32(e.load(ex.up, {g, j, h}));
-          };
-          return dot(e, hidden, xAt, gateAt, upAt);
+        auto xAt = [&](Emitter &e, Value h) {
+          return loadVector(e, ex.x, {t, h}, hiddenVector);
         };
-        auto shared = [&](Emitter &e) {
-          Value s = e.sub(g, e.index(ex.routed));
-          Value row = e.add(e.mul(s, e.index(width)), j);
-          auto gateAt = [&](Emitter &e, Value h) {
-            return e.toF32(e.load(ex.sharedGate, {row, h}));
-          };
-          auto upAt = [&](Emitter &e, Value h) {
-            return e.toF32(e.load(ex.sharedUp, {row, h}));
-          };
-          return dot(e, hidden, xAt, gateAt, upAt);
-        };
-        std::pair<Value, Value> gu;
-        if (!ex.sharedGate)
-          gu = routed(e);
-        else if (!ex.gate)
-          gu = shared(e);
-        else
-          gu = select2(e,
-                       e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed)),
-                       routed, shared);
-        Value activated = silu(e, gu.first);
-        e.store(e.mul(activated, gu.second), act, {r, j});
-      });
-  // 2. down, times the routing weight, at the pair's row.
-  launchPerCell(
-      e, prefix + "down", rows, hiddenV, [&](Emitter &e, Value r, Value h) {
-        Value g = expertOfRow(e, ex, r);
-        Value pair = pairOfRow(e, ex, r);
-        auto actAt = [&](Emitter &e, Value i) { return e.load(act, {r, i}); };
+        // Rows 0..J-1 of gate, then J..2J-1 of up.
         auto routed = [&](Emitter &e) {
-          auto downAt = [&](Emitter &e, Value i) {
-            return e.toF32(e.load(ex.down, {g, h, i}));
-          };
-          return dot(e, width, actAt, downAt, nullptr);
+          return laneDots(
+              e, hidden, cell.lane, 2 * kRowsPerWarp, xAt,
+              [&](Emitter &e, unsigned i, Value h) {
+                Value weights = i < kRowsPerWarp ? ex.gate : ex.up;
+                Value j = js.rows[i % kRowsPerWarp];
+                return loadVector(e, weights, {g, j, h}, hiddenVector);
+              });
         };
         auto shared = [&](Emitter &e) {
           Value s = e.sub(g, e.index(ex.routed));
           Value base = e.mul(s, e.index(width));
-          auto downAt = [&](Emitter &e, Value i) {
-            return e.toF32(e.load(ex.sharedDown, {h, e.add(base, i)}));
-          };
-          return dot(e, width, actAt, downAt, nullptr);
+          SmallVector<Value> weightRows;
+          for (Value j : js.rows)
+            weightRows.push_back(e.add(base, j));
+          return laneDots(
+              e, hidden, cell.lane, 2 * kRowsPerWarp, xAt,
+              [&](Emitter &e, unsigned i, Value h) {
+                Value weights = i < kRowsPerWarp ? ex.sharedGate : ex.sharedUp;
+                Value row = weightRows[i % kRowsPerWarp];
+                return loadVector(e, weights, {row, h}, hiddenVector);
+              });
         };
-        Value y;
-        if (!ex.sharedDown)
-          y = routed(e).first;
-        else if (!ex.down)
-          y = shared(e).first;
+        SmallVector<Value> partial;
+        if (!ex.sharedGate)
+          partial = routed(e);
+        else if (!ex.gate)
+          partial = shared(e);
         else
-          y = select2(
-                  e, e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed)),
-                  [&](Emitter &e) { return routed(e); },
-                  [&](Emitter &e) { return shared(e); })
-                  .first;
-        if (ex.weights) {
-          Value kV = e.index(ex.k);
-          Value t = e.div(pair, kV);
-          Value j = e.rem(pair, kV);
-          y = e.mul(y, e.load(ex.weights, {t, j}));
-        }
-        e.store(y, out, {pair, h});
+          partial = selectValues(
+              e, e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed)),
+              routed, shared);
+        SmallVector<Value> sums = warpSum(e, partial);
+        for (int64_t i = 0; i < kRowsPerWarp; ++i)
+          storeFromLaneZero(e, cell, js.real[i], [&](Emitter &e) {
+            Value activated = silu(e, sums[i]);
+            Value product = e.mul(activated, sums[kRowsPerWarp + i]);
+            e.store(product, act, {r, js.rows[i]});
+          });
+      });
+  // 2. down, times the routing weight, at the pair's row.
+  Value downCells = cellsOf(e, hidden);
+  launchWarpPerCell(
+      e, prefix + "down", rows, downCells,
+      [&](Emitter &e, const WarpCell &cell) {
+        Value r = cell.row;
+        CellRows hs(e, cell, hidden);
+        Value g = expertOfRow(e, ex, r);
+        Value pair = pairOfRow(e, ex, r);
+        auto actAt = [&](Emitter &e, Value i) {
+          return loadVector(e, act, {r, i}, widthVector);
+        };
+        auto routed = [&](Emitter &e) {
+          return laneDots(
+              e, width, cell.lane, kRowsPerWarp, actAt,
+              [&](Emitter &e, unsigned n, Value i) {
+                return loadVector(e, ex.down, {g, hs.rows[n], i}, widthVector);
+              });
+        };
+        auto shared = [&](Emitter &e) {
+          Value s = e.sub(g, e.index(ex.routed));
+          Value base = e.mul(s, e.index(width));
+          return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
+                          [&](Emitter &e, unsigned n, Value i) {
+                            Value column = e.add(base, i);
+                            return loadVector(e, ex.sharedDown,
+                                              {hs.rows[n], column},
+                                              widthVector);
+                          });
+        };
+        SmallVector<Value> partial;
+        if (!ex.sharedDown)
+          partial = routed(e);
+        else if (!ex.down)
+          partial = shared(e);
+        else
+          partial = selectValues(
+              e, e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed)),
+              routed, shared);
+        SmallVector<Value> sums = warpSum(e, partial);
+        for (int64_t n = 0; n < kRowsPerWarp; ++n)
+          storeFromLaneZero(e, cell, hs.real[n], [&](Emitter &e) {
+            Value y = sums[n];
+            if (ex.weights) {
+              Value kV = e.index(ex.k);
+              Value t = e.div(pair, kV);
+              Value j = e.rem(pair, kV);
+              y = e.mul(y, e.load(ex.weights, {t, j}));
+            }
+            e.store(y, out, {pair, hs.rows[n]});
+          });
       });
 }
 
@@ -225,19 +335,22 @@ struct ExpertFFNToGPU : OpConversionPattern<ExpertFFNOp> {
       return rewriter.notifyMatchFailure(op, "needs static H and I");
     Emitter e{rewriter, op.getLoc()};
     Experts ex;
-    ex.x = e.buffer(adaptor.getX());
+    ex.x = e.buffer(adaptor.getX(), /*unitInnerStride=*/true);
     ex.permutation = e.buffer(adaptor.getPermutation());
     ex.offsets = e.buffer(adaptor.getOffsets());
     ex.weights = e.buffer(adaptor.getWeights());
     ex.k = op.getTopK();
     ex.routed = op.getNumRoutedExperts();
-    ex.gate = e.buffer(adaptor.getGateWeights());
-    ex.up = e.buffer(adaptor.getUpWeights());
-    ex.down = e.buffer(adaptor.getDownWeights());
+    ex.gate = e.buffer(adaptor.getGateWeights(), /*unitInnerStride=*/true);
+    ex.up = e.buffer(adaptor.getUpWeights(), /*unitInnerStride=*/true);
+    ex.down = e.buffer(adaptor.getDownWeights(), /*unitInnerStride=*/true);
     if (adaptor.getSharedGateWeight()) {
-      ex.sharedGate = e.buffer(adaptor.getSharedGateWeight());
-      ex.sharedUp = e.buffer(adaptor.getSharedUpWeight());
-      ex.sharedDown = e.buffer(adaptor.getSharedDownWeight());
+      ex.sharedGate =
+          e.buffer(adaptor.getSharedGateWeight(), /*unitInnerStride=*/true);
+      ex.sharedUp =
+          e.buffer(adaptor.getSharedUpWeight(), /*unitInnerStride=*/true);
+      ex.sharedDown =
+          e.buffer(adaptor.getSharedDownWeight(), /*unitInnerStride=*/true);
     }
     ex.groups = op.getOffsets().getType().getDimSize(0);
     ex.width = gateType.getDimSize(1);
@@ -283,10 +396,10 @@ struct SwiGLUToGPU : OpConversionPattern<SwiGLUOp> {
       return rewriter.notifyMatchFailure(op, "needs static H and I");
     Emitter e{rewriter, op.getLoc()};
     Experts ex;
-    ex.x = e.buffer(adaptor.getX());
-    ex.sharedGate = e.buffer(adaptor.getGateWeight());
-    ex.sharedUp = e.buffer(adaptor.getUpWeight());
-    ex.sharedDown = e.buffer(adaptor.getDownWeight());
+    ex.x = e.buffer(adaptor.getX(), /*unitInnerStride=*/true);
+    ex.sharedGate = e.buffer(adaptor.getGateWeight(), /*unitInnerStride=*/true);
+    ex.sharedUp = e.buffer(adaptor.getUpWeight(), /*unitInnerStride=*/true);
+    ex.sharedDown = e.buffer(adaptor.getDownWeight(), /*unitInnerStride=*/true);
     ex.width = width;
     ex.hidden = hidden;
     Value tokens = e.dim(ex.x, 0);

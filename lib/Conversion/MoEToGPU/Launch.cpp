@@ -62,6 +62,41 @@ void moec::lowering::launchPerCell(
          });
 }
 
+void moec::lowering::launchWarpPerCell(
+    Emitter &e, StringRef name, Value rows, Value cells,
+    function_ref<void(Emitter &, const WarpCell &)> body) {
+  constexpr int64_t warpsPerBlock = kThreadsPerBlock / kWarpSize;
+  Value cellBlocks = ceilDiv(e, cells, warpsPerBlock);
+  Value threads = e.index(kThreadsPerBlock);
+  launch(e, name, rows, cellBlocks, threads, [&](Emitter &e, gpu::LaunchOp op) {
+    Value tid = op.getThreadIds().x;
+    Value warpSize = e.index(kWarpSize);
+    Value warp = e.div(tid, warpSize);
+    Value lane = e.rem(tid, warpSize);
+    Value base = e.mul(op.getBlockIds().y, e.index(warpsPerBlock));
+    Value cell = e.add(base, warp);
+    Value real = e.cmpi(arith::CmpIPredicate::ult, cell, cells);
+    Value last = e.sub(cells, e.index(1));
+    Value clamped = e.minIndex(cell, last);
+    body(e, WarpCell{op.getBlockIds().x, clamped, lane, real});
+  });
+}
+
+SmallVector<Value> moec::lowering::warpSum(Emitter &e, ValueRange values) {
+  SmallVector<Value> sums(values);
+  for (int32_t offset = kWarpSize / 2; offset >= 1; offset /= 2) {
+    // All shuffles of a level first: they are independent.
+    SmallVector<Value> theirs;
+    for (Value v : sums)
+      theirs.push_back(gpu::ShuffleOp::create(e.b, e.loc, v, offset, kWarpSize,
+                                              gpu::ShuffleMode::XOR)
+                           .getShuffleResult());
+    for (auto [sum, other] : llvm::zip_equal(sums, theirs))
+      sum = e.add(sum, other);
+  }
+  return sums;
+}
+
 void moec::lowering::launchSingle(Emitter &e, StringRef name,
                                   function_ref<void(Emitter &)> body) {
   Value one = e.index(1);

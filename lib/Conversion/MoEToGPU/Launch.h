@@ -29,6 +29,32 @@ void launchPerCell(
     Emitter &e, llvm::StringRef name, mlir::Value rows, mlir::Value cols,
     llvm::function_ref<void(Emitter &, mlir::Value, mlir::Value)> body);
 
+/// Lanes of a warp.
+constexpr int64_t kWarpSize = 32;
+
+/// A warp's place in launchWarpPerCell.
+struct WarpCell {
+  mlir::Value row;
+  /// The cell, clamped to the last one: every lane of every warp runs the
+  /// body, as the shuffles of warpSum need.
+  mlir::Value cell;
+  mlir::Value lane;
+  /// Whether the cell is a real one (the last block may have spare warps):
+  /// guards every store.
+  mlir::Value real;
+};
+
+/// One warp per cell (row, cell) of rows x cells, its lanes sharing the
+/// cell's work, kThreadsPerBlock / kWarpSize cells per block.
+void launchWarpPerCell(
+    Emitter &e, llvm::StringRef name, mlir::Value rows, mlir::Value cells,
+    llvm::function_ref<void(Emitter &, const WarpCell &)> body);
+
+/// The sum over the lanes of a warp of each of `values` (f32), in every
+/// lane: a butterfly of xor shuffles, so every lane gets the same bits and
+/// every run the same result.
+llvm::SmallVector<mlir::Value> warpSum(Emitter &e, mlir::ValueRange values);
+
 /// A single thread: for sequential work that must stay on the device.
 void launchSingle(Emitter &e, llvm::StringRef name,
                   llvm::function_ref<void(Emitter &)> body);

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace moec {
@@ -60,10 +61,10 @@ struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
     ConversionTarget target(*ctx);
     target.addDynamicallyLegalDialect<moe::MoEDialect>(
         [](Operation *op) { return !hasGPULowering(op); });
-    target.addLegalDialect<arith::ArithDialect,
-                           bufferization::BufferizationDialect, gpu::GPUDialect,
-                           math::MathDialect, memref::MemRefDialect,
-                           scf::SCFDialect, tensor::TensorDialect>();
+    target.addLegalDialect<
+        arith::ArithDialect, bufferization::BufferizationDialect,
+        gpu::GPUDialect, math::MathDialect, memref::MemRefDialect,
+        scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
     RewritePatternSet patterns(ctx);
     moec::lowering::populateRoutingToGPUPatterns(patterns);
     moec::lowering::populateExpertsToGPUPatterns(patterns);

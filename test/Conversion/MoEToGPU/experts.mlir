@@ -1,31 +1,54 @@
 // RUN: moe-opt %s --split-input-file --convert-moe-to-gpu | FileCheck %s --implicit-check-not="moe."
 
-// Three kernels a thread per output cell, sorted rows on grid x:
-// gate/up + SwiGLU, down times the routing weight stored at the row of its
-// (token, slot) pair, and the per-token sum over slots in order. No float
-// atomics anywhere.
+// Three kernels, sorted rows on grid x: gate/up + SwiGLU, down times the
+// routing weight stored at the row of its (token, slot) pair, and the
+// per-token sum over slots in order. The two products give a warp four
+// outputs (four blocks of cells here: I = 4 is one cell, H = 40 ten): its
+// lanes take turns over 16-byte vectors of the weight rows (40 bf16 = five
+// vectors of 8, so lanes past the fifth skip the turn), then add up their
+// partial sums with xor shuffles, and lane 0 stores. No float atomics.
 // CHECK-LABEL: func @expert_ffn
 // CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?xi32
 // CHECK: %[[ACT:.*]] = memref.alloc(%[[ROWS]]) : memref<?x4xf32>
 // CHECK: %[[SLOTS:.*]] = memref.alloc(%[[ROWS]]) : memref<?x40xf32>
-// CHECK: gpu.launch blocks(%[[R:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[ROWS]], {{.*}} function(@moe_experts_gate_up)
+// CHECK: gpu.launch blocks(%[[R:.*]], %[[CB:.*]], %{{.*}}) in (%{{.*}} = %[[ROWS]], %{{.*}} = %c1{{.*}}) threads(%[[TID:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128, {{.*}} function(@moe_experts_gate_up)
+// CHECK:   %[[WARP:.*]] = arith.divui %[[TID]], %c32
+// CHECK:   %[[LANE:.*]] = arith.remui %[[TID]], %c32
 // Token rows come through the permutation: no permuted copy of x.
-// CHECK:   memref.load %{{.*}} : memref<?xi32
-// CHECK:   arith.divui
-// Routed and shared experts read different weights.
-// CHECK:   scf.if %{{.*}} -> (f32, f32)
-// CHECK:     arith.extf %{{.*}} : bf16 to f32
+// CHECK:   memref.load %{{.*}}[%[[R]]] : memref<?xi32
+// CHECK:   %[[T:.*]] = arith.divui
+// Routed and shared experts read different weights; four gate and four up
+// rows per warp.
+// CHECK:   scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK:     scf.for
+// CHECK:       %[[VEC:.*]] = arith.addi %{{.*}}, %[[LANE]]
+// CHECK:       arith.cmpi ult, %[[VEC]], %c5
+// CHECK:       vector.load %{{.*}}[%[[T]], %{{.*}}] {alignment = 32 : i64} : memref<?x40xf32, {{.*}}>, vector<8xf32>
+// CHECK:       vector.load {{.*}} {alignment = 16 : i64} : memref<8x4x40xbf16, {{.*}}>, vector<8xbf16>
+// CHECK:       arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// CHECK:     vector.reduction <add>
 // CHECK:   } else {
-// CHECK:     arith.extf %{{.*}} : f16 to f32
-// CHECK:   math.exp
-// CHECK:   memref.store %{{.*}}, %[[ACT]][%[[R]], %{{.*}}]
+// CHECK:       vector.load {{.*}} : memref<8x40xf16, {{.*}}>, vector<8xf16>
+// CHECK:   gpu.shuffle xor %{{.*}}, %c16_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK:   gpu.shuffle xor %{{.*}}, %c8_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK:   gpu.shuffle xor %{{.*}}, %c4_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK:   gpu.shuffle xor %{{.*}}, %c2_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK:   gpu.shuffle xor %{{.*}}, %c1_i32{{.*}}, %c32_i32{{.*}} : f32
+// CHECK:   %[[FIRST:.*]] = arith.cmpi eq, %[[LANE]], %c0
+// CHECK:   scf.if
+// CHECK:     math.exp
+// CHECK:     memref.store %{{.*}}, %[[ACT]][%[[R]], %{{.*}}]
 // CHECK: gpu.launch {{.*}} function(@moe_experts_down)
-// CHECK:   scf.if %{{.*}} -> (f32)
-// CHECK:   %[[T:.*]] = arith.divui %[[PAIR:.*]], %c2
-// CHECK:   %[[J:.*]] = arith.remui %[[PAIR]], %c2
-// CHECK:   %[[W:.*]] = memref.load %{{.*}}[%[[T]], %[[J]]] : memref<?x2xf32
-// CHECK:   arith.mulf %{{.*}}, %[[W]]
-// CHECK:   memref.store %{{.*}}, %[[SLOTS]][%[[PAIR]], %{{.*}}]
+// CHECK:   scf.if %{{.*}} -> (f32, f32, f32, f32)
+// CHECK:       vector.load {{.*}} {alignment = 16 : i64} : memref<?x4xf32>, vector<4xf32>
+// CHECK:       vector.load {{.*}} {alignment = 8 : i64} : memref<8x40x4xbf16, {{.*}}>, vector<4xbf16>
+// CHECK:   gpu.shuffle xor
+// CHECK:   scf.if
+// CHECK:     %[[T:.*]] = arith.divui %[[PAIR:.*]], %c2
+// CHECK:     %[[J:.*]] = arith.remui %[[PAIR]], %c2
+// CHECK:     %[[W:.*]] = memref.load %{{.*}}[%[[T]], %[[J]]] : memref<?x2xf32
+// CHECK:     arith.mulf %{{.*}}, %[[W]]
+// CHECK:     memref.store %{{.*}}, %[[SLOTS]][%[[PAIR]], %{{.*}}]
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x40xf32>
 // CHECK: gpu.launch {{.*}} function(@moe_combine)
 // CHECK:   scf.for
@@ -48,7 +71,8 @@ func.func @expert_ffn(%x: tensor<?x40xf32>, %p: tensor<?xi32>, %off: tensor<11xi
 // CHECK: %[[ACT:.*]] = memref.alloc(%{{.*}}) : memref<?x24xf32>
 // CHECK: %[[OUT:.*]] = memref.alloc(%{{.*}}) : memref<?x16xf32>
 // CHECK: gpu.launch {{.*}} function(@moe_swiglu_gate_up)
-// CHECK-NOT: scf.if %{{.*}} -> (f32, f32)
+// CHECK-NOT: scf.if %{{.*}} -> (f32,
+// CHECK:   vector.load {{.*}} : memref<24x16xf32, {{.*}}>, vector<8xf32>
 // CHECK:   memref.store %{{.*}}, %[[ACT]]
 // CHECK: gpu.launch {{.*}} function(@moe_swiglu_down)
 // CHECK:   memref.store %{{.*}}, %[[OUT]]
