@@ -40,6 +40,10 @@ from make_checkpoint import make_checkpoint  # noqa: E402
 WIDE = dict(hidden_size=128, intermediate_size=160, moe_intermediate_size=48,
             n_routed_experts=16, num_experts_per_tok=4)
 
+# H 70 (vectors of 2), I 45 and dense width 99 (vectors of 1); 5 heads of 14.
+ODDER = dict(hidden_size=70, num_attention_heads=5, moe_intermediate_size=45,
+             intermediate_size=99)
+
 # name: (checkpoint options, layer, tokens)
 CASES = {
     "greedy": ({}, 1, 7),
@@ -61,6 +65,8 @@ CASES = {
     "k-equals-e": (dict(num_experts_per_tok=8, norm_topk_prob=True), 1, 33),
     "odd-sizes": (dict(hidden_size=72, moe_intermediate_size=40,
                        intermediate_size=100), 1, 7),
+    "odder-sizes": (ODDER, 1, 5),
+    "odder-sizes-dense": (ODDER, 0, 5),
 }
 
 

@@ -30,7 +30,7 @@ import pytest
 
 import reference as R
 from checks import assert_close_rows, assert_fails_naming
-from test_layer import CASES, WIDE
+from test_layer import CASES, ODDER, WIDE
 from test_model import GQA, MODELS, prompt_ids, run_logits
 
 CUDA_TOOLKIT = Path(os.environ.get("MOEC_CUDA_TOOLKIT", "/usr/local/cuda"))
@@ -86,6 +86,8 @@ PTX_CASES = {
     "group-limited-f16": dict(WIDE, topk_method="group_limited_greedy", n_group=4,
                               topk_group=2, dtype="f16"),
     "no-shared": dict(n_shared_experts=None),
+    # Weight vectors of 2 and 1 elements.
+    "odder-sizes": ODDER,
 }
 
 

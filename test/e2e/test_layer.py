@@ -44,6 +44,9 @@ def run_layer(moe_run, model: Path, layer: int, x: np.ndarray, tmp_path: Path):
 
 
 # Shapes: the generator defaults (H 64, E 8, k 2, I 32, 2 shared) or WIDE.
+# H 70 = 5 heads of 14.
+ODDER = dict(hidden_size=70, num_attention_heads=5, moe_intermediate_size=45,
+             intermediate_size=99)
 WIDE = dict(hidden_size=128, intermediate_size=160, moe_intermediate_size=48,
             n_routed_experts=16, num_experts_per_tok=4)
 
@@ -110,6 +113,10 @@ CASES = {
                            intermediate_size=100), tokens=7),
     "odd-sizes-dense": Case(dict(hidden_size=72, moe_intermediate_size=40,
                                  intermediate_size=100), layer=0, tokens=7),
+    # Odd and twice-odd sizes: H 70 (vectors of 2), I 45 and dense width 99
+    # (vectors of 1).
+    "odder-sizes": Case(ODDER, tokens=5),
+    "odder-sizes-dense": Case(ODDER, layer=0, tokens=5),
     "k-equals-e": Case(dict(num_experts_per_tok=8, norm_topk_prob=True), tokens=33),
     "k-equals-e-noaux": Case(dict(num_experts_per_tok=8, topk_method="noaux_tc",
                                   scoring_func="sigmoid", n_group=2, topk_group=2,
