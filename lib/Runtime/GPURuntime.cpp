@@ -85,6 +85,9 @@ const CUDADriver::EntryPoints *ready() {
     else if (int r = api.primaryCtxRetain(&context, device); r != 0)
       contextError =
           "cuDevicePrimaryCtxRetain failed: " + (*driver)->describe(r);
+    // The pool calls need the context current.
+    else if (int r = api.ctxSetCurrent(context); r != 0)
+      contextError = "cuCtxSetCurrent failed: " + (*driver)->describe(r);
     else
       chooseAllocator(api, device);
   });

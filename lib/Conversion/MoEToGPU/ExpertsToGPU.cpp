@@ -150,6 +150,20 @@ laneDots(Emitter &e, int64_t n, Value lane, unsigned rows,
   return partial;
 }
 
+/// routed(e) where expert g is a routed one, shared(e) where it is a shared
+/// one: a branch on g only where the op has both kinds.
+SmallVector<Value>
+byExpertKind(Emitter &e, const Experts &ex, Value g,
+             function_ref<SmallVector<Value>(Emitter &)> routed,
+             function_ref<SmallVector<Value>(Emitter &)> shared) {
+  if (!ex.sharedGate)
+    return routed(e);
+  if (!ex.gate)
+    return shared(e);
+  Value isRouted = e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed));
+  return selectValues(e, isRouted, routed, shared);
+}
+
 /// The expert whose segment [offsets[g], offsets[g+1]) holds sorted row r:
 /// the number of g >= 1 with offsets[g] <= r.
 Value expertOfRow(Emitter &e, const Experts &ex, Value row) {
@@ -252,15 +266,7 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
                 return loadVector(e, weights, {row, h}, hiddenVector);
               });
         };
-        SmallVector<Value> partial;
-        if (!ex.sharedGate)
-          partial = routed(e);
-        else if (!ex.gate)
-          partial = shared(e);
-        else
-          partial = selectValues(
-              e, e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed)),
-              routed, shared);
+        SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
         SmallVector<Value> sums = warpSum(e, partial);
         for (int64_t i = 0; i < kRowsPerWarp; ++i)
           storeFromLaneZero(e, cell, js.real[i], [&](Emitter &e) {
@@ -299,15 +305,7 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
                                               widthVector);
                           });
         };
-        SmallVector<Value> partial;
-        if (!ex.sharedDown)
-          partial = routed(e);
-        else if (!ex.down)
-          partial = shared(e);
-        else
-          partial = selectValues(
-              e, e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed)),
-              routed, shared);
+        SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
         SmallVector<Value> sums = warpSum(e, partial);
         for (int64_t n = 0; n < kRowsPerWarp; ++n)
           storeFromLaneZero(e, cell, hs.real[n], [&](Emitter &e) {

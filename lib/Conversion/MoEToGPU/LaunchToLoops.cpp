@@ -16,6 +16,8 @@
 // exactly the GPU's results.
 //
 //===----------------------------------------------------------------------===//
+#include "Launch.h"
+
 #include "moec/Conversion/MoEToGPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -34,8 +36,6 @@ namespace moec {
 using namespace mlir;
 
 namespace {
-
-constexpr int64_t kWarpSize = 32;
 
 /// Ops of the kernel body between cuts, or one cut: a run of independent
 /// shuffles, or a barrier.
@@ -305,7 +305,8 @@ struct MoEGPULaunchToLoops
     auto loop = scf::ForOp::create(b, loc, zero, threads, one);
     b.setInsertionPointToStart(loop.getBody());
     Value linear = loop.getInductionVar();
-    Value warpSize = arith::ConstantIndexOp::create(b, loc, kWarpSize);
+    Value warpSize =
+        arith::ConstantIndexOp::create(b, loc, moec::lowering::kWarpSize);
     Value lane = arith::RemUIOp::create(b, loc, linear, warpSize);
     Value warpStart = arith::SubIOp::create(b, loc, linear, lane);
     Type i32 = b.getI32Type();
