@@ -30,7 +30,7 @@ import pytest
 
 import reference as R
 from checks import assert_close_rows, assert_fails_naming
-from test_layer import CASES, ODDER, WIDE
+from test_layer import CASES, ODDER, WIDE, Case, same_experts_for_all
 from test_model import GQA, MODELS, prompt_ids, run_logits
 
 CUDA_TOOLKIT = Path(os.environ.get("MOEC_CUDA_TOOLKIT", "/usr/local/cuda"))
@@ -57,6 +57,51 @@ def test_gpu_kernels_match_reference(moe_run, checkpoint, tmp_path, case):
     assert y.dtype == np.float32 and y.shape == x.shape
     assert_close_rows(y, R.mlp_block(ckpt.weights, ckpt.config, case.layer,
                                      x.astype(np.float64)))
+
+
+# The expert products' tensor-core tiles (BF16 weights, H and the widths
+# multiples of 32: the generator's H 64, I 32, dense 96), which the host
+# launches from 8 sorted rows per expert (here 8 experts + 2 shared: 80 rows,
+# 20 tokens of 2 + 2 slots): segments that end mid-tile, experts with no
+# token, one expert taking every token, and dense layers of a ragged T.
+TILE_CASES = {
+    "tiles-ragged-segments": Case(tokens=100),
+    "tiles-at-the-threshold": Case(tokens=20),
+    "tiles-below-the-threshold": Case(tokens=19),
+    "tiles-all-tokens-same-experts": Case(dict(router_bias_to=(3, 6)), tokens=45,
+                                          input_offset=1.0, routing=same_experts_for_all),
+    "tiles-k-equals-e": Case(dict(num_experts_per_tok=8), tokens=9),
+    "tiles-dense": Case(layer=0, tokens=21),
+    "tiles-gate-up-only": Case(dict(moe_intermediate_size=40), tokens=60),
+    "tiles-down-only": Case(dict(hidden_size=72, num_attention_heads=4,
+                                 moe_intermediate_size=64), tokens=60),
+}
+
+
+def takes_tiles(config: dict, layer: int, tokens: int) -> bool:
+    """Whether the host launches the tiles: 8 sorted rows per expert."""
+    if not R.is_moe_layer(config, layer):
+        return tokens >= 8
+    shared = config.get("n_shared_experts") or 0
+    experts = config["n_routed_experts"] + shared
+    return tokens * (config["num_experts_per_tok"] + shared) >= 8 * experts
+
+
+@pytest.mark.parametrize("name", TILE_CASES)
+def test_tensor_core_tiles_match_reference(moe_run, checkpoint, tmp_path, name):
+    case = TILE_CASES[name]
+    ckpt = checkpoint(**case.options)
+    layer = case.layer
+    assert tensor_core_kernels(ckpt.config, layer) > 0
+    assert takes_tiles(ckpt.config, layer, case.tokens) == ("below" not in name)
+    if case.routing:
+        x = (np.random.default_rng(case.tokens).normal(size=(case.tokens,
+                                                             ckpt.config["hidden_size"]))
+             + case.input_offset)
+        assert R.routing_margin(ckpt.weights, ckpt.config, layer, x).min() > 1e-6
+        _, idx = R.select_experts(ckpt.weights, ckpt.config, layer, x)
+        assert case.routing(idx, ckpt.config), f"routing is not {case.routing.__name__}"
+    test_gpu_kernels_match_reference(moe_run, checkpoint, tmp_path, case)
 
 
 GPU_MODELS = ["default", "noaux-sigmoid-grouped", "group-limited-scaled",
@@ -91,6 +136,15 @@ PTX_CASES = {
 }
 
 
+def tensor_core_kernels(config: dict, layer: int) -> int:
+    """How many of a layer's two expert products have a tensor-core form:
+    those with BF16 weights and a reduction of whole 32-element steps."""
+    if config.get("torch_dtype", config.get("dtype")) != "bfloat16":
+        return 0
+    width = config["intermediate_size" if layer == 0 else "moe_intermediate_size"]
+    return (config["hidden_size"] % 32 == 0) + (width % 32 == 0)
+
+
 def compile_ptx(moe_compile, model: Path, layer: int, arch: str, out: Path):
     return moe_compile("layer", "--model", model, "--layer", layer, "--target", "cuda",
                        "--emit=ptx", "--gpu-arch", arch, "--output", out)
@@ -111,9 +165,13 @@ def test_layer_ptx_assembles(moe_compile, checkpoint, tmp_path, options, layer, 
     # layer has only the two SwiGLU products).
     kernels = text.count(".entry ")
     # Router logits and scores, top-k, (shared-expert slots,) the dispatch's
-    # four steps, gate/up, down and combine.
+    # four steps, gate/up, down and combine; each product's tensor-core form
+    # where it has one.
     moe_kernels = 10 + (1 if ckpt.config.get("n_shared_experts") else 0)
-    assert kernels == (2 if layer == 0 else moe_kernels), text[:2000]
+    expected = (2 if layer == 0 else moe_kernels) + tensor_core_kernels(ckpt.config, layer)
+    assert kernels == expected, text[:2000]
+    products = text.count("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")
+    assert (products > 0) == (text.count("_tiles(") > 0), "tensor-core products in tile kernels"
     asm = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx), "-o",
                           str(tmp_path / "layer.cubin")], capture_output=True, text=True)
     assert asm.returncode == 0, asm.stderr

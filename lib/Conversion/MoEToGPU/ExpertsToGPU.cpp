@@ -31,6 +31,8 @@
 #include "MoE/MoEOps.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -220,6 +222,293 @@ Value cellsOf(Emitter &e, int64_t rows) {
   return e.index((rows + kRowsPerWarp - 1) / kRowsPerWarp);
 }
 
+// Tensor-core tiles, for rows enough that experts see whole tiles of
+// tokens. A warp computes kTileOutputs outputs (the weight rows, M of
+// mma.sync m16n8k16) of kTileRows sorted rows of one expert (N), stepping
+// kTileDepth along the reduction. The sum over k does not depend on the
+// order of k, so lane 4g + t takes the 8 contiguous elements [8t, 8t + 8)
+// of each step (16-byte loads; a quad reads 64 contiguous bytes of a row)
+// and presents them as its fragment elements of two products: physical
+// 8t + 4p + 2h + e is logical k = 2t + 8h + e of product p, for weights
+// (A) and activations (B) alike. Activations are f32: each is split into
+// bf16 hi + lo (16 significant bits), two products each, so that results
+// stay within ~1e-5 of f32. Tiles follow the expert segments: tile i is
+// found by counting each expert's tiles.
+
+constexpr int64_t kTileOutputs = 16, kTileRows = 8, kTileDepth = 32;
+
+/// Whether products with these weights (null: absent) over a reduction of
+/// length `depth` run on tensor cores: bf16 weights and whole steps.
+bool onTensorCores(std::initializer_list<Value> weights, int64_t depth) {
+  if (depth % kTileDepth != 0)
+    return false;
+  return llvm::all_of(weights, [](Value w) {
+    return !w || cast<MemRefType>(w.getType()).getElementType().isBF16();
+  });
+}
+
+/// A warp's tile of sorted rows [first, first + kTileRows) within its
+/// expert's segment, which ends at `end`.
+struct RowTile {
+  Value group, first, end;
+  /// Whether the tile exists (the grid covers an upper bound of tiles);
+  /// otherwise the others are row 0's, safe to load.
+  Value real;
+};
+
+Value ceilDiv(Emitter &e, Value n, int64_t d) {
+  return e.div(e.add(n, e.index(d - 1)), e.index(d));
+}
+
+/// The experts' segments of sorted rows: offsets holds their bounds.
+int64_t segmentsOf(const Experts &ex) { return ex.offsets ? ex.groups - 1 : 1; }
+
+/// Upper bound of the row tiles over all experts: each segment's last tile
+/// may be partial.
+Value rowTileBound(Emitter &e, const Experts &ex, Value rows) {
+  Value tiles = ceilDiv(e, rows, kTileRows);
+  return ex.offsets ? e.add(tiles, e.index(segmentsOf(ex))) : tiles;
+}
+
+RowTile rowTileAt(Emitter &e, const Experts &ex, Value rows, Value tile) {
+  if (!ex.offsets) {
+    Value first = e.mul(tile, e.index(kTileRows));
+    Value real = e.cmpi(arith::CmpIPredicate::ult, first, rows);
+    Value zero = e.index(0);
+    return {zero, e.select(real, first, zero), rows, real};
+  }
+  Value zero = e.index(0), one = e.index(1);
+  Value segments = e.index(segmentsOf(ex));
+  SmallVector<Value> init = {zero, zero, zero, one};
+  ValueRange found =
+      e.loop(zero, segments, init,
+             [&](Emitter &e, Value g, ValueRange acc) -> SmallVector<Value> {
+               Value counted = acc[0];
+               Value start = e.toIndex(e.load(ex.offsets, g));
+               Value stop = e.toIndex(e.load(ex.offsets, e.add(g, e.index(1))));
+               Value tiles = ceilDiv(e, e.sub(stop, start), kTileRows);
+               Value next = e.add(counted, tiles);
+               Value inside =
+                   e.andi(e.cmpi(arith::CmpIPredicate::ule, counted, tile),
+                          e.cmpi(arith::CmpIPredicate::ult, tile, next));
+               Value offset = e.mul(e.sub(tile, counted), e.index(kTileRows));
+               return {next, e.select(inside, g, acc[1]),
+                       e.select(inside, e.add(start, offset), acc[2]),
+                       e.select(inside, stop, acc[3])};
+             });
+  Value real = e.cmpi(arith::CmpIPredicate::ult, tile, found[0]);
+  return {found[1], found[2], found[3], real};
+}
+
+/// 8 bf16 at indices as vector<4 x i32>, the packed pairs of fragments.
+Value loadPacked(Emitter &e, Value mem, ValueRange indices) {
+  auto type = VectorType::get({8}, e.b.getBF16Type());
+  Value v = vector::LoadOp::create(e.b, e.loc, type, mem, indices,
+                                   /*nontemporal=*/false, llvm::Align(16));
+  auto packed = VectorType::get({4}, e.b.getI32Type());
+  return vector::BitCastOp::create(e.b, e.loc, packed, v);
+}
+
+/// 8 f32 of activations at indices, split into bf16 hi + lo, each packed as
+/// vector<4 x i32>.
+std::pair<Value, Value> loadSplit(Emitter &e, Value mem, ValueRange indices) {
+  Value v = loadVector(e, mem, indices, 8);
+  auto bf16 = VectorType::get({8}, e.b.getBF16Type());
+  auto f32 = bf16.clone(e.b.getF32Type());
+  auto packed = VectorType::get({4}, e.b.getI32Type());
+  Value hi = arith::TruncFOp::create(e.b, e.loc, bf16, v);
+  Value rest = arith::SubFOp::create(
+      e.b, e.loc, v, arith::ExtFOp::create(e.b, e.loc, f32, hi));
+  Value lo = arith::TruncFOp::create(e.b, e.loc, bf16, rest);
+  return {vector::BitCastOp::create(e.b, e.loc, packed, hi),
+          vector::BitCastOp::create(e.b, e.loc, packed, lo)};
+}
+
+Value packedAt(Emitter &e, Value packed, int64_t i) {
+  return vector::ExtractOp::create(e.b, e.loc, packed, i);
+}
+
+/// acc += the step's products for weight rows `top` (rows g) and `bottom`
+/// (rows g + 8) with activations hi + lo, as laid out above.
+SmallVector<Value> stepProducts(Emitter &e, Value top, Value bottom, Value hi,
+                                Value lo, ValueRange acc) {
+  auto f32 = e.b.getF32Type();
+  auto type =
+      LLVM::LLVMStructType::getLiteral(e.b.getContext(), {f32, f32, f32, f32});
+  SmallVector<Value> c(acc);
+  for (int64_t p = 0; p < 2; ++p) {
+    SmallVector<Value> a = {packedAt(e, top, 2 * p), packedAt(e, bottom, 2 * p),
+                            packedAt(e, top, 2 * p + 1),
+                            packedAt(e, bottom, 2 * p + 1)};
+    for (Value activations : {hi, lo}) {
+      SmallVector<Value> b = {packedAt(e, activations, 2 * p),
+                              packedAt(e, activations, 2 * p + 1)};
+      auto product = NVVM::MmaOp::create(
+          e.b, e.loc, type, a, b, c, {16, 8, 16}, std::nullopt, std::nullopt,
+          std::array{NVVM::MMATypes::bf16, NVVM::MMATypes::bf16},
+          std::array{NVVM::MMALayout::row, NVVM::MMALayout::col});
+      for (int64_t i = 0; i < 4; ++i)
+        c[i] = LLVM::ExtractValueOp::create(e.b, e.loc, product.getRes(), i);
+    }
+  }
+  return c;
+}
+
+/// A lane's place in a tile: its fragment rows and columns.
+struct TileLane {
+  /// The lane's group (lane / 4) and place in it (lane % 4).
+  Value group, t;
+  /// The output and the sorted row of accumulator i.
+  Value output[4], row[4];
+  TileLane(Emitter &e, const WarpCell &cell, const RowTile &tile) {
+    group = e.div(cell.lane, e.index(4));
+    t = e.rem(cell.lane, e.index(4));
+    Value firstOutput = e.mul(cell.cell, e.index(kTileOutputs));
+    for (int64_t i = 0; i < 4; ++i) {
+      output[i] = e.add(firstOutput, e.add(group, e.index(8 * (i / 2))));
+      row[i] = e.add(tile.first, e.add(e.mul(t, e.index(2)), e.index(i % 2)));
+    }
+  }
+  /// This lane's weight rows (clamped to the last) for A.
+  std::pair<Value, Value> weightRows(Emitter &e, const WarpCell &cell,
+                                     int64_t count) const {
+    Value top = e.add(e.mul(cell.cell, e.index(kTileOutputs)), group);
+    Value last = e.index(count - 1);
+    return {e.minIndex(top, last), e.minIndex(e.add(top, e.index(8)), last)};
+  }
+  /// This lane's sorted row (clamped to the tile's last) for B.
+  Value activationRow(Emitter &e, const RowTile &tile) const {
+    Value last = e.sub(tile.end, e.index(1));
+    return e.minIndex(e.add(tile.first, group), last);
+  }
+  /// Whether accumulator i is a real output of a real row.
+  Value real(Emitter &e, Value tileReal, const RowTile &tile, int64_t i,
+             int64_t count) const {
+    Value inRows = e.cmpi(arith::CmpIPredicate::ult, row[i], tile.end);
+    Value inOutputs =
+        e.cmpi(arith::CmpIPredicate::ult, output[i], e.index(count));
+    return e.andi(tileReal, e.andi(inRows, inOutputs));
+  }
+};
+
+/// Kernel 1 on tensor cores, enabled by `use` (launched with one block
+/// that does nothing otherwise).
+void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
+                     Value use, StringRef name) {
+  const int64_t width = ex.width, hidden = ex.hidden;
+  Value tiles = e.select(use, rowTileBound(e, ex, rows), e.index(1));
+  Value cells = e.index((width + kTileOutputs - 1) / kTileOutputs);
+  launchWarpPerCell(
+      e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
+        e.when(use, [&](Emitter &e) {
+          RowTile tile = rowTileAt(e, ex, rows, cell.row);
+          TileLane lane(e, cell, tile);
+          Value g = tile.group;
+          Value pair = pairOfRow(e, ex, lane.activationRow(e, tile));
+          Value t = e.div(pair, e.index(ex.k));
+          std::pair<Value, Value> weightRows = lane.weightRows(e, cell, width);
+          Value top = weightRows.first, bottom = weightRows.second;
+          Value zero = e.f32(0.0);
+          SmallVector<Value> init(8, zero);
+          Value first = e.index(0), steps = e.index(hidden / kTileDepth);
+          ValueRange acc = e.loop(
+              first, steps, init,
+              [&](Emitter &e, Value step,
+                  ValueRange acc) -> SmallVector<Value> {
+                Value k = e.add(e.mul(step, e.index(kTileDepth)),
+                                e.mul(lane.t, e.index(8)));
+                std::pair<Value, Value> split = loadSplit(e, ex.x, {t, k});
+                Value hi = split.first, lo = split.second;
+                auto routed = [&](Emitter &e) -> SmallVector<Value> {
+                  return {loadPacked(e, ex.gate, {g, top, k}),
+                          loadPacked(e, ex.gate, {g, bottom, k}),
+                          loadPacked(e, ex.up, {g, top, k}),
+                          loadPacked(e, ex.up, {g, bottom, k})};
+                };
+                auto shared = [&](Emitter &e) -> SmallVector<Value> {
+                  Value base =
+                      e.mul(e.sub(g, e.index(ex.routed)), e.index(width));
+                  Value topRow = e.add(base, top),
+                        bottomRow = e.add(base, bottom);
+                  return {loadPacked(e, ex.sharedGate, {topRow, k}),
+                          loadPacked(e, ex.sharedGate, {bottomRow, k}),
+                          loadPacked(e, ex.sharedUp, {topRow, k}),
+                          loadPacked(e, ex.sharedUp, {bottomRow, k})};
+                };
+                SmallVector<Value> w = byExpertKind(e, ex, g, routed, shared);
+                SmallVector<Value> gate =
+                    stepProducts(e, w[0], w[1], hi, lo, acc.take_front(4));
+                SmallVector<Value> up =
+                    stepProducts(e, w[2], w[3], hi, lo, acc.drop_front(4));
+                llvm::append_range(gate, up);
+                return gate;
+              });
+          for (int64_t i = 0; i < 4; ++i)
+            e.when(lane.real(e, e.andi(cell.real, tile.real), tile, i, width),
+                   [&](Emitter &e) {
+                     Value product = e.mul(silu(e, acc[i]), acc[4 + i]);
+                     e.store(product, act, {lane.row[i], lane.output[i]});
+                   });
+        });
+      });
+}
+
+/// Kernel 2 on tensor cores, enabled by `use`.
+void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
+                   Value out, Value use, StringRef name) {
+  const int64_t width = ex.width, hidden = ex.hidden;
+  Value tiles = e.select(use, rowTileBound(e, ex, rows), e.index(1));
+  Value cells = e.index((hidden + kTileOutputs - 1) / kTileOutputs);
+  launchWarpPerCell(
+      e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
+        e.when(use, [&](Emitter &e) {
+          RowTile tile = rowTileAt(e, ex, rows, cell.row);
+          TileLane lane(e, cell, tile);
+          Value g = tile.group;
+          Value r = lane.activationRow(e, tile);
+          std::pair<Value, Value> weightRows = lane.weightRows(e, cell, hidden);
+          Value top = weightRows.first, bottom = weightRows.second;
+          Value zero = e.f32(0.0);
+          SmallVector<Value> init(4, zero);
+          Value first = e.index(0), steps = e.index(width / kTileDepth);
+          ValueRange acc = e.loop(
+              first, steps, init,
+              [&](Emitter &e, Value step,
+                  ValueRange acc) -> SmallVector<Value> {
+                Value i = e.add(e.mul(step, e.index(kTileDepth)),
+                                e.mul(lane.t, e.index(8)));
+                std::pair<Value, Value> split = loadSplit(e, act, {r, i});
+                Value hi = split.first, lo = split.second;
+                auto routed = [&](Emitter &e) -> SmallVector<Value> {
+                  return {loadPacked(e, ex.down, {g, top, i}),
+                          loadPacked(e, ex.down, {g, bottom, i})};
+                };
+                auto shared = [&](Emitter &e) -> SmallVector<Value> {
+                  Value base =
+                      e.mul(e.sub(g, e.index(ex.routed)), e.index(width));
+                  Value column = e.add(base, i);
+                  return {loadPacked(e, ex.sharedDown, {top, column}),
+                          loadPacked(e, ex.sharedDown, {bottom, column})};
+                };
+                SmallVector<Value> w = byExpertKind(e, ex, g, routed, shared);
+                return stepProducts(e, w[0], w[1], hi, lo, acc);
+              });
+          for (int64_t n = 0; n < 4; ++n)
+            e.when(lane.real(e, e.andi(cell.real, tile.real), tile, n, hidden),
+                   [&](Emitter &e) {
+                     Value pair = pairOfRow(e, ex, lane.row[n]);
+                     Value y = acc[n];
+                     if (ex.weights) {
+                       Value kV = e.index(ex.k);
+                       y = e.mul(y, e.load(ex.weights,
+                                           {e.div(pair, kV), e.rem(pair, kV)}));
+                     }
+                     e.store(y, out, {pair, lane.output[n]});
+                   });
+        });
+      });
+}
+
 /// Kernels 1 and 2, a warp per kRowsPerWarp outputs of a sorted row; the
 /// weighted expert outputs go to `out` at the pair's row (for a dense MLP:
 /// the result itself).
@@ -229,10 +518,33 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   const int64_t width = ex.width, hidden = ex.hidden;
   const int64_t hiddenVector = vectorWidth(hidden);
   const int64_t widthVector = vectorWidth(width);
+  // Tensor-core tiles once the average expert has a tile of rows; each
+  // kernel's other form is then launched with one block that stores
+  // nothing (the choice is the host's, and stays on the stream).
+  const bool gateUpTiles =
+      onTensorCores({ex.gate, ex.up, ex.sharedGate, ex.sharedUp}, hidden);
+  const bool downTiles = onTensorCores({ex.down, ex.sharedDown}, width);
+  Value useTiles, onWarps;
+  if (gateUpTiles || downTiles) {
+    useTiles = e.cmpi(arith::CmpIPredicate::uge, rows,
+                      e.index(kTileRows * segmentsOf(ex)));
+    onWarps = e.notI1(useTiles);
+  }
+  // A warp kernel whose tile form exists covers `rows` rows only on warps.
+  Value gateUpOnWarps = gateUpTiles ? onWarps : Value();
+  Value downOnWarps = downTiles ? onWarps : Value();
+  auto warpRows = [&](Value onWarps) {
+    return onWarps ? e.select(onWarps, rows, e.index(1)) : rows;
+  };
+  auto storesOnWarps = [&](Value real, Value onWarps) {
+    return onWarps ? e.andi(real, onWarps) : real;
+  };
   // 1. gate/up + SwiGLU.
+  if (gateUpTiles)
+    emitGateUpTiles(e, ex, rows, act, useTiles, prefix + "gate_up_tiles");
   Value gateUpCells = cellsOf(e, width);
   launchWarpPerCell(
-      e, prefix + "gate_up", rows, gateUpCells,
+      e, prefix + "gate_up", warpRows(gateUpOnWarps), gateUpCells,
       [&](Emitter &e, const WarpCell &cell) {
         Value r = cell.row;
         CellRows js(e, cell, width);
@@ -269,16 +581,20 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
         SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
         SmallVector<Value> sums = warpSum(e, partial);
         for (int64_t i = 0; i < kRowsPerWarp; ++i)
-          storeFromLaneZero(e, cell, js.real[i], [&](Emitter &e) {
-            Value activated = silu(e, sums[i]);
-            Value product = e.mul(activated, sums[kRowsPerWarp + i]);
-            e.store(product, act, {r, js.rows[i]});
-          });
+          storeFromLaneZero(e, cell, storesOnWarps(js.real[i], gateUpOnWarps),
+                            [&](Emitter &e) {
+                              Value activated = silu(e, sums[i]);
+                              Value product =
+                                  e.mul(activated, sums[kRowsPerWarp + i]);
+                              e.store(product, act, {r, js.rows[i]});
+                            });
       });
   // 2. down, times the routing weight, at the pair's row.
+  if (downTiles)
+    emitDownTiles(e, ex, rows, act, out, useTiles, prefix + "down_tiles");
   Value downCells = cellsOf(e, hidden);
   launchWarpPerCell(
-      e, prefix + "down", rows, downCells,
+      e, prefix + "down", warpRows(downOnWarps), downCells,
       [&](Emitter &e, const WarpCell &cell) {
         Value r = cell.row;
         CellRows hs(e, cell, hidden);
@@ -308,16 +624,17 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
         SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
         SmallVector<Value> sums = warpSum(e, partial);
         for (int64_t n = 0; n < kRowsPerWarp; ++n)
-          storeFromLaneZero(e, cell, hs.real[n], [&](Emitter &e) {
-            Value y = sums[n];
-            if (ex.weights) {
-              Value kV = e.index(ex.k);
-              Value t = e.div(pair, kV);
-              Value j = e.rem(pair, kV);
-              y = e.mul(y, e.load(ex.weights, {t, j}));
-            }
-            e.store(y, out, {pair, hs.rows[n]});
-          });
+          storeFromLaneZero(e, cell, storesOnWarps(hs.real[n], downOnWarps),
+                            [&](Emitter &e) {
+                              Value y = sums[n];
+                              if (ex.weights) {
+                                Value kV = e.index(ex.k);
+                                Value t = e.div(pair, kV);
+                                Value j = e.rem(pair, kV);
+                                y = e.mul(y, e.load(ex.weights, {t, j}));
+                              }
+                              e.store(y, out, {pair, hs.rows[n]});
+                            });
       });
 }
 

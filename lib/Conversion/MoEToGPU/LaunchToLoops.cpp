@@ -17,6 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Launch.h"
+#include "Lockstep.h"
 
 #include "moec/Conversion/MoEToGPU.h"
 
@@ -189,6 +190,8 @@ struct MoEGPULaunchToLoops
     if (!op.getBody().hasOneBlock())
       return op.emitError("moe-gpu-launch-to-loops: expected a kernel body "
                           "of one block (structured control flow)");
+    if (moec::lowering::needsLockstep(op))
+      return moec::lowering::emulateInLockstep(op);
     Block &body = op.getBody().front();
     if (failed(checkBody(body)))
       return failure();
@@ -288,7 +291,7 @@ struct MoEGPULaunchToLoops
       for (Operation *inner : piece.ops) {
         Operation *copy = b.clone(*inner, map);
         hoistPrivateArrays(copy, outermost);
-        dropAlignment(copy);
+        moec::lowering::dropVectorAlignment(copy);
         em.keep(inner, linear, map);
       }
     }
@@ -357,15 +360,6 @@ struct MoEGPULaunchToLoops
     });
     for (memref::AllocaOp alloca : hoisted)
       alloca->moveBefore(outermost);
-  }
-
-  /// Vector accesses promise the alignment of device allocations; host
-  /// buffers (mapped checkpoints, NumPy arrays) promise only the element's.
-  static void dropAlignment(Operation *copy) {
-    copy->walk([](Operation *inner) {
-      if (isa<vector::LoadOp, vector::StoreOp>(inner))
-        inner->removeAttr("alignment");
-    });
   }
 };
 

@@ -8,6 +8,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -63,8 +65,9 @@ struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
         [](Operation *op) { return !hasGPULowering(op); });
     target.addLegalDialect<
         arith::ArithDialect, bufferization::BufferizationDialect,
-        gpu::GPUDialect, math::MathDialect, memref::MemRefDialect,
-        scf::SCFDialect, tensor::TensorDialect, vector::VectorDialect>();
+        gpu::GPUDialect, LLVM::LLVMDialect, NVVM::NVVMDialect,
+        math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
+        tensor::TensorDialect, vector::VectorDialect>();
     RewritePatternSet patterns(ctx);
     moec::lowering::populateRoutingToGPUPatterns(patterns);
     moec::lowering::populateExpertsToGPUPatterns(patterns);

@@ -159,3 +159,139 @@ func.func @private_across_cut(%v: f32) {
   }
   return
 }
+
+// -----
+
+// Warp matrix products run a warp's 32 lanes in lock step: each op once per
+// lane, the warp-uniform loop once with every lane's loop-carried values
+// (32 x 4 here), and each mma.sync as a 16 x 8 x 16 product on scratch
+// arrays that the lanes' fragments are stored into and read back from, in
+// the PTX ISA's layout. A shuffle reads the partner lane's value directly.
+// CHECK-LABEL: func @warp_products
+// CHECK-SAME: (%[[OUT:.*]]: memref<?xf32>, %[[N:.*]]: index
+// CHECK-DAG: %[[A:.*]] = memref.alloca() : memref<16x16xf32>
+// CHECK-DAG: %[[B:.*]] = memref.alloca() : memref<8x16xf32>
+// CHECK-DAG: %[[C:.*]] = memref.alloca() : memref<16x8xf32>
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1
+// CHECK:   scf.for %{{.*}} = %c0{{.*}} to %c1
+// CHECK:     scf.for %{{.*}} = %c0{{.*}} to %[[N]]
+// CHECK:       scf.for %{{.*}} = %c0{{.*}} to %c2
+// CHECK:         %[[ACC:.*]]:128 = scf.for %{{.*}} iter_args(
+// Lane 0's A fragment 0: row 0, columns 0 and 1 (two bf16 in an i32).
+// CHECK:           arith.shli %{{.*}}, %c16_i32
+// CHECK:           arith.andi %{{.*}}, %c-65536_i32
+// CHECK:           vector.store %{{.*}}, %[[A]][%c0{{.*}}, %c0{{.*}}] : memref<16x16xf32>, vector<2xf32>
+// CHECK:           memref.store %{{.*}}, %[[C]]
+// CHECK:           scf.for %{{.*}} = %c0{{.*}} to %c16
+// CHECK:             scf.for %{{.*}} = %c0{{.*}} to %c8
+// CHECK:               scf.for %{{.*}} = %c0{{.*}} to %c16
+// CHECK:                 memref.load %[[A]]
+// CHECK:                 memref.load %[[B]]
+// CHECK:                 arith.mulf
+// CHECK:                 arith.addf
+// CHECK:           memref.load %[[C]]
+// CHECK:           scf.yield
+// CHECK:         memref.store %[[ACC]]#0, %[[OUT]]
+// CHECK-NOT: gpu.
+// CHECK-NOT: nvvm.
+func.func @warp_products(%out: memref<?xf32>, %n: index, %a: i32, %b: i32) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %n, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %acc:4 = scf.for %i = %c0 to %c4 step %c1 iter_args(%c0v = %zero, %c1v = %zero, %c2v = %zero, %c3v = %zero) -> (f32, f32, f32, f32) {
+      %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c0v, %c1v, %c2v, %c3v] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+      %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
+      %d1 = llvm.extractvalue %d[1] : !llvm.struct<(f32, f32, f32, f32)>
+      %d2 = llvm.extractvalue %d[2] : !llvm.struct<(f32, f32, f32, f32)>
+      %d3 = llvm.extractvalue %d[3] : !llvm.struct<(f32, f32, f32, f32)>
+      %one = arith.constant 1 : i32
+      %width = arith.constant 32 : i32
+      %other, %valid = gpu.shuffle xor %d0, %one, %width : f32
+      %sum = arith.addf %d0, %other : f32
+      scf.yield %sum, %d1, %d2, %d3 : f32, f32, f32, f32
+    }
+    %base = arith.muli %bx, %c64 : index
+    %at = arith.addi %base, %tx : index
+    memref.store %acc#0, %out[%at] : memref<?xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @products_and_barrier(%a: i32, %b: i32, %c: f32) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    // expected-error @below {{barriers are not supported in kernels with warp matrix products}}
+    gpu.barrier
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @products_of_threads_not_warps(%a: i32, %b: i32, %c: f32) {
+  %c1 = arith.constant 1 : index
+  %c48 = arith.constant 48 : index
+  // expected-error @below {{kernels with warp matrix products need a constant number of threads per block, a multiple of 32}}
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c48, %sy = %c1, %sz = %c1) {
+    %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @products_and_shuffle_down(%a: i32, %b: i32, %c: f32) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
+    %one = arith.constant 1 : i32
+    %width = arith.constant 32 : i32
+    // expected-error @below {{only xor shuffles of constant offset and width run in lock step}}
+    %other, %valid = gpu.shuffle down %d0, %one, %width : f32
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @products_in_while(%a: i32, %b: i32, %c: f32, %go: i1) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    // expected-error @below {{'scf.while' holding warp-wide ops cannot run in lock step}}
+    scf.while : () -> () {
+      scf.condition(%go)
+    } do {
+      %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+      scf.yield
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @products_of_f16(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    // expected-error @below {{only m16n8k16 row.col products of bf16 into f32 run in lock step}}
+    %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    gpu.terminator
+  }
+  return
+}

@@ -8,7 +8,8 @@
 // RUN: moe-opt %S/../../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
 
 // The PTX of the DeepSeekMoE-16B block assembles for sm_80 and sm_90: its
-// eleven kernels, with exp from libdevice and no float atomics.
+// thirteen kernels, with exp from libdevice and no float atomics; both
+// expert products also as tensor-core tiles (BF16 mma.sync, F32 sums).
 // CHECK: .target sm_90
 // CHECK-DAG: .visible .entry moe_router_logits(
 // CHECK-DAG: .visible .entry moe_router_softmax(
@@ -19,7 +20,10 @@
 // CHECK-DAG: .visible .entry moe_dispatch_offsets(
 // CHECK-DAG: .visible .entry moe_dispatch_scatter(
 // CHECK-DAG: .visible .entry moe_experts_gate_up(
+// CHECK-DAG: .visible .entry moe_experts_gate_up_tiles(
 // CHECK-DAG: .visible .entry moe_experts_down(
+// CHECK-DAG: .visible .entry moe_experts_down_tiles(
+// CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK-DAG: .visible .entry moe_combine(
 // CHECK-NOT: atom.
 // CHECK-NOT: red.
