@@ -224,18 +224,22 @@ Value cellsOf(Emitter &e, int64_t rows) {
 
 // Tensor-core tiles, for rows enough that experts see whole tiles of
 // tokens. A warp computes kTileOutputs outputs (the weight rows, M of
-// mma.sync m16n8k16) of kTileRows sorted rows of one expert (N), stepping
-// kTileDepth along the reduction. The sum over k does not depend on the
-// order of k, so lane 4g + t takes the 8 contiguous elements [8t, 8t + 8)
-// of each step (16-byte loads; a quad reads 64 contiguous bytes of a row)
-// and presents them as its fragment elements of two products: physical
-// 8t + 4p + 2h + e is logical k = 2t + 8h + e of product p, for weights
-// (A) and activations (B) alike. Activations are f32: each is split into
-// bf16 hi + lo (16 significant bits), two products each, so that results
-// stay within ~1e-5 of f32. Tiles follow the expert segments: tile i is
-// found by counting each expert's tiles.
+// mma.sync m16n8k16) of kTileRows sorted rows of one expert: kSubTiles
+// products of kFragmentRows rows (N) each, which share the weight
+// fragments, so each weight element a warp loads serves kTileRows rows.
+// It steps kTileDepth along the reduction. The sum over k does not depend
+// on the order of k, so lane 4g + t takes the 8 contiguous elements
+// [8t, 8t + 8) of each step (16-byte loads; a quad reads 64 contiguous
+// bytes of a row) and presents them as its fragment elements of two
+// products: physical 8t + 4p + 2h + e is logical k = 2t + 8h + e of
+// product p, for weights (A) and activations (B) alike. Activations are
+// f32: each is split into bf16 hi + lo (16 significant bits), two products
+// each, so that results stay within ~1e-5 of f32. Tiles follow the expert
+// segments: tile i is found by counting each expert's tiles; sub-tiles
+// past the segment's end skip their products (a warp-uniform branch).
 
-constexpr int64_t kTileOutputs = 16, kTileRows = 8, kTileDepth = 32;
+constexpr int64_t kTileOutputs = 16, kFragmentRows = 8, kSubTiles = 4,
+                  kTileRows = kFragmentRows * kSubTiles, kTileDepth = 32;
 
 /// Whether products with these weights (null: absent) over a reduction of
 /// length `depth` run on tensor cores: bf16 weights and whole steps.
@@ -358,16 +362,27 @@ SmallVector<Value> stepProducts(Emitter &e, Value top, Value bottom, Value hi,
 struct TileLane {
   /// The lane's group (lane / 4) and place in it (lane % 4).
   Value group, t;
-  /// The output and the sorted row of accumulator i.
-  Value output[4], row[4];
-  TileLane(Emitter &e, const WarpCell &cell, const RowTile &tile) {
+  /// The output of accumulator i (of every sub-tile).
+  Value output[4];
+  const RowTile &tile;
+  TileLane(Emitter &e, const WarpCell &cell, const RowTile &tile) : tile(tile) {
     group = e.div(cell.lane, e.index(4));
     t = e.rem(cell.lane, e.index(4));
     Value firstOutput = e.mul(cell.cell, e.index(kTileOutputs));
-    for (int64_t i = 0; i < 4; ++i) {
+    for (int64_t i = 0; i < 4; ++i)
       output[i] = e.add(firstOutput, e.add(group, e.index(8 * (i / 2))));
-      row[i] = e.add(tile.first, e.add(e.mul(t, e.index(2)), e.index(i % 2)));
-    }
+  }
+  Value subTileFirst(Emitter &e, int64_t j) const {
+    return e.add(tile.first, e.index(kFragmentRows * j));
+  }
+  /// Whether sub-tile j holds rows of the segment (the same for the warp).
+  Value subTileLive(Emitter &e, int64_t j) const {
+    return e.cmpi(arith::CmpIPredicate::ult, subTileFirst(e, j), tile.end);
+  }
+  /// The sorted row of accumulator i of sub-tile j.
+  Value row(Emitter &e, int64_t j, int64_t i) const {
+    Value column = e.add(e.mul(t, e.index(2)), e.index(i % 2));
+    return e.add(subTileFirst(e, j), column);
   }
   /// This lane's weight rows (clamped to the last) for A.
   std::pair<Value, Value> weightRows(Emitter &e, const WarpCell &cell,
@@ -376,20 +391,37 @@ struct TileLane {
     Value last = e.index(count - 1);
     return {e.minIndex(top, last), e.minIndex(e.add(top, e.index(8)), last)};
   }
-  /// This lane's sorted row (clamped to the tile's last) for B.
-  Value activationRow(Emitter &e, const RowTile &tile) const {
+  /// This lane's sorted row of sub-tile j (clamped to the segment's last)
+  /// for B.
+  Value activationRow(Emitter &e, int64_t j) const {
     Value last = e.sub(tile.end, e.index(1));
-    return e.minIndex(e.add(tile.first, group), last);
+    return e.minIndex(e.add(subTileFirst(e, j), group), last);
   }
-  /// Whether accumulator i is a real output of a real row.
-  Value real(Emitter &e, Value tileReal, const RowTile &tile, int64_t i,
+  /// Whether accumulator i of sub-tile j is a real output of a real row.
+  Value real(Emitter &e, Value tileReal, int64_t j, int64_t i,
              int64_t count) const {
-    Value inRows = e.cmpi(arith::CmpIPredicate::ult, row[i], tile.end);
+    Value inRows = e.cmpi(arith::CmpIPredicate::ult, row(e, j, i), tile.end);
     Value inOutputs =
         e.cmpi(arith::CmpIPredicate::ult, output[i], e.index(count));
     return e.andi(tileReal, e.andi(inRows, inOutputs));
   }
 };
+
+/// acc (kSubTiles groups of `perSubTile`) with each live sub-tile j's
+/// group replaced by step(j, its group); dead sub-tiles skip the products.
+SmallVector<Value> eachLiveSubTile(
+    Emitter &e, const TileLane &lane, ValueRange acc, int64_t perSubTile,
+    function_ref<SmallVector<Value>(Emitter &, int64_t, ValueRange)> step) {
+  SmallVector<Value> next;
+  for (int64_t j = 0; j < kSubTiles; ++j) {
+    ValueRange mine = acc.slice(j * perSubTile, perSubTile);
+    SmallVector<Value> updated = selectValues(
+        e, lane.subTileLive(e, j), [&](Emitter &e) { return step(e, j, mine); },
+        [&](Emitter &) { return SmallVector<Value>(mine); });
+    llvm::append_range(next, updated);
+  }
+  return next;
+}
 
 /// Kernel 1 on tensor cores, enabled by `use` (launched with one block
 /// that does nothing otherwise).
@@ -404,12 +436,15 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
           RowTile tile = rowTileAt(e, ex, rows, cell.row);
           TileLane lane(e, cell, tile);
           Value g = tile.group;
-          Value pair = pairOfRow(e, ex, lane.activationRow(e, tile));
-          Value t = e.div(pair, e.index(ex.k));
+          SmallVector<Value> tokens;
+          for (int64_t j = 0; j < kSubTiles; ++j) {
+            Value pair = pairOfRow(e, ex, lane.activationRow(e, j));
+            tokens.push_back(e.div(pair, e.index(ex.k)));
+          }
           std::pair<Value, Value> weightRows = lane.weightRows(e, cell, width);
           Value top = weightRows.first, bottom = weightRows.second;
-          Value zero = e.f32(0.0);
-          SmallVector<Value> init(8, zero);
+          // Per sub-tile: 4 gate sums, then 4 up sums.
+          SmallVector<Value> init(8 * kSubTiles, e.f32(0.0));
           Value first = e.index(0), steps = e.index(hidden / kTileDepth);
           ValueRange acc = e.loop(
               first, steps, init,
@@ -417,8 +452,6 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                   ValueRange acc) -> SmallVector<Value> {
                 Value k = e.add(e.mul(step, e.index(kTileDepth)),
                                 e.mul(lane.t, e.index(8)));
-                std::pair<Value, Value> split = loadSplit(e, ex.x, {t, k});
-                Value hi = split.first, lo = split.second;
                 auto routed = [&](Emitter &e) -> SmallVector<Value> {
                   return {loadPacked(e, ex.gate, {g, top, k}),
                           loadPacked(e, ex.gate, {g, bottom, k}),
@@ -436,19 +469,29 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                           loadPacked(e, ex.sharedUp, {bottomRow, k})};
                 };
                 SmallVector<Value> w = byExpertKind(e, ex, g, routed, shared);
-                SmallVector<Value> gate =
-                    stepProducts(e, w[0], w[1], hi, lo, acc.take_front(4));
-                SmallVector<Value> up =
-                    stepProducts(e, w[2], w[3], hi, lo, acc.drop_front(4));
-                llvm::append_range(gate, up);
-                return gate;
+                return eachLiveSubTile(
+                    e, lane, acc, 8,
+                    [&](Emitter &e, int64_t j,
+                        ValueRange sums) -> SmallVector<Value> {
+                      std::pair<Value, Value> split =
+                          loadSplit(e, ex.x, {tokens[j], k});
+                      Value hi = split.first, lo = split.second;
+                      SmallVector<Value> gate = stepProducts(
+                          e, w[0], w[1], hi, lo, sums.take_front(4));
+                      SmallVector<Value> up = stepProducts(
+                          e, w[2], w[3], hi, lo, sums.drop_front(4));
+                      llvm::append_range(gate, up);
+                      return gate;
+                    });
               });
-          for (int64_t i = 0; i < 4; ++i)
-            e.when(lane.real(e, e.andi(cell.real, tile.real), tile, i, width),
-                   [&](Emitter &e) {
-                     Value product = e.mul(silu(e, acc[i]), acc[4 + i]);
-                     e.store(product, act, {lane.row[i], lane.output[i]});
-                   });
+          Value tileReal = e.andi(cell.real, tile.real);
+          for (int64_t j = 0; j < kSubTiles; ++j)
+            for (int64_t i = 0; i < 4; ++i)
+              e.when(lane.real(e, tileReal, j, i, width), [&](Emitter &e) {
+                Value gate = acc[8 * j + i], up = acc[8 * j + 4 + i];
+                Value product = e.mul(silu(e, gate), up);
+                e.store(product, act, {lane.row(e, j, i), lane.output[i]});
+              });
         });
       });
 }
@@ -465,11 +508,12 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
           RowTile tile = rowTileAt(e, ex, rows, cell.row);
           TileLane lane(e, cell, tile);
           Value g = tile.group;
-          Value r = lane.activationRow(e, tile);
+          SmallVector<Value> activationRows;
+          for (int64_t j = 0; j < kSubTiles; ++j)
+            activationRows.push_back(lane.activationRow(e, j));
           std::pair<Value, Value> weightRows = lane.weightRows(e, cell, hidden);
           Value top = weightRows.first, bottom = weightRows.second;
-          Value zero = e.f32(0.0);
-          SmallVector<Value> init(4, zero);
+          SmallVector<Value> init(4 * kSubTiles, e.f32(0.0));
           Value first = e.index(0), steps = e.index(width / kTileDepth);
           ValueRange acc = e.loop(
               first, steps, init,
@@ -477,8 +521,6 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                   ValueRange acc) -> SmallVector<Value> {
                 Value i = e.add(e.mul(step, e.index(kTileDepth)),
                                 e.mul(lane.t, e.index(8)));
-                std::pair<Value, Value> split = loadSplit(e, act, {r, i});
-                Value hi = split.first, lo = split.second;
                 auto routed = [&](Emitter &e) -> SmallVector<Value> {
                   return {loadPacked(e, ex.down, {g, top, i}),
                           loadPacked(e, ex.down, {g, bottom, i})};
@@ -491,20 +533,29 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                           loadPacked(e, ex.sharedDown, {bottom, column})};
                 };
                 SmallVector<Value> w = byExpertKind(e, ex, g, routed, shared);
-                return stepProducts(e, w[0], w[1], hi, lo, acc);
+                return eachLiveSubTile(
+                    e, lane, acc, 4,
+                    [&](Emitter &e, int64_t j,
+                        ValueRange sums) -> SmallVector<Value> {
+                      std::pair<Value, Value> split =
+                          loadSplit(e, act, {activationRows[j], i});
+                      return stepProducts(e, w[0], w[1], split.first,
+                                          split.second, sums);
+                    });
               });
-          for (int64_t n = 0; n < 4; ++n)
-            e.when(lane.real(e, e.andi(cell.real, tile.real), tile, n, hidden),
-                   [&](Emitter &e) {
-                     Value pair = pairOfRow(e, ex, lane.row[n]);
-                     Value y = acc[n];
-                     if (ex.weights) {
-                       Value kV = e.index(ex.k);
-                       y = e.mul(y, e.load(ex.weights,
-                                           {e.div(pair, kV), e.rem(pair, kV)}));
-                     }
-                     e.store(y, out, {pair, lane.output[n]});
-                   });
+          Value tileReal = e.andi(cell.real, tile.real);
+          for (int64_t j = 0; j < kSubTiles; ++j)
+            for (int64_t n = 0; n < 4; ++n)
+              e.when(lane.real(e, tileReal, j, n, hidden), [&](Emitter &e) {
+                Value pair = pairOfRow(e, ex, lane.row(e, j, n));
+                Value y = acc[4 * j + n];
+                if (ex.weights) {
+                  Value kV = e.index(ex.k);
+                  y = e.mul(y, e.load(ex.weights,
+                                      {e.div(pair, kV), e.rem(pair, kV)}));
+                }
+                e.store(y, out, {pair, lane.output[n]});
+              });
         });
       });
 }
@@ -518,7 +569,7 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   const int64_t width = ex.width, hidden = ex.hidden;
   const int64_t hiddenVector = vectorWidth(hidden);
   const int64_t widthVector = vectorWidth(width);
-  // Tensor-core tiles once the average expert has a tile of rows; each
+  // Tensor-core tiles once the average expert has a product's 8 rows; each
   // kernel's other form is then launched with one block that stores
   // nothing (the choice is the host's, and stays on the stream).
   const bool gateUpTiles =
@@ -527,7 +578,7 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   Value useTiles, onWarps;
   if (gateUpTiles || downTiles) {
     useTiles = e.cmpi(arith::CmpIPredicate::uge, rows,
-                      e.index(kTileRows * segmentsOf(ex)));
+                      e.index(kFragmentRows * segmentsOf(ex)));
     onWarps = e.notI1(useTiles);
   }
   // A warp kernel whose tile form exists covers `rows` rows only on warps.

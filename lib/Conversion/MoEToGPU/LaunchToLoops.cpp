@@ -247,18 +247,8 @@ struct MoEGPULaunchToLoops
       blockIvs[i] = loop.getInductionVar();
       b.setInsertionPointToStart(loop.getBody());
     }
-    gpu::KernelDim3 blockIds = op.getBlockIds(), threadIds = op.getThreadIds();
-    gpu::KernelDim3 gridArgs = op.getGridSize(), blockArgs = op.getBlockSize();
-    em.base.map(blockIds.z, blockIvs[0]);
-    em.base.map(blockIds.y, blockIvs[1]);
-    em.base.map(blockIds.x, blockIvs[2]);
-    for (auto [arg, value] : {std::pair{gridArgs.x, grid.x},
-                              {gridArgs.y, grid.y},
-                              {gridArgs.z, grid.z},
-                              {blockArgs.x, block.x},
-                              {blockArgs.y, block.y},
-                              {blockArgs.z, block.z}})
-      em.base.map(arg, value);
+    gpu::KernelDim3 threadIds = op.getThreadIds();
+    moec::lowering::mapBlockValues(op, blockIvs, em.base);
 
     for (auto [index, piece] : llvm::enumerate(pieces)) {
       OpBuilder::InsertionGuard guard(b);

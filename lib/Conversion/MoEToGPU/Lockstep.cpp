@@ -1,4 +1,15 @@
 //===- Lockstep.cpp - GPU kernels on the host, a warp at a time -----------===//
+//
+// A warp's lanes run in lock step: the ops between two warp-wide ops run in
+// a loop over the 32 lanes, and the values that one such run passes to a
+// later one, or to a warp-wide op, live in slots (memref<32 x T>, one
+// element per lane). A warp-wide op reads every lane's slot: a product
+// places the lanes' fragments into scratch matrices, a shuffle reads its
+// partner's. Loops and branches holding warp-wide ops are warp uniform and
+// run once, with lane 0's bounds and condition. Constants and values of
+// the block (its ids, a uniform loop's index) are shared by all lanes.
+//
+//===----------------------------------------------------------------------===//
 #include "Lockstep.h"
 
 #include "Launch.h"
@@ -11,6 +22,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 using namespace mlir;
 using namespace moec::lowering;
@@ -42,24 +54,116 @@ struct Lockstep {
 
   OpBuilder &b;
   Location loc;
-  /// Each lane's values.
-  std::array<IRMapping, kWarpSize> lanes;
-  /// The four f32 results of each lane's product (lane * 4 + i), which
-  /// llvm.extractvalue reads.
+  /// The outermost of the kernel's loops: slots and shared constants go
+  /// before it.
+  Operation *beforeLoops = nullptr;
+  /// Values every lane shares.
+  IRMapping shared;
+  /// Each lane's copy of a value, memref<32 x T>.
+  DenseMap<Value, Value> slots;
+  /// The slots of each product's four accumulators.
   DenseMap<Value, SmallVector<Value>> products;
+  /// The kernel's thread ids, and the block's sizes along x and y.
+  gpu::KernelDim3 threadIds;
+  Value blockX, blockY;
+  /// The first linear thread id of the warp.
+  Value warpStart;
   /// Scratch of the products, f32: A [M, K], B transposed [N, K], C [M, N].
   Value a, bt, c;
+  std::array<Value, kWarpSize + 1> smallIndices;
 
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-
-  LogicalResult run(Block &block) {
-    for (Operation &op : block.without_terminator())
-      if (failed(runOp(op)))
-        return failure();
-    return success();
+  /// The index v in [0, 32], created once before the loops.
+  Value small(int64_t v) {
+    Value &constant = smallIndices[v];
+    if (!constant) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(beforeLoops);
+      constant = arith::ConstantIndexOp::create(b, loc, v);
+    }
+    return constant;
   }
 
-  LogicalResult runOp(Operation &op) {
+  Value slotFor(Operation *user, Type type) {
+    if (!type.isIntOrIndexOrFloat() && !isa<VectorType>(type)) {
+      refuse(user, "a value of type ")
+          << type << " cannot pass between lanes' runs in lock step";
+      return {};
+    }
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(beforeLoops);
+    return memref::AllocaOp::create(b, loc, MemRefType::get({kWarpSize}, type));
+  }
+
+  /// `v` in the lane `lane` (an index inside a loop over the lanes), read
+  /// from its slot once per run and remembered in `run`.
+  Value read(Value v, Value lane, IRMapping &run) {
+    if (Value known = run.lookupOrNull(v))
+      return known;
+    if (Value common = shared.lookupOrNull(v)) {
+      run.map(v, common);
+      return common;
+    }
+    auto slot = slots.find(v);
+    if (slot != slots.end()) {
+      Value value = memref::LoadOp::create(b, loc, slot->second, lane);
+      run.map(v, value);
+      return value;
+    }
+    if (v == threadIds.x || v == threadIds.y || v == threadIds.z) {
+      Value linear = arith::AddIOp::create(b, loc, warpStart, lane);
+      Value rest = arith::DivUIOp::create(b, loc, linear, blockX);
+      run.map(threadIds.x, arith::RemUIOp::create(b, loc, linear, blockX));
+      run.map(threadIds.y, arith::RemUIOp::create(b, loc, rest, blockY));
+      run.map(threadIds.z, arith::DivUIOp::create(b, loc, rest, blockY));
+      return run.lookup(v);
+    }
+    return v; // defined outside the kernel
+  }
+
+  /// `v` as the warp sees it: lane 0's.
+  Value laneZero(Value v) {
+    IRMapping run;
+    return read(v, small(0), run);
+  }
+
+  /// Emits body(lane, run) in a loop over the lanes.
+  template <typename Body> void eachLane(Body body) {
+    auto loop =
+        scf::ForOp::create(b, loc, small(0), small(kWarpSize), small(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    IRMapping run;
+    body(loop.getInductionVar(), run);
+  }
+
+  LogicalResult run(Block &block) {
+    SmallVector<Operation *> pending;
+    for (Operation &op : block.without_terminator()) {
+      if (op.getNumOperands() == 0 && op.hasTrait<OpTrait::ConstantLike>()) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(beforeLoops);
+        b.clone(op, shared);
+        continue;
+      }
+      if (auto extract = dyn_cast<LLVM::ExtractValueOp>(op)) {
+        auto it = products.find(extract.getContainer());
+        if (it != products.end()) {
+          slots[extract.getResult()] = it->second[extract.getPosition()[0]];
+          continue;
+        }
+      }
+      if (!isWarpWide(&op) && !holdsWarpWide(&op)) {
+        pending.push_back(&op);
+        continue;
+      }
+      if (failed(flush(pending)) || failed(runWarpWide(op)))
+        return failure();
+      pending.clear();
+    }
+    return flush(pending);
+  }
+
+  LogicalResult runWarpWide(Operation &op) {
     if (auto product = dyn_cast<NVVM::MmaOp>(op))
       return runProduct(product);
     if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op))
@@ -67,143 +171,188 @@ struct Lockstep {
     if (isa<gpu::BarrierOp>(op))
       return refuse(&op, "barriers are not supported in kernels with warp "
                          "matrix products");
-    if (auto extract = dyn_cast<LLVM::ExtractValueOp>(op)) {
-      auto it = products.find(extract.getContainer());
-      if (it != products.end()) {
-        int64_t position = extract.getPosition()[0];
-        for (int64_t lane = 0; lane < kWarpSize; ++lane)
-          lanes[lane].map(extract.getResult(), it->second[lane * 4 + position]);
-        return success();
-      }
-    }
-    if (holdsWarpWide(&op)) {
-      if (auto loop = dyn_cast<scf::ForOp>(op))
-        return runFor(loop);
-      if (auto branch = dyn_cast<scf::IfOp>(op))
-        return runIf(branch);
-      return refuse(&op, "'") << op.getName()
-                              << "' holding warp-wide ops cannot run in "
-                                 "lock step";
-    }
-    WalkResult walk = op.walk([&](Operation *inner) {
-      StringRef dialect = inner->getDialect()
-                              ? inner->getDialect()->getNamespace()
-                              : StringRef();
-      if (dialect == "gpu" || dialect == "nvvm" ||
-          isa<memref::AllocaOp>(inner)) {
-        refuse(inner, "cannot run '") << inner->getName() << "' in lock step";
-        return WalkResult::interrupt();
-      }
-      return WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
-      return failure();
-    if (op.getNumOperands() == 0 && op.hasTrait<OpTrait::ConstantLike>()) {
-      Operation *copy = b.clone(op, lanes[0]);
-      for (int64_t lane = 1; lane < kWarpSize; ++lane)
-        lanes[lane].map(op.getResults(), copy->getResults());
+    if (auto loop = dyn_cast<scf::ForOp>(op))
+      return runFor(loop);
+    if (auto branch = dyn_cast<scf::IfOp>(op))
+      return runIf(branch);
+    return refuse(&op, "'") << op.getName()
+                            << "' holding warp-wide ops cannot run in lock "
+                               "step";
+  }
+
+  /// Runs ops that read only their own lane's values, in a loop over the
+  /// lanes; the results used after them go to slots.
+  LogicalResult flush(ArrayRef<Operation *> ops) {
+    if (ops.empty())
       return success();
+    for (Operation *op : ops) {
+      WalkResult walk = op->walk([&](Operation *inner) {
+        StringRef dialect = inner->getDialect()
+                                ? inner->getDialect()->getNamespace()
+                                : StringRef();
+        if (dialect == "gpu" || dialect == "nvvm" ||
+            isa<memref::AllocaOp>(inner)) {
+          refuse(inner, "cannot run '") << inner->getName() << "' in lock step";
+          return WalkResult::interrupt();
+        }
+        auto extract = dyn_cast<LLVM::ExtractValueOp>(inner);
+        if (extract && products.contains(extract.getContainer())) {
+          refuse(inner, "a warp matrix product's result must be read in "
+                        "the product's block");
+          return WalkResult::interrupt();
+        }
+        return WalkResult::advance();
+      });
+      if (walk.wasInterrupted())
+        return failure();
     }
-    for (IRMapping &lane : lanes)
-      dropVectorAlignment(b.clone(op, lane));
+    Block *block = ops.front()->getBlock();
+    llvm::SmallPtrSet<Operation *, 16> inRun(ops.begin(), ops.end());
+    auto usedAfter = [&](Value v) {
+      return llvm::any_of(v.getUsers(), [&](Operation *user) {
+        Operation *ancestor = block->findAncestorOpInBlock(*user);
+        return !ancestor || !inRun.contains(ancestor);
+      });
+    };
+    // Slots first: a failure must leave no half-built loop behind.
+    DenseMap<Value, Value> outputs;
+    for (Operation *op : ops)
+      for (Value result : op->getResults())
+        if (usedAfter(result)) {
+          Value slot = slotFor(op, result.getType());
+          if (!slot)
+            return failure();
+          outputs[result] = slot;
+        }
+    eachLane([&](Value lane, IRMapping &run) {
+      for (Operation *op : ops) {
+        for (Value operand : op->getOperands())
+          read(operand, lane, run);
+        llvm::SetVector<Value> above;
+        getUsedValuesDefinedAbove(op->getRegions(), above);
+        for (Value v : above)
+          read(v, lane, run);
+        Operation *copy = b.clone(*op, run);
+        dropVectorAlignment(copy);
+        for (auto [result, value] :
+             llvm::zip_equal(op->getResults(), copy->getResults())) {
+          auto slot = outputs.find(result);
+          if (slot != outputs.end())
+            memref::StoreOp::create(b, loc, value, slot->second, lane);
+        }
+      }
+    });
+    for (auto [value, slot] : outputs)
+      slots[value] = slot;
     return success();
   }
 
-  /// A warp-uniform loop: lane 0's bounds, every lane's loop-carried values.
-  LogicalResult runFor(scf::ForOp op) {
-    IRMapping &first = lanes[0];
-    SmallVector<Value> inits;
-    for (IRMapping &lane : lanes)
-      for (Value init : op.getInitArgs())
-        inits.push_back(lane.lookupOrDefault(init));
-    Value lb = first.lookupOrDefault(op.getLowerBound());
-    Value ub = first.lookupOrDefault(op.getUpperBound());
-    Value step = first.lookupOrDefault(op.getStep());
-    auto loop = scf::ForOp::create(b, loc, lb, ub, step, inits);
-    const unsigned n = op.getNumRegionIterArgs();
-    for (auto [l, lane] : llvm::enumerate(lanes)) {
-      lane.map(op.getInductionVar(), loop.getInductionVar());
-      for (unsigned i = 0; i < n; ++i)
-        lane.map(op.getRegionIterArgs()[i],
-                 loop.getRegionIterArgs()[l * n + i]);
+  /// Slots for values of these types.
+  FailureOr<SmallVector<Value>> slotsFor(Operation *op, TypeRange types) {
+    SmallVector<Value> result;
+    for (Type type : types) {
+      Value slot = slotFor(op, type);
+      if (!slot)
+        return failure();
+      result.push_back(slot);
     }
+    return result;
+  }
+
+  /// Every lane's `values` into `into`, all read before any is written (a
+  /// loop's yield may permute its own arguments).
+  void copyInto(ArrayRef<Value> into, ValueRange values) {
+    if (into.empty())
+      return;
+    eachLane([&](Value lane, IRMapping &run) {
+      SmallVector<Value> current;
+      for (Value v : values)
+        current.push_back(read(v, lane, run));
+      for (auto [slot, value] : llvm::zip_equal(into, current))
+        memref::StoreOp::create(b, loc, value, slot, lane);
+    });
+  }
+
+  /// A warp-uniform loop: lane 0's bounds; the lanes' loop-carried values
+  /// in slots.
+  LogicalResult runFor(scf::ForOp op) {
+    FailureOr<SmallVector<Value>> carried = slotsFor(op, op.getResultTypes());
+    if (failed(carried))
+      return failure();
+    copyInto(*carried, op.getInitArgs());
+    Value lb = laneZero(op.getLowerBound());
+    Value ub = laneZero(op.getUpperBound());
+    Value step = laneZero(op.getStep());
+    auto loop = scf::ForOp::create(b, loc, lb, ub, step);
+    shared.map(op.getInductionVar(), loop.getInductionVar());
+    for (auto [arg, slot] : llvm::zip_equal(op.getRegionIterArgs(), *carried))
+      slots[arg] = slot;
     {
       OpBuilder::InsertionGuard guard(b);
-      Block *body = loop.getBody();
-      if (!body->empty() && body->back().hasTrait<OpTrait::IsTerminator>())
-        b.setInsertionPoint(&body->back());
-      else
-        b.setInsertionPointToEnd(body);
+      b.setInsertionPoint(loop.getBody()->getTerminator());
       if (failed(run(*op.getBody())))
         return failure();
-      if (n != 0)
-        scf::YieldOp::create(b, loc, yielded(op.getBody()));
+      copyInto(*carried, op.getBody()->getTerminator()->getOperands());
     }
-    for (auto [l, lane] : llvm::enumerate(lanes))
-      for (unsigned i = 0; i < n; ++i)
-        lane.map(op.getResult(i), loop.getResult(l * n + i));
+    for (auto [result, slot] : llvm::zip_equal(op.getResults(), *carried))
+      slots[result] = slot;
     return success();
   }
 
-  /// A warp-uniform branch: lane 0's condition.
+  /// A warp-uniform branch: lane 0's condition; the lanes' results in
+  /// slots.
   LogicalResult runIf(scf::IfOp op) {
-    SmallVector<Type> types;
-    for (int64_t lane = 0; lane < kWarpSize; ++lane)
-      llvm::append_range(types, op.getResultTypes());
-    Value cond = lanes[0].lookupOrDefault(op.getCondition());
-    auto branch = scf::IfOp::create(b, loc, types, cond,
+    FailureOr<SmallVector<Value>> results = slotsFor(op, op.getResultTypes());
+    if (failed(results))
+      return failure();
+    Value cond = laneZero(op.getCondition());
+    auto branch = scf::IfOp::create(b, loc, TypeRange(), cond,
                                     /*withElseRegion=*/true);
     for (auto [from, to] :
          {std::pair{&op.getThenRegion(), &branch.getThenRegion()},
           {&op.getElseRegion(), &branch.getElseRegion()}}) {
-      OpBuilder::InsertionGuard guard(b);
-      Block *block = &to->front();
-      if (!block->empty() && block->back().hasTrait<OpTrait::IsTerminator>())
-        b.setInsertionPoint(&block->back());
-      else
-        b.setInsertionPointToEnd(block);
       if (from->empty())
         continue;
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(to->front().getTerminator());
       if (failed(run(from->front())))
         return failure();
-      if (!types.empty())
-        scf::YieldOp::create(b, loc, yielded(&from->front()));
+      copyInto(*results, from->front().getTerminator()->getOperands());
     }
-    const unsigned n = op.getNumResults();
-    for (auto [l, lane] : llvm::enumerate(lanes))
-      for (unsigned i = 0; i < n; ++i)
-        lane.map(op.getResult(i), branch.getResult(l * n + i));
+    for (auto [result, slot] : llvm::zip_equal(op.getResults(), *results))
+      slots[result] = slot;
     return success();
-  }
-
-  /// Every lane's operands of the block's scf.yield.
-  SmallVector<Value> yielded(Block *block) {
-    SmallVector<Value> values;
-    for (IRMapping &lane : lanes)
-      for (Value v : block->getTerminator()->getOperands())
-        values.push_back(lane.lookupOrDefault(v));
-    return values;
   }
 
   /// A shuffle of lane i reads lane i xor offset (shfl.sync.bfly).
   LogicalResult runShuffle(gpu::ShuffleOp op) {
     APInt offset, width;
     if (op.getMode() != gpu::ShuffleMode::XOR ||
-        !matchPattern(lanes[0].lookupOrDefault(op.getOffset()),
-                      m_ConstantInt(&offset)) ||
-        !matchPattern(lanes[0].lookupOrDefault(op.getWidth()),
-                      m_ConstantInt(&width)))
+        !matchPattern(laneZero(op.getOffset()), m_ConstantInt(&offset)) ||
+        !matchPattern(laneZero(op.getWidth()), m_ConstantInt(&width)))
       return refuse(op, "only xor shuffles of constant offset and width run "
                         "in lock step");
-    for (int64_t lane = 0; lane < kWarpSize; ++lane) {
-      int64_t partner = lane ^ offset.getZExtValue();
-      bool valid = partner < static_cast<int64_t>(width.getZExtValue());
-      Value theirs =
-          lanes[valid ? partner : lane].lookupOrDefault(op.getValue());
-      lanes[lane].map(op.getShuffleResult(), theirs);
-      lanes[lane].map(op.getValid(),
-                      arith::ConstantIntOp::create(b, loc, valid, 1));
-    }
+    if (offset.uge(kWarpSize) || width.isZero() || width.ugt(kWarpSize))
+      return refuse(op, "a shuffle's offset must be below 32 and its width "
+                        "in [1, 32]");
+    Value value = slotFor(op, op.getValue().getType());
+    Value valid = slotFor(op, b.getI1Type());
+    if (!value || !valid)
+      return failure();
+    eachLane([&](Value lane, IRMapping &) {
+      Value partner =
+          arith::XOrIOp::create(b, loc, lane, small(offset.getZExtValue()));
+      Value inside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, partner,
+                                small(width.getZExtValue()));
+      Value from = arith::SelectOp::create(b, loc, inside, partner, lane);
+      IRMapping partnerRun;
+      Value theirs = read(op.getValue(), from, partnerRun);
+      memref::StoreOp::create(b, loc, theirs, value, lane);
+      memref::StoreOp::create(b, loc, inside, valid, lane);
+    });
+    slots[op.getShuffleResult()] = value;
+    slots[op.getValid()] = valid;
     return success();
   }
 
@@ -226,37 +375,58 @@ struct Lockstep {
       if (!isa<LLVM::ExtractValueOp>(user))
         return refuse(user, "a warp matrix product's result must be read by "
                             "llvm.extractvalue");
-    for (int64_t lane = 0; lane < kWarpSize; ++lane) {
-      IRMapping &map = lanes[lane];
-      const int64_t group = lane / 4, t = lane % 4;
+    FailureOr<SmallVector<Value>> results =
+        slotsFor(op, SmallVector<Type>(4, b.getF32Type()));
+    if (failed(results))
+      return failure();
+    eachLane([&](Value lane, IRMapping &run) {
+      Fragment at(*this, lane);
       for (int64_t i = 0; i < 4; ++i) {
-        Value pair = widenPair(map.lookupOrDefault(op.getOperandA()[i]));
-        Value m = index(group + 8 * (i % 2)), k = index(2 * t + 8 * (i / 2));
+        Value pair = widenPair(read(op.getOperandA()[i], lane, run));
+        Value m = at.plus(at.group, 8 * (i % 2));
+        Value k = at.plus(at.twoT, 8 * (i / 2));
         vector::StoreOp::create(b, loc, pair, a, ValueRange{m, k});
       }
       for (int64_t i = 0; i < 2; ++i) {
-        Value pair = widenPair(map.lookupOrDefault(op.getOperandB()[i]));
-        Value n = index(group), k = index(2 * t + 8 * i);
-        vector::StoreOp::create(b, loc, pair, bt, ValueRange{n, k});
+        Value pair = widenPair(read(op.getOperandB()[i], lane, run));
+        Value k = at.plus(at.twoT, 8 * i);
+        vector::StoreOp::create(b, loc, pair, bt, ValueRange{at.group, k});
       }
-      for (int64_t i = 0; i < 4; ++i) {
-        Value value = map.lookupOrDefault(op.getOperandC()[i]);
-        memref::StoreOp::create(b, loc, value, c, cIndices(lane, i));
-      }
-    }
-    multiply();
-    SmallVector<Value> results;
-    for (int64_t lane = 0; lane < kWarpSize; ++lane)
       for (int64_t i = 0; i < 4; ++i)
-        results.push_back(memref::LoadOp::create(b, loc, c, cIndices(lane, i)));
-    products[op.getRes()] = std::move(results);
+        memref::StoreOp::create(b, loc, read(op.getOperandC()[i], lane, run), c,
+                                at.accumulator(i));
+    });
+    multiply();
+    eachLane([&](Value lane, IRMapping &) {
+      Fragment at(*this, lane);
+      for (int64_t i = 0; i < 4; ++i) {
+        Value sum = memref::LoadOp::create(b, loc, c, at.accumulator(i));
+        memref::StoreOp::create(b, loc, sum, (*results)[i], lane);
+      }
+    });
+    products[op.getRes()] = *results;
     return success();
   }
 
-  SmallVector<Value> cIndices(int64_t lane, int64_t i) {
-    const int64_t group = lane / 4, t = lane % 4;
-    return {index(group + 8 * (i / 2)), index(2 * t + i % 2)};
-  }
+  /// A lane's place in the fragments.
+  struct Fragment {
+    Lockstep &l;
+    Value group, twoT;
+    Fragment(Lockstep &l, Value lane) : l(l) {
+      group = arith::DivUIOp::create(l.b, l.loc, lane, l.small(4));
+      Value t = arith::RemUIOp::create(l.b, l.loc, lane, l.small(4));
+      twoT = arith::MulIOp::create(l.b, l.loc, t, l.small(2));
+    }
+    Value plus(Value v, int64_t d) {
+      if (d == 0)
+        return v;
+      return arith::AddIOp::create(l.b, l.loc, v, l.small(d));
+    }
+    /// C's row and column of accumulator i.
+    SmallVector<Value> accumulator(int64_t i) {
+      return {plus(group, 8 * (i / 2)), plus(twoT, i % 2)};
+    }
+  };
 
   /// Two bf16 packed in an i32 (the lower half first), as f32. Integer
   /// ops only: bf16 values on the host would make LLVM call soft-float
@@ -277,16 +447,16 @@ struct Lockstep {
 
   /// C[m, n] += sum_k A[m, k] * B[k, n], in the order of k.
   void multiply() {
-    Value zero = index(0), one = index(1);
-    auto m = scf::ForOp::create(b, loc, zero, index(kProductM), one);
+    Value zero = small(0), one = small(1);
+    auto m = scf::ForOp::create(b, loc, zero, small(kProductM), one);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(m.getBody());
-    auto n = scf::ForOp::create(b, loc, zero, index(kProductN), one);
+    auto n = scf::ForOp::create(b, loc, zero, small(kProductN), one);
     b.setInsertionPointToStart(n.getBody());
     Value mi = m.getInductionVar(), ni = n.getInductionVar();
     Value init = memref::LoadOp::create(b, loc, c, ValueRange{mi, ni});
     auto k = scf::ForOp::create(
-        b, loc, zero, index(kProductK), one, ValueRange{init},
+        b, loc, zero, small(kProductK), one, ValueRange{init},
         [&](OpBuilder &b, Location loc, Value ki, ValueRange acc) {
           Value x = memref::LoadOp::create(b, loc, a, ValueRange{mi, ki});
           Value y = memref::LoadOp::create(b, loc, bt, ValueRange{ni, ki});
@@ -312,6 +482,24 @@ void moec::lowering::dropVectorAlignment(Operation *copy) {
     if (isa<vector::LoadOp, vector::StoreOp>(inner))
       inner->removeAttr("alignment");
   });
+}
+
+void moec::lowering::mapBlockValues(gpu::LaunchOp op, ArrayRef<Value> blockIvs,
+                                    IRMapping &map) {
+  gpu::KernelDim3 blockIds = op.getBlockIds();
+  map.map(blockIds.z, blockIvs[0]);
+  map.map(blockIds.y, blockIvs[1]);
+  map.map(blockIds.x, blockIvs[2]);
+  gpu::KernelDim3 grid = op.getGridSizeOperandValues();
+  gpu::KernelDim3 block = op.getBlockSizeOperandValues();
+  gpu::KernelDim3 gridArgs = op.getGridSize(), blockArgs = op.getBlockSize();
+  for (auto [arg, value] : {std::pair{gridArgs.x, grid.x},
+                            {gridArgs.y, grid.y},
+                            {gridArgs.z, grid.z},
+                            {blockArgs.x, block.x},
+                            {blockArgs.y, block.y},
+                            {blockArgs.z, block.z}})
+    map.map(arg, value);
 }
 
 bool moec::lowering::needsLockstep(gpu::LaunchOp op) {
@@ -343,39 +531,23 @@ LogicalResult moec::lowering::emulateInLockstep(gpu::LaunchOp op) {
       b, loc, MemRefType::get({kProductM, kProductN}, f32));
 
   // Loops over the blocks (z, y, x), then the warps of a block.
-  Value zero = step.index(0), one = step.index(1);
-  Value bounds[4] = {grid.z, grid.y, grid.x, step.index(warps)};
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value bounds[4] = {grid.z, grid.y, grid.x,
+                     arith::ConstantIndexOp::create(b, loc, warps)};
   Value ivs[4];
   for (int i = 0; i < 4; ++i) {
     auto loop = scf::ForOp::create(b, loc, zero, bounds[i], one);
+    if (i == 0)
+      step.beforeLoops = loop;
     ivs[i] = loop.getInductionVar();
-    b.setInsertionPointToStart(loop.getBody());
+    b.setInsertionPoint(loop.getBody()->getTerminator());
   }
-  gpu::KernelDim3 blockIds = op.getBlockIds(), threadIds = op.getThreadIds();
-  gpu::KernelDim3 gridArgs = op.getGridSize(), blockArgs = op.getBlockSize();
-  Value warpStart =
-      arith::MulIOp::create(b, loc, ivs[3], step.index(kWarpSize));
-  for (int64_t lane = 0; lane < kWarpSize; ++lane) {
-    IRMapping &map = step.lanes[lane];
-    map.map(blockIds.z, ivs[0]);
-    map.map(blockIds.y, ivs[1]);
-    map.map(blockIds.x, ivs[2]);
-    for (auto [arg, value] : {std::pair{gridArgs.x, grid.x},
-                              {gridArgs.y, grid.y},
-                              {gridArgs.z, grid.z},
-                              {blockArgs.x, block.x},
-                              {blockArgs.y, block.y},
-                              {blockArgs.z, block.z}})
-      map.map(arg, value);
-    Value linear = arith::AddIOp::create(b, loc, warpStart, step.index(lane));
-    Value x = arith::RemUIOp::create(b, loc, linear, block.x);
-    Value rest = arith::DivUIOp::create(b, loc, linear, block.x);
-    Value y = arith::RemUIOp::create(b, loc, rest, block.y);
-    Value z = arith::DivUIOp::create(b, loc, rest, block.y);
-    map.map(threadIds.x, x);
-    map.map(threadIds.y, y);
-    map.map(threadIds.z, z);
-  }
+  mapBlockValues(op, ArrayRef(ivs).take_front(3), step.shared);
+  step.threadIds = op.getThreadIds();
+  step.blockX = block.x;
+  step.blockY = block.y;
+  step.warpStart = arith::MulIOp::create(b, loc, ivs[3], step.small(kWarpSize));
   if (failed(step.run(op.getBody().front())))
     return failure();
   op.erase();

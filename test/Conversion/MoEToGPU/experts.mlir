@@ -87,11 +87,13 @@ func.func @swiglu(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16x
 
 // BF16 weights whose products reduce over whole 32-element steps (H and I
 // here) also get a tensor-core form of each product: a warp per 16 outputs
-// (mma.sync's M) of 8 sorted rows of one expert (N), finding its tile by
-// counting each expert's tiles. Activations are split into BF16 hi + lo,
-// so a step of 32 is 4 products per pair of weight rows (two of gate and
-// two of up). The host picks the tiles once rows reach 8 per expert (32
-// for 4 experts) and launches the other form of each product with one row
+// (mma.sync's M) of 32 sorted rows of one expert, as four products of 8
+// rows (N) that share the weight fragments, finding its tile by counting
+// each expert's tiles. Products of rows past the expert's segment are
+// skipped (a warp-uniform branch). Activations are split into BF16 hi + lo,
+// so a step of 32 is 4 products per pair of weight rows and 8 rows (gate
+// and up: 8). The host picks the tiles once rows reach 8 per expert (32 for
+// 4 experts) and launches the other form of each product with one row
 // block that stores nothing.
 // CHECK-LABEL: func @expert_ffn_tiles
 // CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?xi32
@@ -100,22 +102,26 @@ func.func @swiglu(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16x
 // CHECK: %[[TILES:.*]] = arith.select %[[USE]], %{{.*}}, %c1
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[TILES]], {{.*}} function(@moe_experts_gate_up_tiles)
 // CHECK:   scf.if %[[USE]]
-// CHECK:     scf.for {{.*}} -> (index, index, index, index)
+// CHECK:     %[[TILE:.*]]:4 = scf.for {{.*}} -> (index, index, index, index)
 // CHECK:       memref.load %{{.*}} : memref<5xi32
-// CHECK:     scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32)
-// CHECK:       vector.load {{.*}} : memref<?x32xf32, {{.*}}>, vector<8xf32>
-// CHECK:       arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
-// CHECK:       arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
-// CHECK:       vector.load {{.*}} {alignment = 16 : i64} : memref<4x32x32xbf16, {{.*}}>, vector<8xbf16>
-// CHECK:       vector.bitcast %{{.*}} : vector<8xbf16> to vector<4xi32>
+// CHECK:     scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK-COUNT-4: vector.load {{.*}} {alignment = 16 : i64} : memref<4x32x32xbf16, {{.*}}>, vector<8xbf16>
+// CHECK:       %[[LIVE:.*]] = arith.cmpi ult, %{{.*}}, %[[TILE]]#3
+// CHECK:       scf.if %[[LIVE]] -> (f32, f32, f32, f32, f32, f32, f32, f32)
+// CHECK:         vector.load {{.*}} : memref<?x32xf32, {{.*}}>, vector<8xf32>
+// CHECK:         arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK:         arith.truncf %{{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK:         vector.bitcast %{{.*}} : vector<8xbf16> to vector<4xi32>
 // CHECK-COUNT-8: nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK:       } else {
+// CHECK-COUNT-24: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
-// CHECK-COUNT-4: memref.store
+// CHECK-COUNT-16: memref.store
 // CHECK: %[[WARPROWS:.*]] = arith.select %[[WARPS]], %[[ROWS]], %c1
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[WARPROWS]], {{.*}} function(@moe_experts_gate_up)
 // CHECK:   arith.andi %{{.*}}, %[[WARPS]]
 // CHECK: gpu.launch {{.*}} function(@moe_experts_down_tiles)
-// CHECK-COUNT-4: nvvm.mma.sync
+// CHECK-COUNT-16: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK: gpu.launch {{.*}} function(@moe_experts_down)
 // CHECK: gpu.launch {{.*}} function(@moe_combine)

@@ -162,26 +162,37 @@ func.func @private_across_cut(%v: f32) {
 
 // -----
 
-// Warp matrix products run a warp's 32 lanes in lock step: each op once per
-// lane, the warp-uniform loop once with every lane's loop-carried values
-// (32 x 4 here), and each mma.sync as a 16 x 8 x 16 product on scratch
-// arrays that the lanes' fragments are stored into and read back from, in
-// the PTX ISA's layout. A shuffle reads the partner lane's value directly.
+// Warp matrix products run a warp's 32 lanes in lock step: the ops between
+// two warp-wide ops run in a loop over the lanes, passing values on in
+// slots (memref<32 x T>, a lane's value each); the warp-uniform loop runs
+// once, its loop-carried values in slots. An mma.sync places every lane's
+// fragments into scratch matrices in the PTX ISA's layout (lane 4g + t: A
+// rows g and g + 8, columns 2t, 2t + 1 and + 8), multiplies 16 x 8 x 16 and
+// hands each lane its accumulators; a shuffle reads its partner's slot.
 // CHECK-LABEL: func @warp_products
-// CHECK-SAME: (%[[OUT:.*]]: memref<?xf32>, %[[N:.*]]: index
+// CHECK-SAME: (%[[OUT:.*]]: memref<?xf32>, %[[N:.*]]: index, %[[PA:.*]]: i32, %[[PB:.*]]: i32
 // CHECK-DAG: %[[A:.*]] = memref.alloca() : memref<16x16xf32>
 // CHECK-DAG: %[[B:.*]] = memref.alloca() : memref<8x16xf32>
 // CHECK-DAG: %[[C:.*]] = memref.alloca() : memref<16x8xf32>
+// CHECK-DAG: %[[ACC0:.*]] = memref.alloca() : memref<32xf32>
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c1
 // CHECK:   scf.for %{{.*}} = %c0{{.*}} to %c1
-// CHECK:     scf.for %{{.*}} = %c0{{.*}} to %[[N]]
-// CHECK:       scf.for %{{.*}} = %c0{{.*}} to %c2
-// CHECK:         %[[ACC:.*]]:128 = scf.for %{{.*}} iter_args(
-// Lane 0's A fragment 0: row 0, columns 0 and 1 (two bf16 in an i32).
-// CHECK:           arith.shli %{{.*}}, %c16_i32
-// CHECK:           arith.andi %{{.*}}, %c-65536_i32
-// CHECK:           vector.store %{{.*}}, %[[A]][%c0{{.*}}, %c0{{.*}}] : memref<16x16xf32>, vector<2xf32>
-// CHECK:           memref.store %{{.*}}, %[[C]]
+// CHECK:     scf.for %[[BX:.*]] = %c0{{.*}} to %[[N]]
+// CHECK:       scf.for %[[WARP:.*]] = %c0{{.*}} to %c2
+// CHECK:         %[[START:.*]] = arith.muli %[[WARP]], %c32
+// CHECK:         scf.for %[[L:.*]] = %c0{{.*}} to %c32
+// CHECK:           memref.store %cst, %[[ACC0]][%[[L]]]
+// CHECK:         scf.for %{{.*}} = %c0{{.*}} to %c4
+// CHECK:           scf.for %[[LANE:.*]] = %c0{{.*}} to %c32
+// CHECK:             %[[G:.*]] = arith.divui %[[LANE]], %c4
+// CHECK:             %[[T:.*]] = arith.remui %[[LANE]], %c4
+// CHECK:             %[[TWOT:.*]] = arith.muli %[[T]], %c2
+// CHECK:             arith.shli %[[PA]], %c16_i32
+// CHECK:             arith.andi %[[PA]], %c-65536_i32
+// CHECK:             vector.store %{{.*}}, %[[A]][%[[G]], %[[TWOT]]] : memref<16x16xf32>, vector<2xf32>
+// CHECK:             vector.store %{{.*}}, %[[B]][%[[G]], %[[TWOT]]] : memref<8x16xf32>, vector<2xf32>
+// CHECK:             %[[C0:.*]] = memref.load %[[ACC0]][%[[LANE]]]
+// CHECK:             memref.store %[[C0]], %[[C]][%[[G]], %[[TWOT]]]
 // CHECK:           scf.for %{{.*}} = %c0{{.*}} to %c16
 // CHECK:             scf.for %{{.*}} = %c0{{.*}} to %c8
 // CHECK:               scf.for %{{.*}} = %c0{{.*}} to %c16
@@ -189,9 +200,29 @@ func.func @private_across_cut(%v: f32) {
 // CHECK:                 memref.load %[[B]]
 // CHECK:                 arith.mulf
 // CHECK:                 arith.addf
-// CHECK:           memref.load %[[C]]
-// CHECK:           scf.yield
-// CHECK:         memref.store %[[ACC]]#0, %[[OUT]]
+// CHECK:           scf.for %[[LANE2:.*]] = %c0{{.*}} to %c32
+// CHECK:             %[[D0:.*]] = memref.load %[[C]]
+// CHECK:             memref.store %[[D0]], %[[PRODUCT0:.*]][%[[LANE2]]]
+// CHECK:           scf.for %[[LANE3:.*]] = %c0{{.*}} to %c32
+// CHECK:             %[[PARTNER:.*]] = arith.xori %[[LANE3]], %c1
+// CHECK:             %[[INSIDE:.*]] = arith.cmpi ult, %[[PARTNER]], %c32
+// CHECK:             %[[FROM:.*]] = arith.select %[[INSIDE]], %[[PARTNER]], %[[LANE3]]
+// CHECK:             %[[THEIRS:.*]] = memref.load %[[PRODUCT0]][%[[FROM]]]
+// CHECK:             memref.store %[[THEIRS]], %[[SHUFFLED:.*]][%[[LANE3]]]
+// CHECK:           scf.for %[[LANE4:.*]] = %c0{{.*}} to %c32
+// CHECK:             %[[OWN:.*]] = memref.load %[[PRODUCT0]][%[[LANE4]]]
+// CHECK:             %[[GOT:.*]] = memref.load %[[SHUFFLED]][%[[LANE4]]]
+// CHECK:             arith.addf %[[OWN]], %[[GOT]]
+// The loop's yield: every lane's values read before any is written.
+// CHECK:           scf.for
+// CHECK-COUNT-4:     memref.load
+// CHECK:             memref.store %{{.*}}, %[[ACC0]]
+// CHECK:         scf.for %[[LANE5:.*]] = %c0{{.*}} to %c32
+// CHECK:           %[[LINEAR:.*]] = arith.addi %[[START]], %[[LANE5]]
+// CHECK:           %[[TX:.*]] = arith.remui %[[LINEAR]], %c64
+// CHECK:           %[[AT:.*]] = arith.addi %{{.*}}, %[[TX]]
+// CHECK:           %[[RESULT:.*]] = memref.load %[[ACC0]][%[[LANE5]]]
+// CHECK:           memref.store %[[RESULT]], %[[OUT]][%[[AT]]]
 // CHECK-NOT: gpu.
 // CHECK-NOT: nvvm.
 func.func @warp_products(%out: memref<?xf32>, %n: index, %a: i32, %b: i32) {
@@ -291,6 +322,39 @@ func.func @products_of_f16(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32) {
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
     // expected-error @below {{only m16n8k16 row.col products of bf16 into f32 run in lock step}}
     %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @view_across_products(%m: memref<8xf32>, %a: i32, %b: i32, %c: f32) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    // expected-error @below {{a value of type 'memref<4xf32, strided<[1]>>' cannot pass between lanes' runs in lock step}}
+    %v = memref.subview %m[0][4][1] : memref<8xf32> to memref<4xf32, strided<[1]>>
+    %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    %i = arith.constant 0 : index
+    memref.store %c, %v[%i] : memref<4xf32, strided<[1]>>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @products_and_wide_shuffle(%a: i32, %b: i32, %c: f32) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
+    %offset = arith.constant 32 : i32
+    %width = arith.constant 64 : i32
+    // expected-error @below {{a shuffle's offset must be below 32 and its width in [1, 32]}}
+    %other, %valid = gpu.shuffle xor %d0, %offset, %width : f32
     gpu.terminator
   }
   return
