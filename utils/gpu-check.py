@@ -67,6 +67,13 @@ CASES = {
                        intermediate_size=100), 1, 7),
     "odder-sizes": (ODDER, 1, 5),
     "odder-sizes-dense": (ODDER, 0, 5),
+    # The tensor-core tiles (BF16, H 64 and I 32 or dense 96: both products)
+    # from 8 sorted rows per expert: segments ending mid-tile, a dense layer
+    # of a ragged T, down tiles alone.
+    "tiles-ragged": ({}, 1, 100),
+    "tiles-dense": ({}, 0, 21),
+    "tiles-down-only": (dict(hidden_size=72, num_attention_heads=4,
+                             moe_intermediate_size=64), 1, 60),
 }
 
 
