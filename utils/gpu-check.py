@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks compiled MLP modules on a machine without the compiler (a GPU one).
+"""Checks compiled MLP and model modules on a machine without the compiler
+(a GPU one).
 
 The GPU machine has no LLVM or MLIR, so its check runs in two halves:
 
@@ -7,7 +8,8 @@ The GPU machine has no LLVM or MLIR, so its check runs in two halves:
   utils/gpu-check.py prepare --out DIR --target cuda --gpu-arch sm_90
 
   # There (the runtime): with DIR, this file, utils/ and test/e2e/ (NumPy):
-  utils/gpu-check.py run --dir DIR --runner build/bin/moec-run-layer
+  utils/gpu-check.py run --dir DIR --runner build/bin/moec-run-layer \
+      --model-runner build/bin/moec-run-model
 
 `prepare` generates each case's random checkpoint (utils/make_checkpoint.py)
 only to compile its module, and writes DIR/cases.json. `run` generates the
@@ -15,8 +17,11 @@ same checkpoints there (same options and seed: the same weights), runs each
 module through moec-run-layer on seeded inputs, and compares every output
 row with the float64 reference (test/e2e/reference.py) as the end-to-end
 tests do (1e-4 of the row norm), then runs it again with the synchronous
-allocator (MOEC_GPU_ALLOCATOR=sync), which must give the same bits. It
-prints one line per case and exits 1 if any case fails. `--target cpu` checks the same flow with CPU modules.
+allocator (MOEC_GPU_ALLOCATOR=sync), which must give the same bits. Each
+whole-model case runs through moec-run-model: the prompt's logits against
+the reference's, then greedy tokens decoded against the KV cache against
+the reference's (where its top-2 margin is clear). It prints one line per
+case and exits 1 if any case fails. `--target cpu` checks the same flow with CPU modules.
 """
 
 from __future__ import annotations
@@ -77,6 +82,27 @@ CASES = {
 }
 
 
+YARN = {"rope_type": "yarn", "factor": 40.0, "original_max_position_embeddings": 64,
+        "beta_fast": 32, "beta_slow": 1, "mscale": 1.0, "mscale_all_dim": 1.0}
+V2 = dict(model_type="deepseek_v2", config_style="transformers", n_routed_experts=8,
+          num_experts_per_tok=2, topk_method="group_limited_greedy", n_group=4,
+          topk_group=2, scoring_func=None)
+V3 = dict(model_type="deepseek_v3", config_style="transformers", n_routed_experts=8,
+          num_experts_per_tok=2, n_group=4, topk_group=2, n_shared_experts=1,
+          routed_scaling_factor=2.5, norm_topk_prob=True, q_lora_rank=24,
+          topk_method=None, scoring_func=None, max_position_embeddings=2560,
+          rope_scaling=YARN)
+
+# Whole models, name: (checkpoint options, prompt tokens, new tokens).
+MODEL_CASES = {
+    "model-deepseek": ({}, 13, 8),
+    "model-gqa-long": (dict(hidden_size=128, num_attention_heads=8,
+                            num_key_value_heads=2), 300, 4),
+    "model-v2": (V2, 13, 8),
+    "model-v3": (V3, 13, 8),
+}
+
+
 def prepare(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,8 +120,21 @@ def prepare(args) -> int:
                 print(f"{name}: moe-compile failed:\n{proc.stderr}", file=sys.stderr)
                 return 1
             print(f"compiled {name}")
+        for name, (options, _, _) in MODEL_CASES.items():
+            model = Path(tmp) / name
+            make_checkpoint(model, **options)
+            cmd = [str(compiler), "model", "--model", str(model),
+                   "--output", str(out / f"{name}.so")]
+            if args.target == "cuda":
+                cmd += ["--target", "cuda", "--gpu-arch", args.gpu_arch]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(f"{name}: moe-compile failed:\n{proc.stderr}", file=sys.stderr)
+                return 1
+            print(f"compiled {name}")
     (out / "cases.json").write_text(json.dumps(
-        {"target": args.target, "gpu_arch": args.gpu_arch, "cases": CASES}, indent=1))
+        {"target": args.target, "gpu_arch": args.gpu_arch, "cases": CASES,
+         "models": MODEL_CASES}, indent=1))
     return 0
 
 
@@ -146,9 +185,51 @@ def run(args) -> int:
             print(f"{status} {name}: T={tokens}, worst row error {worst:.3g} of the "
                   f"bound {timing}")
             shutil.rmtree(model)
-    print(f"{len(spec['cases']) - failures} of {len(spec['cases'])} cases match the "
+        for name, (options, tokens, new) in spec.get("models", {}).items():
+            model = Path(tmp) / name
+            config = make_checkpoint(model, **options)
+            weights = load_model(model)
+            ok, line = check_model(args, folder / f"{name}.so", model, config, weights,
+                                   tokens, new, Path(tmp))
+            failures += not ok
+            print(f"{'ok  ' if ok else 'FAIL'} {name}: {line}")
+            shutil.rmtree(model)
+    total = len(spec["cases"]) + len(spec.get("models", {}))
+    print(f"{total - failures} of {total} cases match the "
           f"reference ({spec['target']}, {spec['gpu_arch']})")
     return 1 if failures else 0
+
+
+def check_model(args, module: Path, model: Path, config: dict, weights, tokens: int,
+                new: int, tmp: Path) -> tuple[bool, str]:
+    """Runs a whole-model module: (whether it matches, what was seen)."""
+    import reference as R
+
+    ids = np.random.default_rng(tokens).integers(0, config["vocab_size"], tokens).tolist()
+    logits_path, steps_path = tmp / "logits.npy", tmp / "steps.npy"
+    command = [args.model_runner, "--model", str(model), "--module", str(module),
+               "--prompt-ids", ",".join(map(str, ids)), "--output", str(logits_path),
+               "--new-tokens", str(new), "--steps-output", str(steps_path)]
+    proc = subprocess.run(command, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return False, proc.stderr.strip()
+    logits = np.load(logits_path)
+    ref = R.model_forward(weights, config, ids)
+    err = np.linalg.norm(logits - ref, axis=-1)
+    worst = float((err / (1e-4 * np.linalg.norm(ref, axis=-1) + 1e-6)).max())
+    got = [int(t) for t in proc.stdout.split()]
+    want, margins = R.greedy_generate(weights, config, ids, new)
+    # A step whose reference top-2 margin is tiny may go either way; later
+    # steps then continue another sequence.
+    agree = 0
+    for g, w, m in zip(got, want, margins):
+        if g != w and m >= 1e-4:
+            return False, f"T={tokens}: token {agree} is {g}, the reference's {w}"
+        if g != w:
+            break
+        agree += 1
+    return worst <= 1, (f"T={tokens}, worst logits row error {worst:.3g} of the bound, "
+                        f"{agree} of {new} greedy tokens as the reference's")
 
 
 def main() -> int:
@@ -163,6 +244,7 @@ def main() -> int:
     r = sub.add_parser("run", help="run and check them (needs only moec-run-layer)")
     r.add_argument("--dir", required=True)
     r.add_argument("--runner", default=str(ROOT / "build" / "bin" / "moec-run-layer"))
+    r.add_argument("--model-runner", default=str(ROOT / "build" / "bin" / "moec-run-model"))
     r.add_argument("--repeat", type=int, default=0,
                    help="also time N more calls of each module")
     args = parser.parse_args()

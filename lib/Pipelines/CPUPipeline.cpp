@@ -53,7 +53,9 @@ void moec::buildCPUPipeline(OpPassManager &pm,
       options.foldSharedExperts || options.gpuKernelsOnCPU;
   decompose.latentExpandMinTokens = options.latentExpandMinTokens;
   buildDecomposePipeline(pm, decompose);
-  pm.addPass(createMoEFuseLinearEpilogues());
+  // The GPU kernels take RoPE and residuals as ops of their own.
+  if (!options.gpuKernelsOnCPU)
+    pm.addPass(createMoEFuseLinearEpilogues());
   if (options.gpuKernelsOnCPU) {
     pm.addPass(createMoEFuseExpertFFN());
     ConvertMoEToGPUOptions gpu;

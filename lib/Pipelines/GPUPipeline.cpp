@@ -20,6 +20,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/Transforms/OptimizeForNVVM.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
@@ -55,15 +56,26 @@ void moec::buildGPUPipeline(OpPassManager &pm,
     return;
   }
 
-  // moe ops -> kernels on device buffers.
+  // moe ops -> kernels on device buffers. Multi-head latent attention
+  // absorbs kv_b_proj at every token count: attention on the compressed
+  // cache itself.
   DecomposePipelineOptions decompose;
   decompose.foldSharedExperts = true;
+  decompose.latentExpandMinTokens = 0;
   buildDecomposePipeline(pm, decompose);
   pm.addPass(createMoEFuseExpertFFN());
   pm.addPass(createConvertMoEToGPU());
+  // The rest of a decoder layer (residual adds, the KV cache's layout and
+  // rounding, slices) as linalg, then after bufferization as parallel
+  // loops, each run as a kernel.
+  pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   addBufferization(pm);
+  pm.addPass(createMoEExpandStridedCopies());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createMoEGPUParallelLoopsToKernels());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createMoEGPUDeviceBuffers());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createMoEGPUMergeKernelModules());

@@ -3,7 +3,6 @@
 
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
-#include "moec/Runtime/CUDADriver.h"
 #include "moec/Runtime/CompiledModule.h"
 #include "moec/Runtime/GPURuntime.h"
 #include "moec/Runtime/ModuleSpec.h"
@@ -40,26 +39,6 @@ using capi::fail;
 
 namespace {
 
-/// An error unless the cubins for `arch` (sm_XY, or sm_XYa) run on
-/// `device`: the same major version, and a minor at least XY's (exactly,
-/// for the architecture-specific `a` targets).
-Status checkRunsOn(const std::string &arch, const CUDADeviceInfo &device) {
-  std::string digits = arch.substr(3);
-  bool specific = !digits.empty() && digits.back() == 'a';
-  if (specific)
-    digits.pop_back();
-  int major = digits.size() >= 2 ? digits[0] - '0' : -1;
-  int minor = digits.size() >= 2 ? digits[1] - '0' : -1;
-  bool runs = major == device.major &&
-              (specific ? minor == device.minor : minor <= device.minor);
-  if (runs)
-    return Status();
-  return Status::error("the module's kernels are for " + arch +
-                       " and do not run on GPU 0, " + device.name + " (" +
-                       device.smName() + "); compile it with --gpu-arch " +
-                       device.smName());
-}
-
 /// Runs MLP block `mlp` from a GPU module: its weights go to device memory
 /// once, x and y for each call.
 Status runMLPOnGPU(const CompiledModule &module, PackedFunction entry,
@@ -67,11 +46,7 @@ Status runMLPOnGPU(const CompiledModule &module, PackedFunction entry,
   if (Status s = useGPU(); !s.ok())
     return Status::error(module.describe() +
                          " runs on a CUDA GPU: " + s.message());
-  StatusOr<const CUDADriver *> driver = CUDADriver::get();
-  StatusOr<CUDADeviceInfo> device = (*driver)->device(0);
-  if (!device.ok())
-    return device.status();
-  if (Status s = checkRunsOn(module.gpuArch(), *device); !s.ok())
+  if (Status s = checkGPUArch(module.gpuArch()); !s.ok())
     return Status::error(module.describe() + ": " + s.message());
   if (mlp.deviceWeights.empty()) {
     const FunctionSpec &function = mlp.spec.functions[0];

@@ -113,6 +113,29 @@ Status moec::useGPU() {
   return takeGPUError();
 }
 
+Status moec::checkGPUArch(const std::string &arch) {
+  StatusOr<const CUDADriver *> driver = CUDADriver::get();
+  if (!driver.ok())
+    return driver.status();
+  StatusOr<CUDADeviceInfo> device = (*driver)->device(0);
+  if (!device.ok())
+    return device.status();
+  std::string digits = arch.size() > 3 ? arch.substr(3) : std::string();
+  bool specific = !digits.empty() && digits.back() == 'a';
+  if (specific)
+    digits.pop_back();
+  int major = digits.size() >= 2 ? digits[0] - '0' : -1;
+  int minor = digits.size() >= 2 ? digits[1] - '0' : -1;
+  bool runs = major == device->major &&
+              (specific ? minor == device->minor : minor <= device->minor);
+  if (runs)
+    return Status();
+  return Status::error("the module's kernels are for " + arch +
+                       " and do not run on GPU 0, " + device->name + " (" +
+                       device->smName() + "); compile it with --gpu-arch " +
+                       device->smName());
+}
+
 Status moec::takeGPUError() {
   if (firstError.empty())
     return Status();

@@ -75,6 +75,15 @@ Status LoadedModel::load(std::unique_ptr<CompiledModule> compiled,
   }
   if (Status s = compiled->checkSignature(moduleSpec); !s.ok())
     return s;
+  // Say why a GPU module cannot run before binding any weights.
+  gpu = !compiled->gpuArch().empty();
+  if (gpu) {
+    if (Status s = useGPU(); !s.ok())
+      return Status::error(compiled->describe() +
+                           " runs on a CUDA GPU: " + s.message());
+    if (Status s = checkGPUArch(compiled->gpuArch()); !s.ok())
+      return Status::error(compiled->describe() + ": " + s.message());
+  }
   module = std::move(compiled);
   const int64_t total = static_cast<int64_t>(moduleSpec.layers.size()) + 2;
   int64_t done = 0;
@@ -83,6 +92,9 @@ Status LoadedModel::load(std::unique_ptr<CompiledModule> compiled,
     if (!call.ok())
       return call.status();
     out = std::move(*call);
+    if (gpu)
+      if (Status s = upload(out); !s.ok())
+        return s;
     if (progress)
       progress(++done, total);
     return Status();
@@ -112,12 +124,33 @@ size_t LoadedModel::ownedWeightBytes() const {
   return bytes;
 }
 
+Status LoadedModel::upload(Call &call) const {
+  std::vector<const OperandSpec *> specs = call.function->weights();
+  for (size_t i = 0; i < call.weights.size(); ++i) {
+    const WeightBuffer &w = call.weights[i];
+    size_t bytes = dtypeSize(w.dtype);
+    for (int64_t d : w.shape)
+      bytes *= static_cast<size_t>(d);
+    StatusOr<DeviceBuffer> buffer =
+        DeviceBuffer::create(bytes, w.data(), specs[i]->name.c_str());
+    if (!buffer.ok())
+      return buffer.status();
+    call.deviceWeights.push_back(std::move(*buffer));
+  }
+  return Status();
+}
+
 Status LoadedModel::run(const Call &call, std::vector<Argument> args) const {
-  for (const WeightBuffer &w : call.weights)
-    args.push_back(Argument::buffer(w.data(), w.shape));
-  if (opts.threads > 0)
+  for (size_t i = 0; i < call.weights.size(); ++i) {
+    const WeightBuffer &w = call.weights[i];
+    const void *data = gpu ? call.deviceWeights[i].data() : w.data();
+    args.push_back(Argument::buffer(data, w.shape));
+  }
+  if (opts.threads > 0 && !gpu)
     module->setThreads(opts.threads);
-  return invoke(call.entry, *call.function, args);
+  if (Status s = invoke(call.entry, *call.function, args); !s.ok())
+    return s;
+  return gpu ? takeGPUError() : Status();
 }
 
 StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
@@ -142,7 +175,8 @@ StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
     std::vector<CacheBuffer> buffers;
     for (size_t i : fn.caches()) {
       const OperandSpec &op = fn.operands[i];
-      CacheBuffer buffer{nullptr, op.shape};
+      CacheBuffer buffer;
+      buffer.shape = op.shape;
       size_t bytes = dtypeSize(op.dtype), perPosition = bytes;
       for (int64_t &d : buffer.shape) {
         if (d == kDynamicSize)
@@ -154,8 +188,16 @@ StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
           return Status::error("a KV cache of " + std::to_string(capacity) +
                                " tokens would not fit in memory");
       }
-      buffer.data.reset(new (std::nothrow) uint8_t[bytes]);
-      if (!buffer.data)
+      if (model.onGPU()) {
+        StatusOr<DeviceBuffer> device =
+            DeviceBuffer::create(bytes, nullptr, "the KV cache");
+        if (!device.ok())
+          return device.status();
+        buffer.device = std::move(*device);
+      } else {
+        buffer.data.reset(new (std::nothrow) uint8_t[bytes]);
+      }
+      if (!buffer.address())
         return Status::error("cannot allocate the KV cache of " +
                              std::to_string(capacity) + " tokens (" +
                              std::to_string(total) + " bytes for " +
@@ -165,8 +207,17 @@ StatusOr<std::unique_ptr<Session>> Session::create(const LoadedModel &model,
     }
     session->caches.push_back(std::move(buffers));
   }
-  session->hidden.resize(
-      static_cast<size_t>(std::min(capacity, kPrefillChunk) * c.hidden_size));
+  const size_t hidden =
+      static_cast<size_t>(std::min(capacity, kPrefillChunk) * c.hidden_size);
+  if (model.onGPU()) {
+    StatusOr<DeviceBuffer> device = DeviceBuffer::create(
+        hidden * sizeof(float), nullptr, "the hidden states");
+    if (!device.ok())
+      return device.status();
+    session->deviceHidden = std::move(*device);
+  } else {
+    session->hidden.resize(hidden);
+  }
   return session;
 }
 
@@ -193,6 +244,16 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
   for (int64_t first = 0; first < n; first += kPrefillChunk) {
     const int64_t m = std::min(kPrefillChunk, n - first);
     std::vector<int32_t> chunk(ids.begin() + first, ids.begin() + first + m);
+    if (model.onGPU()) {
+      // The last chunk's logits, or every chunk's with allLogits.
+      float *out = allLogits        ? logits.data() + first * v
+                   : first + m == n ? logits.data()
+                                    : nullptr;
+      if (Status s = forwardOnGPU(chunk.data(), m, pos + first, allLogits, out);
+          !s.ok())
+        return s;
+      continue;
+    }
     if (Status s =
             model.run(model.embed, {Argument::buffer(chunk.data(), {m}),
                                     Argument::buffer(hidden.data(), {m, h})});
@@ -202,7 +263,7 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
       std::vector<Argument> args{Argument::buffer(hidden.data(), {m, h}),
                                  Argument::indexValue(pos + first)};
       for (const CacheBuffer &cache : caches[l])
-        args.push_back(Argument::buffer(cache.data.get(), cache.shape));
+        args.push_back(Argument::buffer(cache.address(), cache.shape));
       if (Status s = model.run(model.layers[l], std::move(args)); !s.ok())
         return s;
     }
@@ -220,4 +281,42 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
   }
   pos += n;
   return Status();
+}
+
+Status Session::forwardOnGPU(const int32_t *ids, int64_t m, int64_t at,
+                             bool allLogits, float *logits) {
+  const int64_t h = model.config().hidden_size, v = model.config().vocab_size;
+  StatusOr<DeviceBuffer> deviceIds = DeviceBuffer::create(
+      static_cast<size_t>(m) * sizeof(int32_t), ids, "the token ids");
+  if (!deviceIds.ok())
+    return deviceIds.status();
+  float *hiddenStates = static_cast<float *>(deviceHidden.data());
+  if (Status s =
+          model.run(model.embed, {Argument::buffer(deviceIds->data(), {m}),
+                                  Argument::buffer(hiddenStates, {m, h})});
+      !s.ok())
+    return s;
+  for (size_t l = 0; l < model.layers.size(); ++l) {
+    std::vector<Argument> args{Argument::buffer(hiddenStates, {m, h}),
+                               Argument::indexValue(at)};
+    for (const CacheBuffer &cache : caches[l])
+      args.push_back(Argument::buffer(cache.address(), cache.shape));
+    if (Status s = model.run(model.layers[l], std::move(args)); !s.ok())
+      return s;
+  }
+  if (!logits)
+    return Status();
+  // Only the rows whose logits are wanted go through the head.
+  const int64_t rows = allLogits ? m : 1;
+  const float *headInput = hiddenStates + (m - rows) * h;
+  StatusOr<DeviceBuffer> deviceLogits = DeviceBuffer::create(
+      static_cast<size_t>(rows * v) * sizeof(float), nullptr, "the logits");
+  if (!deviceLogits.ok())
+    return deviceLogits.status();
+  if (Status s = model.run(model.head,
+                           {Argument::buffer(headInput, {rows, h}),
+                            Argument::buffer(deviceLogits->data(), {rows, v})});
+      !s.ok())
+    return s;
+  return deviceLogits->download(logits);
 }

@@ -2,15 +2,17 @@
 
 No GPU runs here, so the GPU lowering is checked three ways:
 
-* `--gpu-kernels-on-cpu` compiles the MLP blocks with the GPU lowering
-  (convert-moe-to-gpu) and runs each kernel's threads one after another on
-  the CPU (moe-gpu-launch-to-loops). The kernels share no memory between
+* `--gpu-kernels-on-cpu` compiles the moe ops of a model (the MLP blocks,
+  and the embedding, norms, projections, RoPE and attention of the decoder
+  layers) with the GPU lowering (convert-moe-to-gpu) and runs each kernel's
+  threads one after another on the CPU, or a warp's lanes in lock step
+  (moe-gpu-launch-to-loops). The kernels share no memory between
   threads and write each output from one thread, so this is what the GPU
   computes; it must match the float64 reference on every layer case of
   test_layer.py and on whole models;
-* `moe-compile layer --target cuda --emit=ptx` writes PTX that the CUDA
-  toolkit's ptxas assembles for sm_80 and sm_90 (skipped, saying why, where
-  there is no ptxas);
+* `moe-compile layer|model --target cuda --emit=ptx` writes PTX that the
+  CUDA toolkit's ptxas assembles for sm_80 and sm_90 (skipped, saying why,
+  where there is no ptxas);
 * the GPU options refuse what they cannot do, by name; GPU modules, built
   ahead of time, load without LLVM or MLIR and, without a driver or GPU,
   fail with a message saying so.
@@ -31,7 +33,9 @@ import pytest
 import reference as R
 from checks import assert_close_rows, assert_fails_naming
 from test_layer import CASES, ODDER, WIDE, Case, same_experts_for_all
-from test_model import GQA, MODELS, prompt_ids, run_logits
+from test_latent_attention import MODELS as MLA_MODELS
+from test_model import (GQA, MODELS, assert_greedy_matches, prompt_ids, run_generate,
+                        run_logits)
 
 CUDA_TOOLKIT = Path(os.environ.get("MOEC_CUDA_TOOLKIT", "/usr/local/cuda"))
 PTXAS = CUDA_TOOLKIT / "bin" / "ptxas"
@@ -116,6 +120,52 @@ def test_gpu_kernels_in_the_model(moe_run, checkpoint, tmp_path, name):
     assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
 
 
+LATENT_MODELS = ["v2", "v2-q-lora", "v3-yarn-q-lora", "v3-linear-rope", "odd-sizes", "f32"]
+
+
+@pytest.mark.parametrize("tokens", [1, 13])
+@pytest.mark.parametrize("name", LATENT_MODELS)
+def test_gpu_kernels_in_latent_attention_models(moe_run, checkpoint, tmp_path, name,
+                                                tokens):
+    """deepseek_v2/v3: the compressed cache, MLA's per-head products and
+    interleaved YaRN RoPE on the GPU kernels."""
+    ckpt = checkpoint(**MLA_MODELS[name])
+    ids = prompt_ids(ckpt.config, tokens)
+    logits = run_logits(moe_run, ckpt.path, ids, tmp_path, "--gpu-kernels-on-cpu")
+    assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
+
+
+@pytest.mark.parametrize("options", [GQA, MLA_MODELS["v3-yarn-q-lora"]], ids=["gqa", "v3"])
+def test_gpu_kernels_decode_against_the_cache(moe_run, checkpoint, tmp_path, options):
+    """Decode steps attend to the KV cache that earlier calls wrote (start >
+    0): greedy tokens as the reference's, each step's logits as a full
+    recompute's."""
+    ckpt = checkpoint(**options)
+    prompt = prompt_ids(ckpt.config, 6, seed=11)
+    tokens, steps = run_generate(moe_run, ckpt.path, prompt, 8, tmp_path,
+                                 "--gpu-kernels-on-cpu")
+    ref, margins = R.greedy_generate(ckpt.weights, ckpt.config, prompt, 8)
+    assert_greedy_matches(tokens, ref, margins)
+    full = run_logits(moe_run, ckpt.path, prompt + tokens[:-1], tmp_path,
+                      "--gpu-kernels-on-cpu")
+    np.testing.assert_allclose(steps, full[len(prompt) - 1:], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kv_cache", ["f16", "bf16"])
+def test_gpu_kernels_read_a_half_precision_cache(moe_run, checkpoint, tmp_path, kv_cache):
+    """Keys and values rounded into the cache, read back by the attention
+    kernel. Few tokens, so that the experts' products take the warp form:
+    the tensor-core tiles' ~1e-6 error can flip a key's rounding to BF16
+    (2^-8 apart), which moves the logits by more than the reference's
+    tolerance."""
+    ckpt = checkpoint(**GQA)
+    ids = prompt_ids(ckpt.config, 7, seed=4)
+    logits = run_logits(moe_run, ckpt.path, ids, tmp_path, "--gpu-kernels-on-cpu",
+                        "--kv-cache", kv_cache)
+    assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids,
+                                              kv_cache=kv_cache))
+
+
 def test_gpu_kernels_on_a_long_prompt(moe_run, checkpoint, tmp_path):
     """More tokens than a block of threads, and not a multiple of one."""
     ckpt = checkpoint(**GQA)
@@ -177,11 +227,38 @@ def test_layer_ptx_assembles(moe_compile, checkpoint, tmp_path, options, layer, 
     assert asm.returncode == 0, asm.stderr
 
 
-def test_gpu_target_refuses_the_whole_model(moe_compile, checkpoint, tmp_path):
-    proc = moe_compile("model", "--model", checkpoint().path, "--target", "cuda",
-                       "--emit=ptx", "--output", tmp_path / "m.ptx")
-    assert_fails_naming(proc, "--target cuda", "layer")
-    assert not (tmp_path / "m.ptx").exists()
+MODEL_PTX_CASES = {
+    "deepseek-gqa-bf16-cache": (GQA, ("--kv-cache", "bf16")),
+    "deepseek-f16": (MODELS["f16"], ()),
+    "v2": (MLA_MODELS["v2"], ()),
+    "v3-yarn-q-lora": (MLA_MODELS["v3-yarn-q-lora"], ()),
+    "mla-odd-sizes": (MLA_MODELS["odd-sizes"], ()),
+}
+
+
+@needs_toolkit
+@pytest.mark.parametrize("arch", ["sm_80", "sm_90"])
+@pytest.mark.parametrize("case", MODEL_PTX_CASES.values(), ids=MODEL_PTX_CASES.keys())
+def test_model_ptx_assembles(moe_compile, checkpoint, tmp_path, case, arch):
+    """The whole model lowers to kernels: embedding, norms, projections,
+    RoPE, attention over the cache, the MLP blocks and the head, with no
+    op left on the host."""
+    options, flags = case
+    ckpt = checkpoint(**options)
+    ptx = tmp_path / "model.ptx"
+    proc = moe_compile("model", "--model", ckpt.path, "--target", "cuda", "--emit=ptx",
+                       "--gpu-arch", arch, "--output", ptx, *flags)
+    assert proc.returncode == 0, proc.stderr
+    text = ptx.read_text()
+    assert f".target {arch}" in text
+    for kernel in ["moe_embedding", "moe_rms_norm", "moe_linear", "moe_attention",
+                   "moe_router_logits", "moe_topk", "moe_experts_gate_up"]:
+        assert f".entry {kernel}" in text, f"no {kernel} kernel"
+    latent = ckpt.config["model_type"] != "deepseek"
+    assert (".entry moe_head_matmul" in text) == latent
+    asm = subprocess.run([str(PTXAS), f"-arch={arch}", str(ptx), "-o",
+                          str(tmp_path / "model.cubin")], capture_output=True, text=True)
+    assert asm.returncode == 0, asm.stderr
 
 
 def test_emit_ptx_needs_the_gpu_target(moe_compile, checkpoint, tmp_path):
@@ -202,14 +279,64 @@ def moec_run_layer() -> Path:
     return Path(os.environ["MOEC_BIN_DIR"]) / "moec-run-layer"
 
 
-def test_runner_needs_no_llvm_or_mlir():
-    """What a GPU machine without the compiler runs: the runner, the runtime
+def moec_run_model() -> Path:
+    return Path(os.environ["MOEC_BIN_DIR"]) / "moec-run-model"
+
+
+@pytest.mark.parametrize("runner", ["moec-run-layer", "moec-run-model"])
+def test_runner_needs_no_llvm_or_mlir(runner):
+    """What a GPU machine without the compiler runs: the runners, the runtime
     library and a module; none of them may need LLVM or MLIR."""
-    ldd = subprocess.run(["ldd", str(moec_run_layer())], capture_output=True, text=True)
+    ldd = subprocess.run(["ldd", str(Path(os.environ["MOEC_BIN_DIR"]) / runner)],
+                         capture_output=True, text=True)
     assert ldd.returncode == 0, ldd.stderr
     assert "libmoec_runtime" in ldd.stdout
     for lib in ("libLLVM", "libMLIR", "libcuda"):
         assert lib not in ldd.stdout, ldd.stdout
+
+
+@pytest.mark.parametrize("options", [GQA, MLA_MODELS["v2"]], ids=["gqa", "v2"])
+def test_model_runner_runs_a_cpu_module(moe_compile, checkpoint, tmp_path, options):
+    """moec-run-model: the prompt's logits and greedy decode steps from an
+    ahead-of-time module, against the reference."""
+    ckpt = checkpoint(**options)
+    module = tmp_path / "model.so"
+    proc = moe_compile("model", "--model", ckpt.path, "--output", module)
+    assert proc.returncode == 0, proc.stderr
+    ids = prompt_ids(ckpt.config, 7, seed=3)
+    run = subprocess.run([str(moec_run_model()), "--model", str(ckpt.path), "--module",
+                          str(module), "--prompt-ids", ",".join(map(str, ids)),
+                          "--output", str(tmp_path / "l.npy"), "--new-tokens", "5",
+                          "--steps-output", str(tmp_path / "s.npy")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert_close_rows(np.load(tmp_path / "l.npy"),
+                      R.model_forward(ckpt.weights, ckpt.config, ids))
+    tokens = [int(t) for t in run.stdout.split()]
+    ref, margins = R.greedy_generate(ckpt.weights, ckpt.config, ids, 5)
+    assert_greedy_matches(tokens, ref, margins)
+    steps = np.load(tmp_path / "s.npy")
+    assert steps.shape == (5, ckpt.config["vocab_size"])
+    assert (steps.argmax(axis=1) == tokens).all()
+
+
+def test_model_runner_refuses_bad_arguments(checkpoint, tmp_path):
+    runner = str(moec_run_model())
+    model = str(checkpoint().path)
+    for args, names in [
+        ([], ["--model", "--module", "--prompt-ids", "--output"]),
+        (["--model", model, "--module", "m.so", "--prompt-ids", "1,x",
+          "--output", str(tmp_path / "l.npy")], ["--prompt-ids", "1,x"]),
+        (["--model", model, "--module", "m.so", "--prompt-ids", "1",
+          "--output", str(tmp_path / "l.npy"), "--new-tokens", "2"], ["--steps-output"]),
+        (["--model", model, "--module", model, "--prompt-ids", "1",
+          "--output", model + "/config.json"], ["refusing to overwrite"]),
+    ]:
+        run = subprocess.run([runner, *args], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 1, (args, run.stderr)
+        for name in names:
+            assert name in run.stderr, run.stderr
+    assert not (tmp_path / "l.npy").exists()
 
 
 @pytest.mark.parametrize("target", ["cpu", pytest.param("cuda", marks=needs_toolkit)])
@@ -290,6 +417,41 @@ def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_pat
         assert not (tmp_path / "y.npy").exists()
 
 
+@needs_toolkit
+@pytest.mark.parametrize("stub", [False, True], ids=["no-driver", "stub-driver"])
+def test_gpu_model_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path, stub):
+    """A whole model for the GPU, ahead of time or compiled by moe-run, ends
+    with the driver's reason and no output where there is no GPU."""
+    if stub and not (CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so").exists():
+        pytest.skip(f"no CUDA toolkit stub library in {CUDA_TOOLKIT}/lib64/stubs")
+    if not stub and Path("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists():
+        pytest.skip("this machine has a CUDA driver")
+    ckpt = checkpoint()
+    module = tmp_path / "model.so"
+    proc = moe_compile("model", "--model", ckpt.path, "--target", "cuda", "--output", module)
+    assert proc.returncode == 0, proc.stderr
+    symbols = subprocess.run(["nm", "-D", str(module)], capture_output=True, text=True).stdout
+    assert "moec_gpu_arch" in symbols
+    env = driver_env(tmp_path, stub)
+    want = "CUDA_ERROR_STUB_LIBRARY" if stub else "no CUDA driver"
+    moe_run = str(Path(os.environ["MOEC_BIN_DIR"]) / "moe-run")
+    out = tmp_path / "logits.npy"
+    runs = [
+        [moe_run, "logits", "--model", str(ckpt.path), "--prompt-ids", "1,2,3",
+         "--module", str(module), "--output", str(out)],
+        [moe_run, "logits", "--model", str(ckpt.path), "--prompt-ids", "1,2,3",
+         "--target", "cuda", "--output", str(out)],
+        [moe_run, "generate", "--model", str(ckpt.path), "--prompt-ids", "1,2,3",
+         "--module", str(module)],
+    ]
+    for cmd in runs:
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 1, (cmd, run.returncode, run.stderr)
+        assert want in run.stderr, run.stderr
+        assert "CUDA" in run.stderr and "Traceback" not in run.stderr
+        assert not out.exists() and run.stdout == ""
+
+
 # ------------------------------------------------------- on a GPU, if any
 
 def gpu_missing_reason() -> str | None:
@@ -318,3 +480,21 @@ def test_layer_runs_on_the_gpu(moe_run, checkpoint, tmp_path, case):
     assert proc.returncode == 0, proc.stderr
     assert_close_rows(np.load(tmp_path / "y.npy"),
                       R.mlp_block(ckpt.weights, ckpt.config, c.layer, x.astype(np.float64)))
+
+
+@pytest.mark.parametrize("options", [GQA, MLA_MODELS["v3-yarn-q-lora"]], ids=["gqa", "v3"])
+def test_model_runs_on_the_gpu(moe_run, checkpoint, tmp_path, options):
+    """The whole model on GPU 0: a prefill's logits against the reference,
+    and decode steps against the KV cache on the device (skipped, saying why,
+    where there is no GPU)."""
+    reason = gpu_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    ckpt = checkpoint(**options)
+    ids = prompt_ids(ckpt.config, 13)
+    logits = run_logits(moe_run, ckpt.path, ids, tmp_path, "--target", "cuda")
+    assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
+    prompt = ids[:6]
+    tokens, steps = run_generate(moe_run, ckpt.path, prompt, 8, tmp_path, "--target", "cuda")
+    ref, margins = R.greedy_generate(ckpt.weights, ckpt.config, prompt, 8)
+    assert_greedy_matches(tokens, ref, margins)

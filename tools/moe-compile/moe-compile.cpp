@@ -4,13 +4,15 @@
 //   moe-compile layer --model DIR --layer L --output FILE.so
 //   moe-compile layer --model DIR --layer L --target cuda [--emit=ptx]
 //                     --output FILE.so|FILE.ptx
+//   moe-compile model --model DIR --target cuda [--emit=ptx]
+//                     --output FILE.so|FILE.ptx
 //
 // Writes a shared library with the whole model (embedding, decoder layers,
 // head) or one layer's MLP block compiled for this CPU. It reads config.json
 // and the checkpoint headers only, never the weights. `moe-run --module`
 // and the runtime C API run it without the compiler. With --target cuda the
-// layer's library launches GPU kernels (a cubin for --gpu-arch inside);
-// --emit=ptx writes their PTX instead.
+// library launches GPU kernels (a cubin for --gpu-arch inside) and keeps
+// everything on the device; --emit=ptx writes their PTX instead.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Compiler/Compile.h"
@@ -57,7 +59,8 @@ enum class Target { CPU, CUDA };
 cl::opt<Target> target(
     "target", cl::desc("What to compile for"),
     cl::values(clEnumValN(Target::CPU, "cpu", "This machine's CPU (default)"),
-               clEnumValN(Target::CUDA, "cuda", "An NVIDIA GPU (MLP layers)")),
+               clEnumValN(Target::CUDA, "cuda",
+                          "An NVIDIA GPU")),
     cl::init(Target::CPU), cl::sub(modelCmd), cl::sub(layerCmd));
 cl::opt<std::string> gpuArch("gpu-arch",
                              cl::desc("GPU architecture for --target cuda: "
@@ -92,11 +95,7 @@ int main(int argc, char **argv) {
       "`moe-compile SUBCOMMAND --help` lists a subcommand's options.\n");
   if (!modelCmd && !layerCmd)
     return fail("no subcommand given: use model or layer (see --help)");
-  if (target == Target::CUDA && !emitMLIR) {
-    if (modelCmd)
-      return fail("--target cuda compiles MLP layers (moe-compile layer); "
-                  "the whole model has no GPU lowering yet");
-  } else if (emit == Emit::PTX) {
+  if (emit == Emit::PTX && (target != Target::CUDA || emitMLIR)) {
     return fail("--emit=ptx needs --target cuda");
   }
   if (Status s = checkOutputPath(outputPath, modelDir); !s.ok())

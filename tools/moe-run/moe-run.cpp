@@ -4,8 +4,9 @@
 //   moe-run logits   --model DIR --prompt-ids 1,2,3 --output L.npy
 //   moe-run layer    --model DIR --layer L --input X.npy --output Y.npy
 //
-// Compiles the model (or one layer's MLP block) for this CPU, or takes an
-// ahead-of-time module from moe-compile (--module), and runs it.
+// Compiles the model (or one layer's MLP block) for this CPU or, with
+// --target cuda, for CUDA GPU 0, or takes an ahead-of-time module from
+// moe-compile (--module, which runs where it was compiled for), and runs it.
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Compiler/Compile.h"
@@ -74,12 +75,13 @@ cl::opt<std::string> modulePath(
 enum class Target { CPU, CUDA };
 cl::opt<Target> target(
     "target",
-    cl::desc("Where layer runs the block (a --module runs where it was "
-             "compiled for)"),
+    cl::desc("Where to run the model or the block (a --module runs where "
+             "it was compiled for)"),
     cl::values(clEnumValN(Target::CPU, "cpu", "This machine's CPU (default)"),
                clEnumValN(Target::CUDA, "cuda",
                           "CUDA GPU 0, with kernels compiled for it")),
-    cl::init(Target::CPU), cl::sub(layerCmd));
+    cl::init(Target::CPU), cl::sub(generateCmd), cl::sub(logitsCmd),
+    cl::sub(layerCmd));
 cl::opt<std::string> promptIds("prompt-ids",
                                cl::desc("The prompt as token ids, e.g. 1,2,3"),
                                cl::value_desc("IDS"), cl::sub(generateCmd),
@@ -175,20 +177,28 @@ int runLayerModule(const std::string &modulePath, int64_t layer,
   return written.ok() ? 0 : fail(written.message());
 }
 
-/// Compiles the block for GPU 0 into a temporary module and runs it.
-int runLayerOnGPU(const ModelConfig &config, const NpyArray &x) {
-  // Say why there is no GPU before spending time compiling for one.
+/// What to compile for GPU 0, or why there is none: said before any time
+/// goes into compiling for it.
+StatusOr<GPUPipelineConfig> gpuZero() {
   StatusOr<const CUDADriver *> driver = CUDADriver::get();
   if (!driver.ok())
-    return fail("--target cuda: " + driver.status().message());
+    return Status::error("--target cuda: " + driver.status().message());
   StatusOr<CUDADeviceInfo> device = (*driver)->device(0);
   if (!device.ok())
-    return fail("--target cuda: " + device.status().message());
+    return Status::error("--target cuda: " + device.status().message());
   GPUPipelineConfig gpu;
   gpu.chip = device->smName();
   if (StatusOr<std::string> features = gpu.features(); !features.ok())
-    return fail("--target cuda: GPU 0 is " + device->name + " (" + gpu.chip +
-                "): " + features.status().message());
+    return Status::error("--target cuda: GPU 0 is " + device->name + " (" +
+                         gpu.chip + "): " + features.status().message());
+  return gpu;
+}
+
+/// Compiles the block for GPU 0 into a temporary module and runs it.
+int runLayerOnGPU(const ModelConfig &config, const NpyArray &x) {
+  StatusOr<GPUPipelineConfig> gpu = gpuZero();
+  if (!gpu.ok())
+    return fail(gpu.status().message());
   StatusOr<std::unique_ptr<Checkpoint>> ckpt = Checkpoint::open(modelDir);
   if (!ckpt.ok())
     return fail(ckpt.status().message());
@@ -201,7 +211,7 @@ int runLayerOnGPU(const ModelConfig &config, const NpyArray &x) {
           llvm::sys::fs::createTemporaryFile("moec-layer", "so", module))
     return fail("cannot create a temporary module: " + ec.message());
   llvm::FileRemover removeModule(module);
-  if (Status s = compileModuleForGPUToFile(*spec, gpu, module.str().str());
+  if (Status s = compileModuleForGPUToFile(*spec, *gpu, module.str().str());
       !s.ok())
     return fail(s.message());
   return runLayerModule(module.str().str(), layerIndex, x);
@@ -270,7 +280,9 @@ int runLayer() {
 StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
   ModelOptions options;
   options.kvCache = kvCache;
-  if (modulePath.empty()) {
+  // GPU kernels read the weights as stored.
+  const bool compileForGPU = modulePath.empty() && target == Target::CUDA;
+  if (modulePath.empty() && !compileForGPU) {
     StatusOr<WeightLayout> layout = weightLayoutFor(compileFlags.options());
     if (!layout.ok())
       return layout.status();
@@ -293,6 +305,20 @@ StatusOr<std::unique_ptr<LoadedModel>> loadModel() {
             llvm::StringRef(dtypeName(*built)).lower() +
             " KV cache; leave out --kv-cache or compile the module with it");
     }
+  } else if (compileForGPU) {
+    StatusOr<GPUPipelineConfig> gpu = gpuZero();
+    if (!gpu.ok())
+      return gpu.status();
+    llvm::SmallString<128> path;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("moec-model", "so", path))
+      return Status::error("cannot create a temporary module: " + ec.message());
+    llvm::FileRemover removeModule(path);
+    if (Status s =
+            compileModuleForGPUToFile((*model)->spec(), *gpu, path.str().str());
+        !s.ok())
+      return s;
+    module = loadSharedLibraryModule(path.str().str());
   } else {
     ProgressBar bar("compiling");
     CompileOptions options = compileFlags.options();

@@ -151,6 +151,27 @@ def MoEGPUDeviceBuffers : Pass<"moe-gpu-device-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def MoEGPUParallelLoopsToKernels
+    : Pass<"moe-gpu-parallel-loops-to-kernels", "::mlir::func::FuncOp"> {
+  let summary = "Run the host code's parallel loops as GPU kernels";
+  let description = [{
+    After bufferization and `convert-linalg-to-parallel-loops`, the parts of
+    a decoder layer that are no moe op (residual adds, the KV cache's
+    head-major layout and rounding, slices copied between buffers) are
+    `scf.parallel` loops over device buffers in the host code. Each
+    outermost one becomes a kernel with one thread per iteration: the
+    iteration space is flattened, 128 threads per block, and each thread
+    recovers its indices (the last dimension fastest, so that neighbouring
+    threads touch neighbouring elements) and runs the loop body. Loops with
+    reductions are refused, as is a body that reads a host global.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def MoEGPUMergeKernelModules
     : Pass<"moe-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
   let summary = "Gather the outlined kernels into one gpu.module";

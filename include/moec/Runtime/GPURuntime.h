@@ -16,12 +16,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace moec {
 
 /// The device the mgpu* functions use: device 0's primary context, made
 /// current on the calling thread. An error if there is no driver or device.
 Status useGPU();
+
+/// An error unless kernels compiled for `arch` (sm_XY, or sm_XYa) run on
+/// GPU 0: the same major version, and a minor at least XY's (exactly, for
+/// the architecture-specific `a` targets). The message says which --gpu-arch
+/// fits.
+Status checkGPUArch(const std::string &arch);
 
 /// The first error the mgpu* functions met on this thread since the last
 /// call (cleared), or OK.

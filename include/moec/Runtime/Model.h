@@ -11,6 +11,11 @@
 // in chunks; a decode step runs one token against the cache and never
 // recomputes the prefix.
 //
+// A module compiled for a CUDA GPU (moe-compile model --target cuda) runs
+// there: the weights go to device memory once, as stored, when the model
+// loads; a session's KV cache and hidden states live in device memory; each
+// forward uploads the token ids and downloads the logits.
+//
 //===----------------------------------------------------------------------===//
 #ifndef MOEC_RUNTIME_MODEL_H
 #define MOEC_RUNTIME_MODEL_H
@@ -18,6 +23,7 @@
 #include "moec/Model/Checkpoint.h"
 #include "moec/Model/Config.h"
 #include "moec/Runtime/CompiledModule.h"
+#include "moec/Runtime/GPURuntime.h"
 #include "moec/Runtime/ModuleSpec.h"
 #include "moec/Runtime/Weights.h"
 #include "moec/Support/Status.h"
@@ -57,13 +63,16 @@ public:
 
   /// Runs code from `module`, which must be compiled for spec(), and binds
   /// every call's weight operands (per-expert tensors are stacked; their
-  /// mapped pages are released once copied). `progress` counts layers.
+  /// mapped pages are released once copied; for a GPU module, they are
+  /// copied to device memory). `progress` counts layers.
   Status load(std::unique_ptr<CompiledModule> module,
               const ProgressCallback &progress = {});
 
   const ModelConfig &config() const { return cfg; }
   const ModuleSpec &spec() const { return moduleSpec; }
   const std::string &directory() const { return dir; }
+  /// Whether the loaded module runs on a CUDA GPU.
+  bool onGPU() const { return gpu; }
   /// Bytes of weights held outside the checkpoint mapping (stacked experts).
   size_t ownedWeightBytes() const;
 
@@ -74,8 +83,12 @@ private:
     PackedFunction entry = nullptr;
     const FunctionSpec *function = nullptr;
     std::vector<WeightBuffer> weights;
+    /// A GPU module's copies of `weights` in device memory.
+    std::vector<DeviceBuffer> deviceWeights;
   };
   StatusOr<Call> bind(const Binding &binding) const;
+  /// Copies `call`'s weights to device memory.
+  Status upload(Call &call) const;
   /// Calls `call` with `runtime` (its non-weight operands) then its weights.
   Status run(const Call &call, std::vector<Argument> runtime) const;
 
@@ -87,7 +100,7 @@ private:
   std::unique_ptr<CompiledModule> module;
   Call embed, head;
   std::vector<Call> layers;
-  bool loaded = false;
+  bool loaded = false, gpu = false;
 };
 
 class Session {
@@ -122,11 +135,22 @@ private:
   /// untouched pages cost no memory.
   struct CacheBuffer {
     std::unique_ptr<uint8_t[]> data;
+    /// Instead of `data`, for a GPU module.
+    DeviceBuffer device;
     std::vector<int64_t> shape;
+    void *address() const { return data ? data.get() : device.data(); }
   };
   /// Per layer, its cache operands (FunctionSpec::caches) in order.
   std::vector<std::vector<CacheBuffer>> caches;
   std::vector<float> hidden;
+  /// Instead of `hidden`, for a GPU module.
+  DeviceBuffer deviceHidden;
+
+  /// A GPU module's forward of one chunk of `m` ids at position `at`: the
+  /// logits of every token (`allLogits`) or of the last into `logits`,
+  /// unless it is null.
+  Status forwardOnGPU(const int32_t *ids, int64_t m, int64_t at, bool allLogits,
+                      float *logits);
 };
 
 } // namespace moec

@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 #include "Launch.h"
 #include "Patterns.h"
+#include "WarpDots.h"
 
 #include "MoE/MoEOps.h"
 
@@ -61,96 +62,6 @@ struct Experts {
   int64_t groups = 1;
   int64_t width = 0, hidden = 0;
 };
-
-/// Emits `if (cond) then() else otherwise()` yielding the values of the
-/// branches.
-SmallVector<Value>
-selectValues(Emitter &e, Value cond,
-             function_ref<SmallVector<Value>(Emitter &)> then,
-             function_ref<SmallVector<Value>(Emitter &)> otherwise) {
-  auto branch = [](function_ref<SmallVector<Value>(Emitter &)> body) {
-    return [body](OpBuilder &b, Location l) {
-      Emitter in{b, l};
-      scf::YieldOp::create(b, l, body(in));
-    };
-  };
-  auto op =
-      scf::IfOp::create(e.b, e.loc, cond, branch(then), branch(otherwise));
-  return SmallVector<Value>(op.getResults());
-}
-
-/// Weight rows per warp: each vector of activations a lane loads serves all
-/// of them, and their loads are in flight together.
-constexpr int64_t kRowsPerWarp = 4;
-
-/// Elements per vector load along a reduction of length n: up to 16 bytes
-/// of bf16/f16 weights (the widest load of a GPU thread), dividing n so that
-/// every row starts aligned.
-int64_t vectorWidth(int64_t n) {
-  for (int64_t width : {8, 4, 2})
-    if (n % width == 0)
-      return width;
-  return 1;
-}
-
-/// vector<width x f32> of mem at indices (widened from f16/bf16), aligned as
-/// device allocations and rows of a multiple of `width` elements are.
-Value loadVector(Emitter &e, Value mem, ValueRange indices, int64_t width) {
-  Type element = cast<MemRefType>(mem.getType()).getElementType();
-  auto type = VectorType::get({width}, element);
-  llvm::MaybeAlign alignment(width * element.getIntOrFloatBitWidth() / 8);
-  Value v = vector::LoadOp::create(e.b, e.loc, type, mem, indices,
-                                   /*nontemporal=*/false, alignment);
-  if (element.isF32())
-    return v;
-  return arith::ExtFOp::create(e.b, e.loc, type.clone(e.b.getF32Type()), v);
-}
-
-/// A lane's share of `rows` dot products of length n with one activation
-/// row: the lanes of a warp take turns over vectors of `width` elements, so
-/// that together they read each weight row contiguously (coalesced).
-/// `act(e, h)` and `row(e, i, h)` load the vectors at element h. Returns the
-/// lane's partial sums, which warpSum adds up.
-SmallVector<Value>
-laneDots(Emitter &e, int64_t n, Value lane, unsigned rows,
-         function_ref<Value(Emitter &, Value)> act,
-         function_ref<Value(Emitter &, unsigned, Value)> row) {
-  const int64_t width = vectorWidth(n);
-  const int64_t vectors = n / width;
-  const int64_t turns = (vectors + kWarpSize - 1) / kWarpSize;
-  auto type = VectorType::get({width}, e.b.getF32Type());
-  Value zero = arith::ConstantOp::create(
-      e.b, e.loc, DenseElementsAttr::get(type, e.b.getF32FloatAttr(0.0)));
-  SmallVector<Value> init(rows, zero);
-  Value first = e.index(0), end = e.index(turns);
-  ValueRange sums = e.loop(
-      first, end, init,
-      [&](Emitter &e, Value turn, ValueRange acc) -> SmallVector<Value> {
-        Value turnStart = e.mul(turn, e.index(kWarpSize));
-        Value vec = e.add(turnStart, lane);
-        auto accumulate = [&](Emitter &e) {
-          Value h = e.mul(vec, e.index(width));
-          Value a = act(e, h);
-          SmallVector<Value> next;
-          for (unsigned i = 0; i < rows; ++i) {
-            Value w = row(e, i, h);
-            next.push_back(e.add(acc[i], e.mul(a, w)));
-          }
-          return next;
-        };
-        if (vectors % kWarpSize == 0)
-          return accumulate(e);
-        // The last turn has fewer vectors than lanes.
-        return selectValues(
-            e, e.cmpi(arith::CmpIPredicate::ult, vec, e.index(vectors)),
-            accumulate, [&](Emitter &) { return SmallVector<Value>(acc); });
-      });
-  SmallVector<Value> partial;
-  for (Value sum : sums)
-    partial.push_back(vector::ReductionOp::create(
-        e.b, e.loc, vector::CombiningKind::ADD, sum));
-  return partial;
-}
 
 /// routed(e) where expert g is a routed one, shared(e) where it is a shared
 /// one: a branch on g only where the op has both kinds.
@@ -192,34 +103,6 @@ Value silu(Emitter &e, Value a) {
 /// The pair (t * k + j) of sorted row r.
 Value pairOfRow(Emitter &e, const Experts &ex, Value row) {
   return ex.permutation ? e.toIndex(e.load(ex.permutation, row)) : row;
-}
-
-/// The weight rows a warp's cell covers: cell * kRowsPerWarp + i, clamped
-/// to the last row (loads stay in bounds; stores are guarded by `real`).
-struct CellRows {
-  SmallVector<Value> rows, real;
-  CellRows(Emitter &e, const WarpCell &cell, int64_t count) {
-    Value first = e.mul(cell.cell, e.index(kRowsPerWarp));
-    Value last = e.index(count - 1);
-    Value countV = e.index(count);
-    for (int64_t i = 0; i < kRowsPerWarp; ++i) {
-      Value row = e.add(first, e.index(i));
-      Value inside = e.cmpi(arith::CmpIPredicate::ult, row, countV);
-      rows.push_back(e.minIndex(row, last));
-      real.push_back(e.andi(cell.real, inside));
-    }
-  }
-};
-
-/// Stores from lane 0 only: every lane holds the warp's sums.
-void storeFromLaneZero(Emitter &e, const WarpCell &cell, Value real,
-                       function_ref<void(Emitter &)> store) {
-  Value laneZero = e.cmpi(arith::CmpIPredicate::eq, cell.lane, e.index(0));
-  e.when(e.andi(laneZero, real), store);
-}
-
-Value cellsOf(Emitter &e, int64_t rows) {
-  return e.index((rows + kRowsPerWarp - 1) / kRowsPerWarp);
 }
 
 // Tensor-core tiles, for rows enough that experts see whole tiles of

@@ -169,8 +169,8 @@ struct Lockstep {
     if (auto shuffle = dyn_cast<gpu::ShuffleOp>(op))
       return runShuffle(shuffle);
     if (isa<gpu::BarrierOp>(op))
-      return refuse(&op, "barriers are not supported in kernels with warp "
-                         "matrix products");
+      return refuse(&op, "barriers are not supported in kernels whose "
+                         "warps run in lock step");
     if (auto loop = dyn_cast<scf::ForOp>(op))
       return runFor(loop);
     if (auto branch = dyn_cast<scf::IfOp>(op))
@@ -504,7 +504,12 @@ void moec::lowering::mapBlockValues(gpu::LaunchOp op, ArrayRef<Value> blockIvs,
 
 bool moec::lowering::needsLockstep(gpu::LaunchOp op) {
   return op.getBody()
-      .walk([](NVVM::MmaOp) { return WalkResult::interrupt(); })
+      .walk([&](Operation *nested) {
+        if (isa<NVVM::MmaOp>(nested) ||
+            (isa<gpu::ShuffleOp>(nested) && nested->getParentOp() != op))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      })
       .wasInterrupted();
 }
 
@@ -515,8 +520,10 @@ LogicalResult moec::lowering::emulateInLockstep(gpu::LaunchOp op) {
                          by = constantIndex(block.y),
                          bz = constantIndex(block.z);
   if (!bx || !by || !bz || (*bx * *by * *bz) % kWarpSize != 0)
-    return refuse(op, "kernels with warp matrix products need a constant "
-                      "number of threads per block, a multiple of 32");
+    return refuse(op, "kernels whose warps run in lock step (warp matrix "
+                      "products, shuffles in loops or branches) need a "
+                      "constant number of threads per block, a multiple of "
+                      "32");
   const int64_t warps = *bx * *by * *bz / kWarpSize;
 
   OpBuilder b(op);

@@ -1,9 +1,10 @@
 //===- Lockstep.h - GPU kernels on the host, a warp at a time ---*- C++ -*-===//
 //
 // The second way moe-gpu-launch-to-loops runs a kernel on the host, for
-// kernels with warp-wide matrix products (nvvm.mma.sync): each reads the
-// fragments of all 32 lanes, under loops of the kernel, which loop fission
-// at the top level cannot reach. So the lanes of a warp run in lock step:
+// kernels with warp-wide matrix products (nvvm.mma.sync), each reading the
+// fragments of all 32 lanes, or with shuffles (the attention's scores),
+// under loops of the kernel, which loop fission at the top level cannot
+// reach. So the lanes of a warp run in lock step:
 // the ops between two warp-wide ops in a loop over the lanes, passing their
 // values on in per-lane slots; loops and branches that contain a product
 // once per warp.
@@ -17,8 +18,8 @@
 
 namespace moec::lowering {
 
-/// Whether the kernel has warp-wide matrix products, so that its lanes must
-/// run in lock step.
+/// Whether the kernel has warp-wide matrix products, or shuffles inside its
+/// loops or branches, so that its lanes must run in lock step.
 bool needsLockstep(mlir::gpu::LaunchOp op);
 
 /// Replaces `op` by loops over its blocks and warps, the lanes of a warp in

@@ -29,8 +29,12 @@ namespace {
 /// Ops the GPU lowering takes; the others of the moe dialect are reported
 /// before conversion starts.
 bool hasGPULowering(Operation *op) {
+  if (auto linear = dyn_cast<moe::LinearOp>(op))
+    return !linear.getRopeAttr();
   return isa<moe::RouterScoresOp, moe::TopKOp, moe::AppendSharedExpertsOp,
-             moe::DispatchOp, moe::ExpertFFNOp, moe::SwiGLUOp>(op);
+             moe::DispatchOp, moe::ExpertFFNOp, moe::SwiGLUOp, moe::EmbeddingOp,
+             moe::RMSNormOp, moe::HeadMatmulOp, moe::RoPEOp, moe::AttentionOp>(
+      op);
 }
 
 struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
@@ -51,10 +55,28 @@ struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
                            "first)";
         return;
       }
-      op->emitError() << "'" << op->getName()
-                      << "' has no GPU lowering: moec compiles MLP layers "
-                         "for CUDA GPUs (routing, dispatch, experts, "
-                         "combine); run this op on the CPU";
+      if (isa<moe::LatentAttentionOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' must be decomposed before GPU lowering (run "
+                           "moe-decompose-latent-attention first)";
+        return;
+      }
+      if (isa<moe::LinearOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' with a RoPE epilogue has no GPU lowering: "
+                           "keep moe.rope a separate op (do not run "
+                           "moe-fuse-linear-epilogues before the GPU "
+                           "lowering)";
+        return;
+      }
+      if (isa<moe::UnpackWeightsOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' has no GPU lowering: the GPU kernels take "
+                           "weights as stored, not in the CPU kernels' "
+                           "panels";
+        return;
+      }
+      op->emitError() << "'" << op->getName() << "' has no GPU lowering";
     });
     if (unsupported)
       return signalPassFailure();
@@ -71,6 +93,7 @@ struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
     RewritePatternSet patterns(ctx);
     moec::lowering::populateRoutingToGPUPatterns(patterns);
     moec::lowering::populateExpertsToGPUPatterns(patterns);
+    moec::lowering::populateDecoderToGPUPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       signalPassFailure();

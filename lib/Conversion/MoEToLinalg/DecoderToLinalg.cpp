@@ -10,6 +10,7 @@
 #include "MoE/MoEOps.h"
 #include "moec/Conversion/Emitter.h"
 #include "moec/Conversion/MoEToLinalg.h"
+#include "moec/Conversion/RoPEValue.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -34,11 +35,9 @@ Value emptyLike(OpBuilder &b, Location loc, Value like) {
 Value applyRoPE(OpBuilder &b, Location loc, Value x, Value start,
                 RoPEAttr rope) {
   MLIRContext *ctx = b.getContext();
-  const int64_t dim = rope.getHeadDim(), half = dim / 2;
-  const bool interleaved = rope.isInterleaved();
   SmallVector<double> freqs = rope.getInverseFrequencies();
-  const double factor = rope.getCosSinFactor();
-  auto freqType = RankedTensorType::get({half}, b.getF64Type());
+  auto freqType =
+      RankedTensorType::get({rope.getHeadDim() / 2}, b.getF64Type());
   Value freqTable = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(freqType, ArrayRef<double>(freqs)));
   auto identity = map(ctx, 2, {0, 1});
@@ -47,47 +46,19 @@ Value applyRoPE(OpBuilder &b, Location loc, Value x, Value start,
       ArrayRef{identity}, ArrayRef{kPar, kPar},
       [&](OpBuilder &nb, Location l, ValueRange) {
         Emitter e{nb, l};
-        Type f64 = nb.getF64Type();
         Value t = linalg::IndexOp::create(nb, l, 0);
         Value c = linalg::IndexOp::create(nb, l, 1);
-        Value inHead = e.rem(c, e.index(dim));
-        // Pair j's first value is x_j (rotate-half) or x_2j (interleaved);
-        // its partner sits half a head (or one value) further on.
-        Value first, j;
-        if (interleaved) {
-          Value parity = e.rem(inHead, e.index(2));
-          first = e.cmpi(arith::CmpIPredicate::eq, parity, e.index(0));
-          j = e.div(inHead, e.index(2));
-        } else {
-          first = e.cmpi(arith::CmpIPredicate::ult, inHead, e.index(half));
-          j = e.select(first, inHead, e.sub(inHead, e.index(half)));
-        }
-        const int64_t gap = interleaved ? 1 : half;
-        Value above = e.add(c, e.index(gap));
-        Value below = e.sub(c, e.index(gap));
-        Value partner = e.select(first, above, below);
-        auto toF64 = [&](Value index) {
-          return arith::UIToFPOp::create(
-              nb, l, f64,
-              arith::IndexCastUIOp::create(nb, l, nb.getI64Type(), index));
-        };
-        Value freq = tensor::ExtractOp::create(nb, l, freqTable, ValueRange{j});
-        Value angle = e.mul(toF64(e.add(start, t)), freq);
-        Value scale =
-            arith::ConstantOp::create(nb, l, nb.getF64FloatAttr(factor));
-        Type f32 = nb.getF32Type();
-        Value cos64 = e.mul(math::CosOp::create(nb, l, angle), scale);
-        Value sin64 = e.mul(math::SinOp::create(nb, l, angle), scale);
-        Value cos = arith::TruncFOp::create(nb, l, f32, cos64);
-        Value sin = arith::TruncFOp::create(nb, l, f32, sin64);
-        Value self = tensor::ExtractOp::create(nb, l, x, ValueRange{t, c});
-        Value other =
-            tensor::ExtractOp::create(nb, l, x, ValueRange{t, partner});
-        // First of the pair: a cos - b sin; second: b cos + a sin.
-        Value selfCos = e.mul(self, cos);
-        Value otherSin = e.mul(other, sin);
-        Value difference = arith::SubFOp::create(nb, l, selfCos, otherSin);
-        Value rotated = e.select(first, difference, e.add(selfCos, otherSin));
+        Value position = e.add(start, t);
+        Value rotated = emitRoPEValue(
+            e, c, position, rope,
+            [&](Emitter &e, Value j) {
+              return tensor::ExtractOp::create(e.b, e.loc, freqTable,
+                                               ValueRange{j});
+            },
+            [&](Emitter &e, Value column) {
+              return tensor::ExtractOp::create(e.b, e.loc, x,
+                                               ValueRange{t, column});
+            });
         linalg::YieldOp::create(nb, l, rotated);
       });
   return gen.getResult(0);

@@ -1,9 +1,26 @@
 // RUN: moe-opt %s --split-input-file --convert-moe-to-gpu --verify-diagnostics
 
-func.func @decoder_op(%x: tensor<?x16xf32>, %w: tensor<16xf32>) -> tensor<?x16xf32> {
-  // expected-error @below {{'moe.rms_norm' has no GPU lowering}}
-  %y = moe.rms_norm %x, %w epsilon 1.0e-06 : tensor<?x16xf32>, tensor<16xf32> -> tensor<?x16xf32>
-  return %y : tensor<?x16xf32>
+func.func @latent(%qn: tensor<?x64xf32>, %qr: tensor<?x32xf32>, %cache: tensor<?x40xbf16>,
+                  %kvb: tensor<128x32xbf16>, %start: index) -> tensor<?x64xf32> {
+  // expected-error @below {{'moe.latent_attention' must be decomposed before GPU lowering}}
+  %o = moe.latent_attention %qn, %qr, %cache, %kvb at %start heads 4 scale 0.25 : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x40xbf16>, tensor<128x32xbf16> -> tensor<?x64xf32>
+  return %o : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @rope_epilogue(%x: tensor<?x32xf32>, %w: tensor<16x32xf16>, %start: index) -> tensor<?x16xf32> {
+  // expected-error @below {{'moe.linear' with a RoPE epilogue has no GPU lowering}}
+  %k = moe.linear %x, %w rope <head_dim = 8, theta = 500000.0, scaling_factor = 1.0> at %start : (tensor<?x32xf32>, tensor<16x32xf16>, index) -> tensor<?x16xf32>
+  return %k : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @panels(%p: tensor<2x2x8x8x2xbf16>) -> tensor<2x16x16xbf16> {
+  // expected-error @below {{'moe.unpack_weights' has no GPU lowering: the GPU kernels take weights as stored}}
+  %w = moe.unpack_weights %p : tensor<2x2x8x8x2xbf16> -> tensor<2x16x16xbf16>
+  return %w : tensor<2x16x16xbf16>
 }
 
 // -----

@@ -118,15 +118,63 @@ func.func @barrier(%a: memref<?xf32>, %b: memref<?xf32>, %n: index) {
 
 // -----
 
-func.func @nested_shuffle(%v: f32, %c: i1) {
+func.func @nested_barrier(%c: i1) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    scf.if %c {
+      // expected-error @below {{'gpu.barrier' must be at the top level of the kernel, where every thread reaches it}}
+      gpu.barrier
+    }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @nested_shuffle_of_threads_not_warps(%v: f32, %c: i1) {
   %c1 = arith.constant 1 : index
   %one = arith.constant 1 : i32
   %width = arith.constant 32 : i32
+  // expected-error @below {{kernels whose warps run in lock step (warp matrix products, shuffles in loops or branches) need a constant number of threads per block, a multiple of 32}}
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
     scf.if %c {
-      // expected-error @below {{'gpu.shuffle' must be at the top level of the kernel, where every thread reaches it}}
       %other, %valid = gpu.shuffle xor %v, %one, %width : f32
     }
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Shuffles inside a loop (the attention's running softmax) run the warp's
+// lanes in lock step too: the loop once per warp, its carried values in
+// per-lane slots, each shuffle reading the partner lane's slot.
+// CHECK-LABEL: func @shuffles_in_a_loop
+// CHECK-SAME: (%{{.*}}: memref<32xf32>, %[[IN:.*]]: memref<?xf32>, %[[N:.*]]: index)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[N]] step
+// CHECK:   scf.for %[[LANE:.*]] = %c0{{.*}} to %c32
+// CHECK:     memref.load %[[IN]]
+// CHECK:   scf.for %[[LANE2:.*]] = %c0{{.*}} to %c32
+// CHECK:     arith.xori %[[LANE2]], %c16
+// CHECK-NOT: gpu.shuffle
+func.func @shuffles_in_a_loop(%out: memref<32xf32>, %in: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %zero = arith.constant 0.0 : f32
+  %sixteen = arith.constant 16 : i32
+  %width = arith.constant 32 : i32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %sum = scf.for %i = %c0 to %n step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = memref.load %in[%i] : memref<?xf32>
+      %mine = arith.mulf %v, %acc : f32
+      %theirs, %valid = gpu.shuffle xor %mine, %sixteen, %width : f32
+      %next = arith.addf %mine, %theirs : f32
+      scf.yield %next : f32
+    }
+    memref.store %sum, %out[%tx] : memref<32xf32>
     gpu.terminator
   }
   return
@@ -259,7 +307,7 @@ func.func @products_and_barrier(%a: i32, %b: i32, %c: f32) {
   %c32 = arith.constant 32 : index
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
     %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-    // expected-error @below {{barriers are not supported in kernels with warp matrix products}}
+    // expected-error @below {{barriers are not supported in kernels whose warps run in lock step}}
     gpu.barrier
     gpu.terminator
   }
@@ -271,7 +319,7 @@ func.func @products_and_barrier(%a: i32, %b: i32, %c: f32) {
 func.func @products_of_threads_not_warps(%a: i32, %b: i32, %c: f32) {
   %c1 = arith.constant 1 : index
   %c48 = arith.constant 48 : index
-  // expected-error @below {{kernels with warp matrix products need a constant number of threads per block, a multiple of 32}}
+  // expected-error @below {{kernels whose warps run in lock step (warp matrix products, shuffles in loops or branches) need a constant number of threads per block, a multiple of 32}}
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c48, %sy = %c1, %sz = %c1) {
     %d = nvvm.mma.sync A[%a, %a, %a, %a] B[%b, %b] C[%c, %c, %c, %c] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
     gpu.terminator

@@ -1,0 +1,148 @@
+// RUN: moe-opt %s --split-input-file --convert-moe-to-gpu | FileCheck %s --implicit-check-not="moe."
+
+// A thread per (token, column): the row the id selects, widened to f32.
+// CHECK-LABEL: func @embedding
+// CHECK: gpu.launch {{.*}} function(@moe_embedding)
+// CHECK:   %[[ID:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<?xi32
+// CHECK:   %[[ROW:.*]] = arith.index_castui %[[ID]] : i32 to index
+// CHECK:   %[[W:.*]] = memref.load %{{.*}}[%[[ROW]], %{{.*}}] : memref<100x16xbf16
+// CHECK:   arith.extf %[[W]] : bf16 to f32
+func.func @embedding(%table: tensor<100x16xbf16>, %ids: tensor<?xi32>) -> tensor<?x16xf32> {
+  %h = moe.embedding %table[%ids] : tensor<100x16xbf16>, tensor<?xi32> -> tensor<?x16xf32>
+  return %h : tensor<?x16xf32>
+}
+
+// -----
+
+// A warp per token: each lane sums the squares of every 32nd column, the
+// butterfly adds the lanes' sums, then each lane scales its columns.
+// CHECK-LABEL: func @rms_norm
+// CHECK: %[[T:.*]] = memref.dim
+// CHECK: gpu.launch blocks(%[[ROW:[a-z0-9]+]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[T]], {{.*}} function(@moe_rms_norm)
+// CHECK:   %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// CHECK:   scf.for %{{.*}} = %[[LANE]] to %c48 step %c32
+// CHECK:     arith.mulf
+// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK:   math.sqrt
+// CHECK:   scf.for %[[C:.*]] = %[[LANE]] to %c48 step %c32
+// CHECK:     memref.store %{{.*}}, %{{.*}}[%[[ROW]], %[[C]]]
+func.func @rms_norm(%x: tensor<?x48xf32>, %w: tensor<48xbf16>) -> tensor<?x48xf32> {
+  %y = moe.rms_norm %x, %w epsilon 1.0e-06 : tensor<?x48xf32>, tensor<48xbf16> -> tensor<?x48xf32>
+  return %y : tensor<?x48xf32>
+}
+
+// -----
+
+// A warp per four outputs of a token (N = 6: two cells), its lanes taking
+// turns over 16-byte vectors of the weight rows (40 bf16: five vectors, so
+// lanes past the fifth skip the turn); the activations are read element by
+// element, as a view of them may not start aligned. Lane 0 stores.
+// CHECK-LABEL: func @linear
+// CHECK: gpu.launch {{.*}} function(@moe_linear)
+// CHECK:   %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// CHECK:   arith.cmpi ult, %{{.*}}, %c5{{.*}}
+// CHECK:   scf.if
+// CHECK-COUNT-8: memref.load %{{.*}} : memref<?x40xf32
+// CHECK:     vector.from_elements
+// CHECK:     vector.load %{{.*}} {alignment = 16 : i64} : memref<6x40xbf16, {{.*}}>, vector<8xbf16>
+// CHECK:   vector.reduction <add>
+// CHECK-COUNT-5: gpu.shuffle xor %{{.*}} : f32
+// CHECK:   arith.cmpi eq, %[[LANE]], %c0
+func.func @linear(%x: tensor<?x40xf32>, %w: tensor<6x40xbf16>) -> tensor<?x6xf32> {
+  %y = moe.linear %x, %w : (tensor<?x40xf32>, tensor<6x40xbf16>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}
+
+// -----
+
+// A thread per value: its pair's partner half a head away, the angle of
+// (start + t) times the pair's inverse frequency (a constant table) in f64.
+// CHECK-LABEL: func @rope
+// CHECK-SAME: %[[START:[a-z0-9]+]]: index)
+// CHECK: gpu.launch blocks(%[[T:[a-z0-9]+]], %{{.*}}, %{{.*}}) in {{.*}} function(@moe_rope)
+// CHECK:   %[[POS:.*]] = arith.addi %[[START]], %[[T]]
+// CHECK:   arith.index_castui %[[POS]] : index to i64
+// CHECK:   arith.uitofp %{{.*}} : i64 to f64
+// CHECK:   %[[FREQ:.*]] = vector.extract %{{.*}}[%{{.*}}] : f64 from vector<4xf64>
+// CHECK:   %[[ANGLE:.*]] = arith.mulf %{{.*}}, %[[FREQ]] : f64
+// CHECK:   math.cos %[[ANGLE]] : f64
+// CHECK:   math.sin %[[ANGLE]] : f64
+// CHECK:   arith.subf
+// CHECK:   arith.addf
+// CHECK:   arith.select
+func.func @rope(%x: tensor<?x16xf32>, %start: index) -> tensor<?x16xf32> {
+  %y = moe.rope %x at %start <head_dim = 8, theta = 10000.0, scaling_factor = 1.0> : tensor<?x16xf32> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// A warp per (token, query head); query heads 2h and 2h + 1 read kv head h.
+// For each position up to start + t in order: the score (the lanes' products
+// added by the butterfly, times 1/sqrt(16)), then the running softmax: max,
+// rescaled sum and values. Each lane stores its value dimensions.
+// CHECK-LABEL: func @attention
+// CHECK-SAME: %[[START:[a-z0-9]+]]: index)
+// CHECK: gpu.launch blocks(%[[T:[a-z0-9]+]], %{{.*}}, %{{.*}}) in {{.*}} function(@moe_attention)
+// CHECK:   %[[HEAD:.*]] = arith.minui
+// CHECK:   %[[KV:.*]] = arith.divui %[[HEAD]], %c2
+// CHECK:   %[[POS:.*]] = arith.addi %[[START]], %[[T]]
+// CHECK:   %[[END:.*]] = arith.addi %[[POS]], %c1
+// CHECK:   %[[STATE:.*]]:3 = scf.for %[[S:.*]] = %{{.*}} to %[[END]] step %{{.*}} iter_args(%[[MAX:.*]] = %cst{{.*}}, %[[SUM:.*]] = %cst{{.*}}, %[[ACC:.*]] = %cst{{.*}}) -> (f32, f32, f32)
+// CHECK:     memref.load %{{.*}}[%[[KV]], %[[S]], %{{.*}}] : memref<2x?x16xbf16
+// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK:     %[[SCORE:.*]] = arith.mulf %{{.*}}, %cst{{.*}} : f32
+// CHECK:     %[[NEWMAX:.*]] = arith.maximumf %[[MAX]], %[[SCORE]]
+// CHECK:     arith.subf %[[MAX]], %[[NEWMAX]]
+// CHECK:     math.exp
+// CHECK:     math.exp
+// CHECK:     scf.yield %[[NEWMAX]]
+// CHECK:   scf.if
+// CHECK:     arith.divf %[[STATE]]#2, %[[STATE]]#1
+func.func @attention(%q: tensor<?x64xf32>, %k: tensor<2x?x16xbf16>, %v: tensor<2x?x16xbf16>, %start: index) -> tensor<?x64xf32> {
+  %o = moe.attention %q, %k, %v at %start heads 4 : tensor<?x64xf32>, tensor<2x?x16xbf16>, tensor<2x?x16xbf16> -> tensor<?x64xf32>
+  return %o : tensor<?x64xf32>
+}
+
+// -----
+
+// Matrices [G, K, N]: a thread per output, neighbouring threads reading
+// neighbouring n.
+// CHECK-LABEL: func @head_matmul
+// CHECK: gpu.launch {{.*}} function(@moe_head_matmul)
+// CHECK:   %[[G:.*]] = arith.divui %[[C:.*]], %c12
+// CHECK:   %[[N:.*]] = arith.remui %[[C]], %c12
+// CHECK:   scf.for %[[K:.*]] = %{{.*}} to %c8
+// CHECK:     memref.load %{{.*}}[%[[G]], %[[K]], %[[N]]] : memref<4x8x12xbf16
+func.func @head_matmul(%x: tensor<?x32xf32>, %w: tensor<4x8x12xbf16>) -> tensor<?x48xf32> {
+  %y = moe.head_matmul %x, %w : tensor<?x32xf32>, tensor<4x8x12xbf16> -> tensor<?x48xf32>
+  return %y : tensor<?x48xf32>
+}
+
+// -----
+
+// Matrices in Linear layout [G, N, K]: the warp form, one head per warp.
+// CHECK-LABEL: func @head_matmul_transposed
+// CHECK: gpu.launch {{.*}} function(@moe_head_matmul_t)
+// CHECK:   vector.load %{{.*}} : memref<4x12x8xbf16, {{.*}}>, vector<8xbf16>
+// CHECK-COUNT-5: gpu.shuffle xor
+func.func @head_matmul_transposed(%x: tensor<?x32xf32>, %w: tensor<4x12x8xbf16>) -> tensor<?x48xf32> {
+  %y = moe.head_matmul %x, %w transposed : tensor<?x32xf32>, tensor<4x12x8xbf16> -> tensor<?x48xf32>
+  return %y : tensor<?x48xf32>
+}
+
+// -----
+
+// A residual epilogue: lane 0 adds the residual's element as it stores.
+// CHECK-LABEL: func @linear_residual
+// CHECK-SAME: (%{{.*}}: tensor<?x40xf32>, %{{.*}}: tensor<6x40xbf16>, %[[R:[a-z0-9]+]]: tensor<?x6xf32>)
+// CHECK: %[[RB:.*]] = bufferization.to_buffer %[[R]]
+// CHECK: gpu.launch {{.*}} function(@moe_linear)
+// CHECK:   scf.if
+// CHECK:     %[[OLD:.*]] = memref.load %[[RB]]
+// CHECK:     %[[SUM:.*]] = arith.addf %{{.*}}, %[[OLD]]
+// CHECK:     memref.store %[[SUM]]
+func.func @linear_residual(%x: tensor<?x40xf32>, %w: tensor<6x40xbf16>, %r: tensor<?x6xf32>) -> tensor<?x6xf32> {
+  %y = moe.linear %x, %w residual %r : (tensor<?x40xf32>, tensor<6x40xbf16>, tensor<?x6xf32>) -> tensor<?x6xf32>
+  return %y : tensor<?x6xf32>
+}

@@ -1,0 +1,42 @@
+// REQUIRES: ptxas
+// RUN: moe-opt %S/../../examples/deepseekmoe-small-model.mlir --moe-gpu-pipeline="chip=sm_90 format=isa" | FileCheck %s
+// RUN: moe-opt %S/../../examples/deepseekmoe-small-model.mlir --moe-gpu-pipeline="chip=sm_90 format=isa" | %python %S/../Target/NVPTX/extract_ptx.py > %t.ptx
+// RUN: %ptxas -arch=sm_90 %t.ptx -o %t.cubin
+
+// A whole model for the GPU: every function's work is kernels on one
+// stream, the host only allocating, launching and copying device buffers.
+// A decoder layer: RMSNorm, the q/k/v projections with RoPE on q and k,
+// the new keys and values into the cache (head-major, by parallel-loop
+// kernels), attention, o_proj and the residual add, then the MLP block and
+// its residual add; the new hidden states are copied into the caller's
+// buffer, and the stream is waited for once.
+// CHECK-LABEL: llvm.func @embed(
+// CHECK: @moe_kernels::@moe_embedding
+// CHECK: llvm.call @mgpuStreamSynchronize
+// CHECK-LABEL: llvm.func @decoder_layer_0(
+// CHECK: @moe_kernels::@moe_rms_norm
+// CHECK: @moe_kernels::@moe_linear
+// CHECK: @moe_kernels::@moe_rope
+// CHECK: @moe_kernels::@moe_linear
+// CHECK: @moe_kernels::@moe_rope
+// CHECK: @moe_kernels::@moe_linear
+// CHECK-COUNT-4: @moe_kernels::@moe_decoder_layer_0_loop
+// CHECK: @moe_kernels::@moe_attention
+// CHECK: @moe_kernels::@moe_linear
+// CHECK: @moe_kernels::@moe_decoder_layer_0_loop4
+// CHECK: @moe_kernels::@moe_rms_norm
+// CHECK: @moe_kernels::@moe_swiglu_gate_up
+// CHECK: @moe_kernels::@moe_swiglu_down
+// CHECK: @moe_kernels::@moe_decoder_layer_0_loop5
+// CHECK: llvm.call @mgpuMemcpy
+// CHECK: llvm.call @mgpuStreamSynchronize
+// CHECK-LABEL: llvm.func @decoder_layer_1(
+// CHECK: @moe_kernels::@moe_attention
+// CHECK: @moe_kernels::@moe_router_logits
+// CHECK: @moe_kernels::@moe_combine
+// CHECK-LABEL: llvm.func @head(
+// CHECK: @moe_kernels::@moe_rms_norm
+// CHECK: @moe_kernels::@moe_linear
+// CHECK: llvm.call @mgpuStreamSynchronize
+// CHECK: llvm.func @moec_call_embed(
+// CHECK: llvm.func @moec_call_head(

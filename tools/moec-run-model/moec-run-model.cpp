@@ -1,0 +1,184 @@
+//===- moec-run-model.cpp - run a compiled model without the compiler -----===//
+//
+//   moec-run-model --model DIR --module FILE.so --prompt-ids 1,2,3
+//                  --output L.npy [--new-tokens N --steps-output S.npy]
+//
+// Runs a whole model from an ahead-of-time module written by `moe-compile
+// model` (for the CPU or, with --target cuda, for a GPU) through the runtime
+// C API: the logits of every prompt position go to --output [T, vocab_size];
+// with --new-tokens N it then decodes N tokens greedily against the KV
+// cache, prints their ids on one line and writes the logits each was chosen
+// from to --steps-output [N, vocab_size]. It links the runtime library and
+// nothing of LLVM or MLIR, so it, a module and a checkpoint are all a
+// machine without the compiler needs (see README: "Running on another
+// machine").
+//
+//===----------------------------------------------------------------------===//
+#include "moec/Support/Npy.h"
+#include "moec/runtime.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace {
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "moec-run-model: error: %s\n", message.c_str());
+  return 1;
+}
+
+const char *kUsage =
+    "usage: moec-run-model --model DIR --module FILE.so --prompt-ids IDS "
+    "--output L.npy [--new-tokens N --steps-output S.npy]\n";
+
+/// A non-negative decimal integer below 2^31, or -1.
+long long parseCount(const std::string &text) {
+  if (text.empty() || text.size() > 10)
+    return -1;
+  long long value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value < (1LL << 31) ? value : -1;
+}
+
+/// Comma-separated token ids; false if any is not a count.
+bool parseIds(const std::string &text, std::vector<int32_t> &ids) {
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos)
+      comma = text.size();
+    long long id = parseCount(text.substr(start, comma - start));
+    if (id < 0)
+      return false;
+    ids.push_back(static_cast<int32_t>(id));
+    start = comma + 1;
+  }
+  return !ids.empty();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string model, module, prompt, output, stepsOutput;
+  long long newTokens = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc)
+      return fail(flag + " needs a value\n" + kUsage);
+    std::string value = argv[++i];
+    if (flag == "--model")
+      model = value;
+    else if (flag == "--module")
+      module = value;
+    else if (flag == "--prompt-ids")
+      prompt = value;
+    else if (flag == "--output")
+      output = value;
+    else if (flag == "--steps-output")
+      stepsOutput = value;
+    else if (flag == "--new-tokens") {
+      if ((newTokens = parseCount(value)) < 0)
+        return fail("--new-tokens takes a count, got '" + value + "'");
+    } else
+      return fail("unknown option " + flag + "\n" + kUsage);
+  }
+  if (model.empty() || module.empty() || prompt.empty() || output.empty())
+    return fail(std::string("--model, --module, --prompt-ids and --output "
+                            "are required\n") +
+                kUsage);
+  if ((newTokens > 0) != !stepsOutput.empty())
+    return fail("--new-tokens and --steps-output go together");
+  // Nothing the user gave is overwritten.
+  for (const std::string &out : {output, stepsOutput}) {
+    char *resolved = out.empty() ? nullptr : realpath(out.c_str(), nullptr);
+    if (!resolved)
+      continue;
+    std::string target = resolved;
+    std::free(resolved);
+    for (const std::string &given : {module, model}) {
+      char *path = realpath(given.c_str(), nullptr);
+      if (!path)
+        continue;
+      std::string input = path;
+      std::free(path);
+      if (target == input || target.rfind(input + "/", 0) == 0)
+        return fail("output " + out + " is (inside) " + given +
+                    "; refusing to overwrite it");
+    }
+  }
+  std::vector<int32_t> ids;
+  if (!parseIds(prompt, ids))
+    return fail("--prompt-ids takes comma-separated token ids, got '" + prompt +
+                "'");
+
+  moec_runtime_t *runtime = nullptr;
+  moec_compiled_model_t *compiled = nullptr;
+  moec_session_t *session = nullptr;
+  auto check = [&](moec_status_t status) {
+    if (!status)
+      return true;
+    fail(moec_status_message(status));
+    moec_status_free(status);
+    return false;
+  };
+  auto release = [&] {
+    moec_session_release(session);
+    moec_compiled_model_release(compiled);
+    moec_runtime_release(runtime);
+  };
+  const int64_t tokens = static_cast<int64_t>(ids.size());
+  moec_runtime_options_t options;
+  moec_runtime_options_init(&options);
+  bool ok = check(moec_runtime_create(&options, &runtime)) &&
+            check(moec_compiled_model_load(runtime, model.c_str(),
+                                           module.c_str(), &compiled)) &&
+            check(moec_session_create(compiled, tokens + newTokens, &session));
+  if (!ok) {
+    release();
+    return 1;
+  }
+  const int64_t vocab = moec_compiled_model_vocab_size(compiled);
+  std::vector<float> logits(static_cast<size_t>(tokens * vocab));
+  ok = check(moec_session_logits(session, ids.data(), tokens, logits.data()));
+  // Greedy decoding from the last prompt position's logits.
+  std::vector<float> current(logits.end() - vocab, logits.end()), steps;
+  std::vector<int32_t> generated;
+  for (long long n = 0; ok && n < newTokens; ++n) {
+    int32_t best = 0;
+    for (int64_t v = 1; v < vocab; ++v)
+      if (current[v] > current[best])
+        best = static_cast<int32_t>(v);
+    generated.push_back(best);
+    steps.insert(steps.end(), current.begin(), current.end());
+    if (n + 1 < newTokens)
+      ok = check(moec_session_decode(session, best, current.data()));
+  }
+  release();
+  if (!ok)
+    return 1;
+  if (moec::Status s = moec::writeNpy(output, {tokens, vocab}, logits.data());
+      !s.ok())
+    return fail(s.message());
+  if (newTokens > 0) {
+    if (moec::Status s = moec::writeNpy(
+            stepsOutput, {static_cast<int64_t>(newTokens), vocab},
+            steps.data());
+        !s.ok())
+      return fail(s.message());
+    for (size_t i = 0; i < generated.size(); ++i)
+      std::printf(i ? " %d" : "%d", generated[i]);
+    std::printf("\n");
+  }
+  return 0;
+}
