@@ -12,6 +12,7 @@
 // input's upload and the output's download included).
 //
 //===----------------------------------------------------------------------===//
+#include "moec/Support/CommandLine.h"
 #include "moec/Support/Npy.h"
 #include "moec/runtime.h"
 
@@ -84,20 +85,9 @@ int main(int argc, char **argv) {
                 kUsage);
 
   // Nothing the user gave is overwritten.
-  if (char *out = realpath(output.c_str(), nullptr)) {
-    std::string target = out;
-    std::free(out);
-    for (const std::string &given : {input, module, model}) {
-      char *resolved = realpath(given.c_str(), nullptr);
-      if (!resolved)
-        continue;
-      std::string path = resolved;
-      std::free(resolved);
-      if (target == path || target.rfind(path + "/", 0) == 0)
-        return fail("--output " + output + " is (inside) " + given +
-                    "; refusing to overwrite it");
-    }
-  }
+  if (moec::Status s = moec::checkOutputPath(output, model, {input, module});
+      !s.ok())
+    return fail(s.message());
 
   moec::StatusOr<moec::NpyArray> x = moec::readNpy(input);
   if (!x.ok())
@@ -122,8 +112,8 @@ int main(int argc, char **argv) {
   if (ok && repeat > 0) {
     auto start = std::chrono::steady_clock::now();
     for (long long r = 0; ok && r < repeat; ++r)
-      ok = check(moec_module_run_mlp(mod, m, layer, x->data.data(),
-                                     x->shape[0], y.data()));
+      ok = check(moec_module_run_mlp(mod, m, layer, x->data.data(), x->shape[0],
+                                     y.data()));
     std::chrono::duration<double, std::micro> spent =
         std::chrono::steady_clock::now() - start;
     if (ok)

@@ -14,12 +14,12 @@
 // machine").
 //
 //===----------------------------------------------------------------------===//
+#include "moec/Support/CommandLine.h"
 #include "moec/Support/Npy.h"
 #include "moec/runtime.h"
 
 #include <cstdio>
 #include <cstdlib>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -45,22 +45,6 @@ long long parseCount(const std::string &text) {
     value = value * 10 + (c - '0');
   }
   return value < (1LL << 31) ? value : -1;
-}
-
-/// Comma-separated token ids; false if any is not a count.
-bool parseIds(const std::string &text, std::vector<int32_t> &ids) {
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos)
-      comma = text.size();
-    long long id = parseCount(text.substr(start, comma - start));
-    if (id < 0)
-      return false;
-    ids.push_back(static_cast<int32_t>(id));
-    start = comma + 1;
-  }
-  return !ids.empty();
 }
 
 } // namespace
@@ -100,27 +84,17 @@ int main(int argc, char **argv) {
   if ((newTokens > 0) != !stepsOutput.empty())
     return fail("--new-tokens and --steps-output go together");
   // Nothing the user gave is overwritten.
-  for (const std::string &out : {output, stepsOutput}) {
-    char *resolved = out.empty() ? nullptr : realpath(out.c_str(), nullptr);
-    if (!resolved)
-      continue;
-    std::string target = resolved;
-    std::free(resolved);
-    for (const std::string &given : {module, model}) {
-      char *path = realpath(given.c_str(), nullptr);
-      if (!path)
-        continue;
-      std::string input = path;
-      std::free(path);
-      if (target == input || target.rfind(input + "/", 0) == 0)
-        return fail("output " + out + " is (inside) " + given +
-                    "; refusing to overwrite it");
-    }
-  }
-  std::vector<int32_t> ids;
-  if (!parseIds(prompt, ids))
-    return fail("--prompt-ids takes comma-separated token ids, got '" + prompt +
-                "'");
+  if (moec::Status s = moec::checkOutputPath(output, model, {module}); !s.ok())
+    return fail(s.message());
+  if (!stepsOutput.empty())
+    if (moec::Status s = moec::checkOutputPath(
+            stepsOutput, model, {module, output}, "--steps-output");
+        !s.ok())
+      return fail(s.message());
+  moec::StatusOr<std::vector<int32_t>> parsed = moec::parseTokenIds(prompt);
+  if (!parsed.ok())
+    return fail("--prompt-ids: " + parsed.status().message());
+  const std::vector<int32_t> &ids = *parsed;
 
   moec_runtime_t *runtime = nullptr;
   moec_compiled_model_t *compiled = nullptr;

@@ -10,6 +10,7 @@
 #define MOEC_TOOLS_TOOLSUPPORT_H
 
 #include "moec/Compiler/Compile.h"
+#include "moec/Support/CommandLine.h"
 #include "moec/Support/Status.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -91,16 +92,6 @@ private:
   bool drawn = false, terminal = false;
   int64_t lastTenth = -1;
 };
-
-/// Parses "1,2,3" (decimal ids, comma-separated, no spaces or signs).
-StatusOr<std::vector<int32_t>> parseTokenIds(const std::string &text);
-
-/// An error if writing `output` could replace a file the user gave (an
-/// existing file inside `modelDirectory`, or one of `inputs`) or something
-/// that is not a file (a directory, device, FIFO or socket).
-Status checkOutputPath(const std::string &output,
-                       const std::string &modelDirectory,
-                       const std::vector<std::string> &inputs = {});
 
 /// cl::ParseCommandLineOptions for a tool whose options all belong to
 /// subcommands: the top-level --help lists the subcommands, not the hundreds
