@@ -136,6 +136,9 @@ Status LoadedModel::upload(Call &call) const {
     if (!buffer.ok())
       return buffer.status();
     call.deviceWeights.push_back(std::move(*buffer));
+    // The kernels read the device copy: a stacked host copy is freed, and
+    // only the shape is kept.
+    call.weights[i] = WeightBuffer::viewOf(nullptr, w.dtype, w.shape);
   }
   return Status();
 }

@@ -306,76 +306,112 @@ SmallVector<Value> eachLiveSubTile(
   return next;
 }
 
-/// Kernel 1 on tensor cores, enabled by `use` (launched with one block
-/// that does nothing otherwise).
-void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
-                     Value use, StringRef name) {
-  const int64_t width = ex.width, hidden = ex.hidden;
-  Value tiles = e.select(use, rowTileBound(e, ex, rows), e.index(1));
-  Value cells = e.index((width + kTileOutputs - 1) / kTileOutputs);
+/// A tile kernel over `outputs` outputs, enabled by `use` (launched with
+/// one block that does nothing otherwise): a warp per kTileOutputs outputs
+/// of a row tile. `body` gets the warp's cell, tile and lane, and the
+/// lane's weight rows (A's rows g and g + 8).
+void launchTiles(Emitter &e, const Experts &ex, Value rows, Value use,
+                 int64_t outputs, StringRef name,
+                 function_ref<void(Emitter &, const WarpCell &, const RowTile &,
+                                   const TileLane &, Value, Value)>
+                     body) {
+  Value bound = rowTileBound(e, ex, rows);
+  Value tiles = e.select(use, bound, e.index(1));
+  Value cells = e.index((outputs + kTileOutputs - 1) / kTileOutputs);
   launchWarpPerCell(
       e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
         e.when(use, [&](Emitter &e) {
           RowTile tile = rowTileAt(e, ex, rows, cell.row);
           TileLane lane(e, cell, tile);
-          Value g = tile.group;
-          SmallVector<Value> tokens;
-          for (int64_t j = 0; j < kSubTiles; ++j) {
-            Value pair = pairOfRow(e, ex, lane.activationRow(e, j));
-            tokens.push_back(e.div(pair, e.index(ex.k)));
-          }
-          std::pair<Value, Value> weightRows = lane.weightRows(e, cell, width);
-          Value top = weightRows.first, bottom = weightRows.second;
-          // Per sub-tile: 4 gate sums, then 4 up sums.
-          SmallVector<Value> init(8 * kSubTiles, e.f32(0.0));
-          Value first = e.index(0), steps = e.index(hidden / kTileDepth);
-          ValueRange acc = e.loop(
-              first, steps, init,
-              [&](Emitter &e, Value step,
-                  ValueRange acc) -> SmallVector<Value> {
-                Value k = e.add(e.mul(step, e.index(kTileDepth)),
-                                e.mul(lane.t, e.index(8)));
-                auto routed = [&](Emitter &e) -> SmallVector<Value> {
-                  return {loadPacked(e, ex.gate, {g, top, k}),
-                          loadPacked(e, ex.gate, {g, bottom, k}),
-                          loadPacked(e, ex.up, {g, top, k}),
-                          loadPacked(e, ex.up, {g, bottom, k})};
-                };
-                auto shared = [&](Emitter &e) -> SmallVector<Value> {
-                  Value base =
-                      e.mul(e.sub(g, e.index(ex.routed)), e.index(width));
-                  Value topRow = e.add(base, top),
-                        bottomRow = e.add(base, bottom);
-                  return {loadPacked(e, ex.sharedGate, {topRow, k}),
-                          loadPacked(e, ex.sharedGate, {bottomRow, k}),
-                          loadPacked(e, ex.sharedUp, {topRow, k}),
-                          loadPacked(e, ex.sharedUp, {bottomRow, k})};
-                };
-                SmallVector<Value> w = byExpertKind(e, ex, g, routed, shared);
-                return eachLiveSubTile(
-                    e, lane, acc, 8,
-                    [&](Emitter &e, int64_t j,
-                        ValueRange sums) -> SmallVector<Value> {
-                      std::pair<Value, Value> split =
-                          loadSplit(e, ex.x, {tokens[j], k});
-                      Value hi = split.first, lo = split.second;
-                      SmallVector<Value> gate = stepProducts(
-                          e, w[0], w[1], hi, lo, sums.take_front(4));
-                      SmallVector<Value> up = stepProducts(
-                          e, w[2], w[3], hi, lo, sums.drop_front(4));
-                      llvm::append_range(gate, up);
-                      return gate;
-                    });
-              });
-          Value tileReal = e.andi(cell.real, tile.real);
-          for (int64_t j = 0; j < kSubTiles; ++j)
-            for (int64_t i = 0; i < 4; ++i)
-              e.when(lane.real(e, tileReal, j, i, width), [&](Emitter &e) {
-                Value gate = acc[8 * j + i], up = acc[8 * j + 4 + i];
-                Value product = e.mul(silu(e, gate), up);
-                e.store(product, act, {lane.row(e, j, i), lane.output[i]});
-              });
+          std::pair<Value, Value> weightRows =
+              lane.weightRows(e, cell, outputs);
+          body(e, cell, tile, lane, weightRows.first, weightRows.second);
         });
+      });
+}
+
+/// A tile's sums over a reduction of `depth`, kTileDepth per step with this
+/// lane's 8 elements at k: `weights(e, k)` loads the step's weight
+/// fragments, `step(e, j, k, w, sums)` adds live sub-tile j's products to
+/// its `perSubTile` sums.
+SmallVector<Value>
+tileSums(Emitter &e, const TileLane &lane, int64_t depth, int64_t perSubTile,
+         function_ref<SmallVector<Value>(Emitter &, Value)> weights,
+         function_ref<SmallVector<Value>(Emitter &, int64_t, Value,
+                                         ArrayRef<Value>, ValueRange)>
+             step) {
+  SmallVector<Value> init(perSubTile * kSubTiles, e.f32(0.0));
+  Value first = e.index(0), steps = e.index(depth / kTileDepth);
+  ValueRange result = e.loop(
+      first, steps, init,
+      [&](Emitter &e, Value s, ValueRange acc) -> SmallVector<Value> {
+        Value stepStart = e.mul(s, e.index(kTileDepth));
+        Value mine = e.mul(lane.t, e.index(8));
+        Value k = e.add(stepStart, mine);
+        SmallVector<Value> w = weights(e, k);
+        return eachLiveSubTile(e, lane, acc, perSubTile,
+                               [&](Emitter &e, int64_t j, ValueRange sums) {
+                                 return step(e, j, k, w, sums);
+                               });
+      });
+  return SmallVector<Value>(result);
+}
+
+/// Kernel 1 on tensor cores, enabled by `use`.
+void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
+                     Value use, StringRef name) {
+  const int64_t width = ex.width, hidden = ex.hidden;
+  launchTiles(
+      e, ex, rows, use, width, name,
+      [&](Emitter &e, const WarpCell &cell, const RowTile &tile,
+          const TileLane &lane, Value top, Value bottom) {
+        Value g = tile.group;
+        SmallVector<Value> tokens;
+        for (int64_t j = 0; j < kSubTiles; ++j) {
+          Value pair = pairOfRow(e, ex, lane.activationRow(e, j));
+          tokens.push_back(e.div(pair, e.index(ex.k)));
+        }
+        auto weights = [&](Emitter &e, Value k) {
+          auto routed = [&](Emitter &e) -> SmallVector<Value> {
+            return {loadPacked(e, ex.gate, {g, top, k}),
+                    loadPacked(e, ex.gate, {g, bottom, k}),
+                    loadPacked(e, ex.up, {g, top, k}),
+                    loadPacked(e, ex.up, {g, bottom, k})};
+          };
+          auto shared = [&](Emitter &e) -> SmallVector<Value> {
+            Value s = e.sub(g, e.index(ex.routed));
+            Value base = e.mul(s, e.index(width));
+            Value topRow = e.add(base, top), bottomRow = e.add(base, bottom);
+            return {loadPacked(e, ex.sharedGate, {topRow, k}),
+                    loadPacked(e, ex.sharedGate, {bottomRow, k}),
+                    loadPacked(e, ex.sharedUp, {topRow, k}),
+                    loadPacked(e, ex.sharedUp, {bottomRow, k})};
+          };
+          return byExpertKind(e, ex, g, routed, shared);
+        };
+        // Per sub-tile: 4 gate sums, then 4 up sums.
+        SmallVector<Value> acc = tileSums(
+            e, lane, hidden, 8, weights,
+            [&](Emitter &e, int64_t j, Value k, ArrayRef<Value> w,
+                ValueRange sums) -> SmallVector<Value> {
+              std::pair<Value, Value> split =
+                  loadSplit(e, ex.x, {tokens[j], k});
+              Value hi = split.first, lo = split.second;
+              SmallVector<Value> gate =
+                  stepProducts(e, w[0], w[1], hi, lo, sums.take_front(4));
+              SmallVector<Value> up =
+                  stepProducts(e, w[2], w[3], hi, lo, sums.drop_front(4));
+              llvm::append_range(gate, up);
+              return gate;
+            });
+        Value tileReal = e.andi(cell.real, tile.real);
+        for (int64_t j = 0; j < kSubTiles; ++j)
+          for (int64_t i = 0; i < 4; ++i)
+            e.when(lane.real(e, tileReal, j, i, width), [&](Emitter &e) {
+              Value gate = acc[8 * j + i], up = acc[8 * j + 4 + i];
+              Value product = e.mul(silu(e, gate), up);
+              e.store(product, act, {lane.row(e, j, i), lane.output[i]});
+            });
       });
 }
 
@@ -383,63 +419,51 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
 void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                    Value out, Value use, StringRef name) {
   const int64_t width = ex.width, hidden = ex.hidden;
-  Value tiles = e.select(use, rowTileBound(e, ex, rows), e.index(1));
-  Value cells = e.index((hidden + kTileOutputs - 1) / kTileOutputs);
-  launchWarpPerCell(
-      e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
-        e.when(use, [&](Emitter &e) {
-          RowTile tile = rowTileAt(e, ex, rows, cell.row);
-          TileLane lane(e, cell, tile);
-          Value g = tile.group;
-          SmallVector<Value> activationRows;
-          for (int64_t j = 0; j < kSubTiles; ++j)
-            activationRows.push_back(lane.activationRow(e, j));
-          std::pair<Value, Value> weightRows = lane.weightRows(e, cell, hidden);
-          Value top = weightRows.first, bottom = weightRows.second;
-          SmallVector<Value> init(4 * kSubTiles, e.f32(0.0));
-          Value first = e.index(0), steps = e.index(width / kTileDepth);
-          ValueRange acc = e.loop(
-              first, steps, init,
-              [&](Emitter &e, Value step,
-                  ValueRange acc) -> SmallVector<Value> {
-                Value i = e.add(e.mul(step, e.index(kTileDepth)),
-                                e.mul(lane.t, e.index(8)));
-                auto routed = [&](Emitter &e) -> SmallVector<Value> {
-                  return {loadPacked(e, ex.down, {g, top, i}),
-                          loadPacked(e, ex.down, {g, bottom, i})};
-                };
-                auto shared = [&](Emitter &e) -> SmallVector<Value> {
-                  Value base =
-                      e.mul(e.sub(g, e.index(ex.routed)), e.index(width));
-                  Value column = e.add(base, i);
-                  return {loadPacked(e, ex.sharedDown, {top, column}),
-                          loadPacked(e, ex.sharedDown, {bottom, column})};
-                };
-                SmallVector<Value> w = byExpertKind(e, ex, g, routed, shared);
-                return eachLiveSubTile(
-                    e, lane, acc, 4,
-                    [&](Emitter &e, int64_t j,
-                        ValueRange sums) -> SmallVector<Value> {
-                      std::pair<Value, Value> split =
-                          loadSplit(e, act, {activationRows[j], i});
-                      return stepProducts(e, w[0], w[1], split.first,
-                                          split.second, sums);
-                    });
-              });
-          Value tileReal = e.andi(cell.real, tile.real);
-          for (int64_t j = 0; j < kSubTiles; ++j)
-            for (int64_t n = 0; n < 4; ++n)
-              e.when(lane.real(e, tileReal, j, n, hidden), [&](Emitter &e) {
-                Value pair = pairOfRow(e, ex, lane.row(e, j, n));
-                Value y = acc[4 * j + n];
-                if (ex.weights) {
-                  Value kV = e.index(ex.k);
-                  y = e.mul(y, e.load(ex.weights,
-                                      {e.div(pair, kV), e.rem(pair, kV)}));
-                }
-                e.store(y, out, {pair, lane.output[n]});
-              });
-        });
+  launchTiles(
+      e, ex, rows, use, hidden, name,
+      [&](Emitter &e, const WarpCell &cell, const RowTile &tile,
+          const TileLane &lane, Value top, Value bottom) {
+        Value g = tile.group;
+        SmallVector<Value> activationRows;
+        for (int64_t j = 0; j < kSubTiles; ++j)
+          activationRows.push_back(lane.activationRow(e, j));
+        auto weights = [&](Emitter &e, Value i) {
+          auto routed = [&](Emitter &e) -> SmallVector<Value> {
+            return {loadPacked(e, ex.down, {g, top, i}),
+                    loadPacked(e, ex.down, {g, bottom, i})};
+          };
+          auto shared = [&](Emitter &e) -> SmallVector<Value> {
+            Value s = e.sub(g, e.index(ex.routed));
+            Value base = e.mul(s, e.index(width));
+            Value column = e.add(base, i);
+            return {loadPacked(e, ex.sharedDown, {top, column}),
+                    loadPacked(e, ex.sharedDown, {bottom, column})};
+          };
+          return byExpertKind(e, ex, g, routed, shared);
+        };
+        SmallVector<Value> acc =
+            tileSums(e, lane, width, 4, weights,
+                     [&](Emitter &e, int64_t j, Value i, ArrayRef<Value> w,
+                         ValueRange sums) -> SmallVector<Value> {
+                       std::pair<Value, Value> split =
+                           loadSplit(e, act, {activationRows[j], i});
+                       return stepProducts(e, w[0], w[1], split.first,
+                                           split.second, sums);
+                     });
+        Value tileReal = e.andi(cell.real, tile.real);
+        for (int64_t j = 0; j < kSubTiles; ++j)
+          for (int64_t n = 0; n < 4; ++n)
+            e.when(lane.real(e, tileReal, j, n, hidden), [&](Emitter &e) {
+              Value pair = pairOfRow(e, ex, lane.row(e, j, n));
+              Value y = acc[4 * j + n];
+              if (ex.weights) {
+                Value kV = e.index(ex.k);
+                Value t = e.div(pair, kV);
+                Value slot = e.rem(pair, kV);
+                y = e.mul(y, e.load(ex.weights, {t, slot}));
+              }
+              e.store(y, out, {pair, lane.output[n]});
+            });
       });
 }
 
