@@ -139,7 +139,8 @@ def test_gpu_kernels_in_latent_attention_models(moe_run, checkpoint, tmp_path, n
 def test_gpu_kernels_decode_against_the_cache(moe_run, checkpoint, tmp_path, options):
     """Decode steps attend to the KV cache that earlier calls wrote (start >
     0): greedy tokens as the reference's, each step's logits as a full
-    recompute's."""
+    recompute's (within the tolerance of the tensor-core tiles, which the
+    recompute's 13 tokens take and a decode step's one does not)."""
     ckpt = checkpoint(**options)
     prompt = prompt_ids(ckpt.config, 6, seed=11)
     tokens, steps = run_generate(moe_run, ckpt.path, prompt, 8, tmp_path,
@@ -148,7 +149,7 @@ def test_gpu_kernels_decode_against_the_cache(moe_run, checkpoint, tmp_path, opt
     assert_greedy_matches(tokens, ref, margins)
     full = run_logits(moe_run, ckpt.path, prompt + tokens[:-1], tmp_path,
                       "--gpu-kernels-on-cpu")
-    np.testing.assert_allclose(steps, full[len(prompt) - 1:], rtol=1e-5, atol=1e-5)
+    assert_close_rows(steps, full[len(prompt) - 1:])
 
 
 @pytest.mark.parametrize("kv_cache", ["f16", "bf16"])

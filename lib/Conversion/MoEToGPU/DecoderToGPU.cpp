@@ -6,9 +6,13 @@
 //   * moe.embedding: a thread per (token, column);
 //   * moe.rms_norm: a warp per token, its lanes summing the squares of
 //     every 32nd column, then scaling them;
-//   * moe.linear, and moe.head_matmul with each head's matrix in Linear
-//     layout (transposed): a warp per kRowsPerWarp outputs of a token, the
-//     weight rows read contiguously by the lanes together (WarpDots.h);
+//   * moe.linear: the expert kernels' down product (ExpertKernels.h): a
+//     warp per kRowsPerWarp outputs of a token, the weight rows read
+//     contiguously by the lanes together (WarpDots.h), or from 8 tokens on
+//     tensor-core tiles for BF16 weights; with a residual, or activations
+//     that are a view, the warp form reading the activations one by one;
+//   * moe.head_matmul with each head's matrix in Linear layout
+//     (transposed): the warp form, a head per warp;
 //   * moe.head_matmul with [G, K, N] matrices: a thread per output, the
 //     threads of a block reading neighbouring weights;
 //   * moe.rope: a thread per (token, value), the angle in f64 as on the CPU;
@@ -19,6 +23,7 @@
 //     the scores need no buffer and every run gives the same result.
 //
 //===----------------------------------------------------------------------===//
+#include "ExpertKernels.h"
 #include "Launch.h"
 #include "Patterns.h"
 #include "WarpDots.h"
@@ -146,6 +151,14 @@ void emitWarpProducts(
       });
 }
 
+/// Whether `tensor` is a whole buffer of identity layout: a device
+/// allocation whose rows of a static width start aligned.
+bool isWholeBuffer(Value tensor) {
+  auto whole = tensor.getDefiningOp<bufferization::ToTensorOp>();
+  return whole &&
+         cast<MemRefType>(whole.getBuffer().getType()).getLayout().isIdentity();
+}
+
 struct LinearToGPU : OpConversionPattern<LinearOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -157,8 +170,16 @@ struct LinearToGPU : OpConversionPattern<LinearOp> {
     const int64_t outputs = weightType.getDimSize(0),
                   depth = weightType.getDimSize(1);
     Emitter e{rewriter, op.getLoc()};
-    Value x = e.buffer(adaptor.getX());
     Value w = e.buffer(adaptor.getWeight(), /*unitInnerStride=*/true);
+    if (!adaptor.getResidual() && isWholeBuffer(adaptor.getX())) {
+      // The expert kernels' down product, tiles from 8 rows on.
+      Value x = e.buffer(adaptor.getX(), /*unitInnerStride=*/true);
+      Value y = e.alloc(op.getType(), e.dim(x, 0));
+      emitLinearKernels(e, x, w, y, outputs, depth);
+      rewriter.replaceOp(op, e.tensor(op.getType(), y));
+      return success();
+    }
+    Value x = e.buffer(adaptor.getX());
     Value residual =
         adaptor.getResidual() ? e.buffer(adaptor.getResidual()) : Value();
     Value tokens = e.dim(x, 0);

@@ -25,6 +25,7 @@
 // no combine.
 //
 //===----------------------------------------------------------------------===//
+#include "ExpertKernels.h"
 #include "Launch.h"
 #include "Patterns.h"
 #include "WarpDots.h"
@@ -64,14 +65,15 @@ struct Experts {
 };
 
 /// routed(e) where expert g is a routed one, shared(e) where it is a shared
-/// one: a branch on g only where the op has both kinds.
+/// one: a branch on g only where the op has both kinds (a dense product has
+/// only the shared kind).
 SmallVector<Value>
 byExpertKind(Emitter &e, const Experts &ex, Value g,
              function_ref<SmallVector<Value>(Emitter &)> routed,
              function_ref<SmallVector<Value>(Emitter &)> shared) {
-  if (!ex.sharedGate)
+  if (!ex.sharedDown)
     return routed(e);
-  if (!ex.gate)
+  if (!ex.down)
     return shared(e);
   Value isRouted = e.cmpi(arith::CmpIPredicate::ult, g, e.index(ex.routed));
   return selectValues(e, isRouted, routed, shared);
@@ -467,6 +469,75 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
       });
 }
 
+/// The rows a warp kernel covers: all of `rows`, or, where its tile form
+/// exists (`onWarps` set), one idle row unless it runs on warps.
+Value warpRows(Emitter &e, Value rows, Value onWarps) {
+  return onWarps ? e.select(onWarps, rows, e.index(1)) : rows;
+}
+Value storesOnWarps(Emitter &e, Value real, Value onWarps) {
+  return onWarps ? e.andi(real, onWarps) : real;
+}
+
+/// Kernel 2, down times the routing weight at the pair's row: the tiles
+/// where they exist, when `useTiles` (then the warp form covers one idle
+/// row), else a warp per kRowsPerWarp outputs of a sorted row.
+void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
+                     Value out, Value useTiles, StringRef warpName,
+                     StringRef tilesName) {
+  const int64_t width = ex.width, hidden = ex.hidden;
+  const int64_t widthVector = vectorWidth(width);
+  const bool downTiles = onTensorCores({ex.down, ex.sharedDown}, width);
+  Value downOnWarps;
+  if (downTiles) {
+    emitDownTiles(e, ex, rows, act, out, useTiles, tilesName);
+    downOnWarps = e.notI1(useTiles);
+  }
+  Value downCells = cellsOf(e, hidden);
+  Value downRows = warpRows(e, rows, downOnWarps);
+  launchWarpPerCell(
+      e, warpName, downRows, downCells, [&](Emitter &e, const WarpCell &cell) {
+        Value r = cell.row;
+        CellRows hs(e, cell, hidden);
+        Value g = expertOfRow(e, ex, r);
+        Value pair = pairOfRow(e, ex, r);
+        auto actAt = [&](Emitter &e, Value i) {
+          return loadVector(e, act, {r, i}, widthVector);
+        };
+        auto routed = [&](Emitter &e) {
+          return laneDots(
+              e, width, cell.lane, kRowsPerWarp, actAt,
+              [&](Emitter &e, unsigned n, Value i) {
+                return loadVector(e, ex.down, {g, hs.rows[n], i}, widthVector);
+              });
+        };
+        auto shared = [&](Emitter &e) {
+          Value s = e.sub(g, e.index(ex.routed));
+          Value base = e.mul(s, e.index(width));
+          return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
+                          [&](Emitter &e, unsigned n, Value i) {
+                            Value column = e.add(base, i);
+                            return loadVector(e, ex.sharedDown,
+                                              {hs.rows[n], column},
+                                              widthVector);
+                          });
+        };
+        SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
+        SmallVector<Value> sums = warpSum(e, partial);
+        for (int64_t n = 0; n < kRowsPerWarp; ++n)
+          storeFromLaneZero(e, cell, storesOnWarps(e, hs.real[n], downOnWarps),
+                            [&](Emitter &e) {
+                              Value y = sums[n];
+                              if (ex.weights) {
+                                Value kV = e.index(ex.k);
+                                Value t = e.div(pair, kV);
+                                Value j = e.rem(pair, kV);
+                                y = e.mul(y, e.load(ex.weights, {t, j}));
+                              }
+                              e.store(y, out, {pair, hs.rows[n]});
+                            });
+      });
+}
+
 /// Kernels 1 and 2, a warp per kRowsPerWarp outputs of a sorted row; the
 /// weighted expert outputs go to `out` at the pair's row (for a dense MLP:
 /// the result itself).
@@ -475,7 +546,6 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   const std::string prefix = ex.permutation ? "experts_" : "swiglu_";
   const int64_t width = ex.width, hidden = ex.hidden;
   const int64_t hiddenVector = vectorWidth(hidden);
-  const int64_t widthVector = vectorWidth(width);
   // Tensor-core tiles once the average expert has a product's 8 rows; each
   // kernel's other form is then launched with one block that stores
   // nothing (the choice is the host's, and stays on the stream).
@@ -488,21 +558,14 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
                       e.index(kFragmentRows * segmentsOf(ex)));
     onWarps = e.notI1(useTiles);
   }
-  // A warp kernel whose tile form exists covers `rows` rows only on warps.
   Value gateUpOnWarps = gateUpTiles ? onWarps : Value();
-  Value downOnWarps = downTiles ? onWarps : Value();
-  auto warpRows = [&](Value onWarps) {
-    return onWarps ? e.select(onWarps, rows, e.index(1)) : rows;
-  };
-  auto storesOnWarps = [&](Value real, Value onWarps) {
-    return onWarps ? e.andi(real, onWarps) : real;
-  };
   // 1. gate/up + SwiGLU.
   if (gateUpTiles)
     emitGateUpTiles(e, ex, rows, act, useTiles, prefix + "gate_up_tiles");
   Value gateUpCells = cellsOf(e, width);
+  Value gateUpRows = warpRows(e, rows, gateUpOnWarps);
   launchWarpPerCell(
-      e, prefix + "gate_up", warpRows(gateUpOnWarps), gateUpCells,
+      e, prefix + "gate_up", gateUpRows, gateUpCells,
       [&](Emitter &e, const WarpCell &cell) {
         Value r = cell.row;
         CellRows js(e, cell, width);
@@ -539,61 +602,17 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
         SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
         SmallVector<Value> sums = warpSum(e, partial);
         for (int64_t i = 0; i < kRowsPerWarp; ++i)
-          storeFromLaneZero(e, cell, storesOnWarps(js.real[i], gateUpOnWarps),
-                            [&](Emitter &e) {
-                              Value activated = silu(e, sums[i]);
-                              Value product =
-                                  e.mul(activated, sums[kRowsPerWarp + i]);
-                              e.store(product, act, {r, js.rows[i]});
-                            });
+          storeFromLaneZero(
+              e, cell, storesOnWarps(e, js.real[i], gateUpOnWarps),
+              [&](Emitter &e) {
+                Value activated = silu(e, sums[i]);
+                Value product = e.mul(activated, sums[kRowsPerWarp + i]);
+                e.store(product, act, {r, js.rows[i]});
+              });
       });
   // 2. down, times the routing weight, at the pair's row.
-  if (downTiles)
-    emitDownTiles(e, ex, rows, act, out, useTiles, prefix + "down_tiles");
-  Value downCells = cellsOf(e, hidden);
-  launchWarpPerCell(
-      e, prefix + "down", warpRows(downOnWarps), downCells,
-      [&](Emitter &e, const WarpCell &cell) {
-        Value r = cell.row;
-        CellRows hs(e, cell, hidden);
-        Value g = expertOfRow(e, ex, r);
-        Value pair = pairOfRow(e, ex, r);
-        auto actAt = [&](Emitter &e, Value i) {
-          return loadVector(e, act, {r, i}, widthVector);
-        };
-        auto routed = [&](Emitter &e) {
-          return laneDots(
-              e, width, cell.lane, kRowsPerWarp, actAt,
-              [&](Emitter &e, unsigned n, Value i) {
-                return loadVector(e, ex.down, {g, hs.rows[n], i}, widthVector);
-              });
-        };
-        auto shared = [&](Emitter &e) {
-          Value s = e.sub(g, e.index(ex.routed));
-          Value base = e.mul(s, e.index(width));
-          return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
-                          [&](Emitter &e, unsigned n, Value i) {
-                            Value column = e.add(base, i);
-                            return loadVector(e, ex.sharedDown,
-                                              {hs.rows[n], column},
-                                              widthVector);
-                          });
-        };
-        SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
-        SmallVector<Value> sums = warpSum(e, partial);
-        for (int64_t n = 0; n < kRowsPerWarp; ++n)
-          storeFromLaneZero(e, cell, storesOnWarps(hs.real[n], downOnWarps),
-                            [&](Emitter &e) {
-                              Value y = sums[n];
-                              if (ex.weights) {
-                                Value kV = e.index(ex.k);
-                                Value t = e.div(pair, kV);
-                                Value j = e.rem(pair, kV);
-                                y = e.mul(y, e.load(ex.weights, {t, j}));
-                              }
-                              e.store(y, out, {pair, hs.rows[n]});
-                            });
-      });
+  emitDownKernels(e, ex, rows, act, out, useTiles, prefix + "down",
+                  prefix + "down_tiles");
 }
 
 struct ExpertFFNToGPU : OpConversionPattern<ExpertFFNOp> {
@@ -687,6 +706,23 @@ struct SwiGLUToGPU : OpConversionPattern<SwiGLUOp> {
 };
 
 } // namespace
+
+void moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
+                                       Value y, int64_t outputs,
+                                       int64_t depth) {
+  // One dense product: the "shared expert" of a dense MLP's down step.
+  Experts ex;
+  ex.x = x;
+  ex.sharedDown = weight;
+  ex.width = depth;
+  ex.hidden = outputs;
+  Value rows = e.dim(x, 0);
+  Value useTiles;
+  if (onTensorCores({weight}, depth))
+    useTiles = e.cmpi(arith::CmpIPredicate::uge, rows,
+                      e.index(kFragmentRows * segmentsOf(ex)));
+  emitDownKernels(e, ex, rows, x, y, useTiles, "linear", "linear_tiles");
+}
 
 void moec::lowering::populateExpertsToGPUPatterns(RewritePatternSet &patterns) {
   patterns.add<ExpertFFNToGPU, SwiGLUToGPU>(patterns.getContext());

@@ -146,3 +146,23 @@ func.func @linear_residual(%x: tensor<?x40xf32>, %w: tensor<6x40xbf16>, %r: tens
   %y = moe.linear %x, %w residual %r : (tensor<?x40xf32>, tensor<6x40xbf16>, tensor<?x6xf32>) -> tensor<?x6xf32>
   return %y : tensor<?x6xf32>
 }
+
+// -----
+
+// Activations that are a whole buffer take the expert kernels' down
+// product: for BF16 weights over whole 32-element steps, tensor-core tiles
+// from 8 rows on, chosen on the host; the warp form covers the rows below.
+// CHECK-LABEL: func @linear_on_tensor_cores
+// CHECK: %[[TILES:.*]] = arith.cmpi uge, %[[T:.*]], %c8
+// CHECK: gpu.launch {{.*}} function(@moe_linear_tiles)
+// CHECK:   scf.if %[[TILES]]
+// CHECK:     nvvm.mma.sync
+// CHECK: %[[WARPS:.*]] = arith.xori %[[TILES]], %true
+// CHECK: %[[ROWS:.*]] = arith.select %[[WARPS]], %[[T]], %c1{{.*}}
+// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[ROWS]], {{.*}} function(@moe_linear)
+// CHECK:   vector.load %{{.*}} : memref<?x64xf32, {{.*}}>, vector<8xf32>
+func.func @linear_on_tensor_cores(%xm: memref<?x64xf32>, %w: tensor<48x64xbf16>) -> tensor<?x48xf32> {
+  %x = bufferization.to_tensor %xm restrict : memref<?x64xf32> to tensor<?x64xf32>
+  %y = moe.linear %x, %w : (tensor<?x64xf32>, tensor<48x64xbf16>) -> tensor<?x48xf32>
+  return %y : tensor<?x48xf32>
+}
