@@ -63,9 +63,9 @@ void moec_status_free(moec_status_t status);
 /** Where compiled code runs. */
 typedef enum moec_target {
   MOEC_TARGET_CPU = 0,
-  /** NVIDIA GPUs, through the CUDA driver (libcuda.so.1, loaded at run
-   *  time). Not yet supported: refused, saying whether a driver and a
-   *  device were found. */
+  /** GPU 0 through the CUDA driver (libcuda.so.1, loaded at run time):
+   *  refused, saying why, without a driver or a device; its compiled models
+   *  must be modules for the GPU (moe-compile model --target cuda). */
   MOEC_TARGET_CUDA = 1
 } moec_target_t;
 
@@ -76,7 +76,8 @@ typedef struct moec_runtime_options {
   /** Threads that each call runs compiled code on; 0 (the default): the
    *  OpenMP default (OMP_NUM_THREADS, else every core). */
   int32_t threads;
-  /** MOEC_TARGET_CPU (the default). */
+  /** MOEC_TARGET_CPU (the default), which runs each module where it was
+   *  compiled for (a GPU module on GPU 0), or MOEC_TARGET_CUDA. */
   moec_target_t target;
 } moec_runtime_options_t;
 

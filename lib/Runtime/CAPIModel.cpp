@@ -78,11 +78,9 @@ moec_status_t moec_runtime_create(const moec_runtime_options_t *options,
     if (!driver.ok())
       return fail("moec_runtime_create: MOEC_TARGET_CUDA: " +
                   driver.status().message());
-    return fail("moec_runtime_create: MOEC_TARGET_CUDA: the CUDA driver "
-                "sees " +
-                std::to_string((*driver)->deviceCount()) +
-                " device(s), but this version of moec cannot compile models "
-                "for GPUs yet; use MOEC_TARGET_CPU");
+    if (StatusOr<CUDADeviceInfo> device = (*driver)->device(0); !device.ok())
+      return fail("moec_runtime_create: MOEC_TARGET_CUDA: " +
+                  device.status().message());
   }
   if (resolved.target != MOEC_TARGET_CPU)
     return fail("moec_runtime_create: unknown target " +
@@ -116,6 +114,12 @@ moec_status_t moec_compiled_model_load(moec_runtime_t *runtime,
       loadSharedLibraryModule(module_path);
   if (!module.ok())
     return fail(module.status());
+  if (runtime->options.target == MOEC_TARGET_CUDA &&
+      (*module)->gpuArch().empty())
+    return fail(std::string(module_path) +
+                " was compiled for the CPU, but the runtime's target is "
+                "MOEC_TARGET_CUDA; compile the model with moe-compile model "
+                "--target cuda");
   if (Status s = (*model)->load(std::move(*module)); !s.ok())
     return fail(s);
   *out = new (std::nothrow) moec_compiled_model{std::move(*model)};

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 #include <string_view>
 
 #include <dlfcn.h>
@@ -20,6 +21,26 @@
 using namespace moec;
 
 CompiledModule::~CompiledModule() = default;
+
+extern "C" void *mgpuStreamCreate();
+
+namespace {
+
+/// Compiled GPU modules call the mgpu* functions of the object that holds
+/// this runtime. A host that loaded it with RTLD_LOCAL (as Python loads an
+/// extension and its libraries) keeps those out of the global scope, where
+/// a module's undefined symbols are looked up: promote the object once.
+void exposeGPURuntime() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&mgpuStreamCreate), &info) &&
+        info.dli_fname)
+      (void)dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+  });
+}
+
+} // namespace
 
 namespace {
 using SetNumThreads = void (*)(int);
@@ -210,6 +231,7 @@ moec::loadSharedLibraryModule(const std::string &path) {
   else // A path without a slash would make dlopen search the library path.
     module->loadedName =
         path.find('/') == std::string::npos ? "./" + path : path;
+  exposeGPURuntime();
   // A GPU module's initialiser loads its kernels onto the device; without a
   // driver or device that fails, and is reported here.
   module->handle = dlopen(module->loadedName.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -101,12 +101,13 @@ class Model:
     @classmethod
     def load(cls, model_dir: str | os.PathLike,
              module: str | os.PathLike | None = None, *, threads: int = 0,
-             target: str = "cpu", cpu: str = "host",
+             target: str = "cpu", cpu: str = "host", gpu_arch: str = "sm_90",
              kv_cache: str = "f32") -> Model:
         """Loads the checkpoint in `model_dir` with `module`, an artifact of
         moec.compile (or moe-compile model) for it; without one, compiles it
-        first (`cpu`, `kv_cache`). `threads`: threads per call (0: OpenMP's
-        default)."""
+        first (`target`, `cpu` or `gpu_arch`, `kv_cache`). target="cuda"
+        runs on GPU 0 and needs a module for the GPU. `threads`: threads per
+        call on the CPU (0: OpenMP's default)."""
         _choice("target", target, TARGETS)
         if not isinstance(threads, int) or threads < 0:
             raise InputError(f"threads must be an int >= 0, got {threads!r}")
@@ -115,12 +116,15 @@ class Model:
         self.directory = model_dir
         self._threads = threads
         self._cpu = cpu
+        self._target = target
+        self._gpu_arch = gpu_arch
         self._runtime = _runtime.Runtime(
             threads, _runtime.TARGET_CUDA if target == "cuda"
             else _runtime.TARGET_CPU)
         compiled_here = module is None
         if compiled_here:
-            module = compile(model_dir, cpu=cpu, kv_cache=kv_cache)
+            module = compile(model_dir, target=target, cpu=cpu,
+                             gpu_arch=gpu_arch, kv_cache=kv_cache)
         try:
             self._compiled = _runtime.CompiledModel(self._runtime, model_dir,
                                                     os.fspath(module))
@@ -208,7 +212,7 @@ class Model:
         """Decoder layer `layer`'s MLP block (MoE or dense) on hidden states
         `x` [T, hidden_size] (after post_attention_layernorm): its output
         before the residual add, [T, hidden_size] float32. The block is
-        compiled on first use for this model's cpu."""
+        compiled on first use for this model's target and cpu or gpu_arch."""
         if not isinstance(layer, int) or not 0 <= layer < self.num_layers:
             raise InputError(f"layer must be an int in [0, {self.num_layers}),"
                              f" got {layer!r}")
@@ -220,7 +224,8 @@ class Model:
             self._checkpoint = _runtime.Checkpoint(self.directory)
         module = self._layers.get(layer)
         if module is None:
-            path = compile(self.directory, layer=layer, cpu=self._cpu)
+            path = compile(self.directory, layer=layer, target=self._target,
+                           cpu=self._cpu, gpu_arch=self._gpu_arch)
             try:
                 module = _runtime.LayerModule(path)
             finally:

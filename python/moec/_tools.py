@@ -57,7 +57,7 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
 
 def compile(model_dir: str | os.PathLike, output: str | os.PathLike | None = None,
             *, layer: int | None = None, target: str = "cpu",
-            cpu: str = "host", kv_cache: str = "f32",
+            cpu: str = "host", gpu_arch: str = "sm_90", kv_cache: str = "f32",
             latent_attention: str = "auto", fused: bool = True,
             threads: bool = True) -> str:
     """Compiles the checkpoint in `model_dir` ahead of time and returns the
@@ -67,11 +67,11 @@ def compile(model_dir: str | os.PathLike, output: str | os.PathLike | None = Non
     `layer=L` decoder layer L's MLP block. `output` is the file to write
     (as moe-compile --output); None writes into a new temporary directory,
     which the caller may remove once the artifact is loaded. `cpu` is an LLVM CPU name (host, x86-64-v3, x86-64-v4, ...).
+    With target="cuda" the artifact runs on an NVIDIA GPU of `gpu_arch`
+    (sm_80, sm_86, sm_89, sm_90, sm_90a); `cpu`, `latent_attention`,
+    `fused` and `threads` are for CPU code only.
     """
     _choice("target", target, TARGETS)
-    if target == "cuda":
-        raise InputError("target 'cuda': this build of moec has no GPU "
-                         "back end; use target='cpu'")
     _choice("kv_cache", kv_cache, KV_CACHE_TYPES)
     _choice("latent_attention", latent_attention, LATENT_ATTENTION_MODES)
     if layer is not None and (not isinstance(layer, int) or layer < 0):
@@ -82,14 +82,19 @@ def compile(model_dir: str | os.PathLike, output: str | os.PathLike | None = Non
         output = os.path.join(tempfile.mkdtemp(prefix="moec-"), name)
     output = os.fspath(output)
     args = ["model"] if layer is None else ["layer", f"--layer={layer}"]
-    args += [f"--model={model_dir}", f"--output={output}", f"--cpu={cpu}"]
+    args += [f"--model={model_dir}", f"--output={output}"]
     if layer is None:
-        args += [f"--kv-cache={kv_cache}",
-                 f"--latent-attention={latent_attention}"]
-    if not fused:
-        args.append("--unfused")
-    if not threads:
-        args.append("--sequential")
+        args.append(f"--kv-cache={kv_cache}")
+    if target == "cuda":
+        args += ["--target=cuda", f"--gpu-arch={gpu_arch}"]
+    else:
+        args.append(f"--cpu={cpu}")
+        if layer is None:
+            args.append(f"--latent-attention={latent_attention}")
+        if not fused:
+            args.append("--unfused")
+        if not threads:
+            args.append("--sequential")
     _run("moe-compile", args)
     return output
 

@@ -70,7 +70,11 @@ def test_compile_errors(tmp_path):
         moec.compile(tmp_path, tmp_path / "m.so")
     with pytest.raises(moec.InputError, match="kv_cache"):
         moec.compile(tmp_path, kv_cache="f8")
-    with pytest.raises(moec.InputError, match="cuda"):
+    with pytest.raises(moec.InputError, match="target"):
+        moec.compile(tmp_path, target="tpu")
+    # The GPU target compiles (moe-compile --target cuda) and says what is
+    # wrong with the input.
+    with pytest.raises(moec.CompileError, match="config.json"):
         moec.compile(tmp_path, target="cuda")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import os
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,25 @@ def test_opt_errors_name_the_problem():
 def test_compile_a_layer_for_another_cpu(deepseek, tmp_path):
     path = moec.compile(deepseek.path, tmp_path / "l1.so", layer=1, cpu="x86-64-v3")
     assert Path(path).stat().st_size > 0
+
+
+PTXAS = Path(os.environ.get("MOEC_CUDA_TOOLKIT", "/usr/local/cuda")) / "bin" / "ptxas"
+
+
+@pytest.mark.skipif(not os.access(PTXAS, os.X_OK),
+                    reason=f"no CUDA toolkit ({PTXAS}) to compile GPU code")
+def test_compile_the_model_for_a_gpu(deepseek, tmp_path):
+    """target="cuda" writes a module for the GPU; where there is no GPU,
+    loading it says why."""
+    path = moec.compile(deepseek.path, tmp_path / "gpu.so", target="cuda",
+                        gpu_arch="sm_80")
+    assert Path(path).stat().st_size > 0
+    if Path("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists():
+        return
+    with pytest.raises(moec.RunError, match="CUDA"):
+        moec.Model.load(deepseek.path, path)
+    with pytest.raises(moec.RunError, match="CUDA"):
+        moec.Model.load(deepseek.path, target="cuda")
 
 
 def test_stubs_describe_the_extension():
