@@ -107,31 +107,30 @@ def prepare(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     compiler = Path(args.bin) / "moe-compile"
+
+    def compile_case(tmp: str, name: str, options: dict, what: list[str]) -> bool:
+        """Compiles `what` (moe-compile's subcommand and its options) of
+        case `name`'s checkpoint, written under `tmp`, into DIR/name.so."""
+        model = Path(tmp) / name
+        make_checkpoint(model, **options)
+        cmd = [str(compiler), *what, "--model", str(model),
+               "--output", str(out / f"{name}.so")]
+        if args.target == "cuda":
+            cmd += ["--target", "cuda", "--gpu-arch", args.gpu_arch]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"{name}: moe-compile failed:\n{proc.stderr}", file=sys.stderr)
+            return False
+        print(f"compiled {name}")
+        return True
+
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (options, layer, tokens) in CASES.items():
-            model = Path(tmp) / name
-            make_checkpoint(model, **options)
-            cmd = [str(compiler), "layer", "--model", str(model), "--layer", str(layer),
-                   "--output", str(out / f"{name}.so")]
-            if args.target == "cuda":
-                cmd += ["--target", "cuda", "--gpu-arch", args.gpu_arch]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"{name}: moe-compile failed:\n{proc.stderr}", file=sys.stderr)
+        for name, (options, layer, _) in CASES.items():
+            if not compile_case(tmp, name, options, ["layer", "--layer", str(layer)]):
                 return 1
-            print(f"compiled {name}")
         for name, (options, _, _) in MODEL_CASES.items():
-            model = Path(tmp) / name
-            make_checkpoint(model, **options)
-            cmd = [str(compiler), "model", "--model", str(model),
-                   "--output", str(out / f"{name}.so")]
-            if args.target == "cuda":
-                cmd += ["--target", "cuda", "--gpu-arch", args.gpu_arch]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(f"{name}: moe-compile failed:\n{proc.stderr}", file=sys.stderr)
+            if not compile_case(tmp, name, options, ["model"]):
                 return 1
-            print(f"compiled {name}")
     (out / "cases.json").write_text(json.dumps(
         {"target": args.target, "gpu_arch": args.gpu_arch, "cases": CASES,
          "models": MODEL_CASES}, indent=1))

@@ -53,15 +53,16 @@ void moec::buildCPUPipeline(OpPassManager &pm,
       options.foldSharedExperts || options.gpuKernelsOnCPU;
   decompose.latentExpandMinTokens = options.latentExpandMinTokens;
   buildDecomposePipeline(pm, decompose);
-  // The GPU kernels take RoPE and residuals as ops of their own.
-  if (!options.gpuKernelsOnCPU)
-    pm.addPass(createMoEFuseLinearEpilogues());
   if (options.gpuKernelsOnCPU) {
+    // The GPU kernels take RoPE and residuals as ops of their own, so the
+    // linear epilogues stay unfused.
     pm.addPass(createMoEFuseExpertFFN());
     ConvertMoEToGPUOptions gpu;
     gpu.partial = true;
     pm.addPass(createConvertMoEToGPU(gpu));
     pm.addPass(createMoEGPULaunchToLoops());
+  } else {
+    pm.addPass(createMoEFuseLinearEpilogues());
   }
   if (options.fuseExperts) {
     pm.addPass(createMoEFuseExpertFFN());

@@ -246,80 +246,58 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
 
   for (int64_t first = 0; first < n; first += kPrefillChunk) {
     const int64_t m = std::min(kPrefillChunk, n - first);
-    std::vector<int32_t> chunk(ids.begin() + first, ids.begin() + first + m);
+    const int32_t *chunk = ids.data() + first;
+    // A GPU model reads its ids and keeps its hidden states in device
+    // memory.
+    const void *chunkIds = chunk;
+    float *states = hidden.data();
+    DeviceBuffer deviceIds;
     if (model.onGPU()) {
-      // The last chunk's logits, or every chunk's with allLogits.
-      float *out = allLogits        ? logits.data() + first * v
-                   : first + m == n ? logits.data()
-                                    : nullptr;
-      if (Status s = forwardOnGPU(chunk.data(), m, pos + first, allLogits, out);
-          !s.ok())
-        return s;
-      continue;
+      StatusOr<DeviceBuffer> uploaded = DeviceBuffer::create(
+          static_cast<size_t>(m) * sizeof(int32_t), chunk, "the token ids");
+      if (!uploaded.ok())
+        return uploaded.status();
+      deviceIds = std::move(*uploaded);
+      chunkIds = deviceIds.data();
+      states = static_cast<float *>(deviceHidden.data());
     }
-    if (Status s =
-            model.run(model.embed, {Argument::buffer(chunk.data(), {m}),
-                                    Argument::buffer(hidden.data(), {m, h})});
+    if (Status s = model.run(model.embed, {Argument::buffer(chunkIds, {m}),
+                                           Argument::buffer(states, {m, h})});
         !s.ok())
       return s;
     for (size_t l = 0; l < model.layers.size(); ++l) {
-      std::vector<Argument> args{Argument::buffer(hidden.data(), {m, h}),
+      std::vector<Argument> args{Argument::buffer(states, {m, h}),
                                  Argument::indexValue(pos + first)};
       for (const CacheBuffer &cache : caches[l])
         args.push_back(Argument::buffer(cache.address(), cache.shape));
       if (Status s = model.run(model.layers[l], std::move(args)); !s.ok())
         return s;
     }
-    Status s;
-    if (allLogits)
-      s = model.run(model.head,
-                    {Argument::buffer(hidden.data(), {m, h}),
-                     Argument::buffer(logits.data() + first * v, {m, v})});
-    else if (first + m == n)
-      s = model.run(model.head,
-                    {Argument::buffer(hidden.data() + (m - 1) * h, {1, h}),
-                     Argument::buffer(logits.data(), {1, v})});
-    if (!s.ok())
+    // Only the rows whose logits are wanted go through the head: every
+    // chunk's with allLogits, else the last row of the last chunk.
+    if (!allLogits && first + m < n)
+      continue;
+    const int64_t rows = allLogits ? m : 1;
+    const float *headInput = states + (m - rows) * h;
+    float *out = logits.data() + (allLogits ? first * v : 0);
+    DeviceBuffer deviceLogits;
+    if (model.onGPU()) {
+      StatusOr<DeviceBuffer> buffer = DeviceBuffer::create(
+          static_cast<size_t>(rows * v) * sizeof(float), nullptr, "the logits");
+      if (!buffer.ok())
+        return buffer.status();
+      deviceLogits = std::move(*buffer);
+    }
+    void *headOutput = model.onGPU() ? deviceLogits.data() : out;
+    if (Status s =
+            model.run(model.head, {Argument::buffer(headInput, {rows, h}),
+                                   Argument::buffer(headOutput, {rows, v})});
+        !s.ok())
       return s;
+    if (model.onGPU())
+      if (Status s = deviceLogits.download(out); !s.ok())
+        return s;
   }
   pos += n;
   return Status();
-}
-
-Status Session::forwardOnGPU(const int32_t *ids, int64_t m, int64_t at,
-                             bool allLogits, float *logits) {
-  const int64_t h = model.config().hidden_size, v = model.config().vocab_size;
-  StatusOr<DeviceBuffer> deviceIds = DeviceBuffer::create(
-      static_cast<size_t>(m) * sizeof(int32_t), ids, "the token ids");
-  if (!deviceIds.ok())
-    return deviceIds.status();
-  float *hiddenStates = static_cast<float *>(deviceHidden.data());
-  if (Status s =
-          model.run(model.embed, {Argument::buffer(deviceIds->data(), {m}),
-                                  Argument::buffer(hiddenStates, {m, h})});
-      !s.ok())
-    return s;
-  for (size_t l = 0; l < model.layers.size(); ++l) {
-    std::vector<Argument> args{Argument::buffer(hiddenStates, {m, h}),
-                               Argument::indexValue(at)};
-    for (const CacheBuffer &cache : caches[l])
-      args.push_back(Argument::buffer(cache.address(), cache.shape));
-    if (Status s = model.run(model.layers[l], std::move(args)); !s.ok())
-      return s;
-  }
-  if (!logits)
-    return Status();
-  // Only the rows whose logits are wanted go through the head.
-  const int64_t rows = allLogits ? m : 1;
-  const float *headInput = hiddenStates + (m - rows) * h;
-  StatusOr<DeviceBuffer> deviceLogits = DeviceBuffer::create(
-      static_cast<size_t>(rows * v) * sizeof(float), nullptr, "the logits");
-  if (!deviceLogits.ok())
-    return deviceLogits.status();
-  if (Status s = model.run(model.head,
-                           {Argument::buffer(headInput, {rows, h}),
-                            Argument::buffer(deviceLogits->data(), {rows, v})});
-      !s.ok())
-    return s;
-  return deviceLogits->download(logits);
 }

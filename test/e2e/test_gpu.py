@@ -373,24 +373,38 @@ def test_runner_runs_a_cpu_module(moe_compile, checkpoint, tmp_path):
                       R.mlp_block(ckpt.weights, ckpt.config, 1, x.astype(np.float64)))
 
 
-def driver_env(tmp_path: Path, stub: bool) -> dict:
-    """An environment whose libcuda.so.1 is missing, or the toolkit's stub."""
+def driver_env(tmp_path: Path, stub: bool) -> tuple[dict, str]:
+    """An environment whose libcuda.so.1 is missing, or the toolkit's stub,
+    and what a GPU run must report there; skips where neither can be had."""
+    if stub and not (CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so").exists():
+        pytest.skip(f"no CUDA toolkit stub library in {CUDA_TOOLKIT}/lib64/stubs")
+    if not stub and Path("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists():
+        pytest.skip("this machine has a CUDA driver")
     env = dict(os.environ)
     libs = tmp_path / "libs"
     libs.mkdir(exist_ok=True)
     if stub:
         (libs / "libcuda.so.1").symlink_to(CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so")
     env["LD_LIBRARY_PATH"] = str(libs)
-    return env
+    return env, "CUDA_ERROR_STUB_LIBRARY" if stub else "no CUDA driver"
+
+
+def assert_each_fails_without_a_gpu(runs: list[list[str]], env: dict, want: str,
+                                    output: Path) -> None:
+    """Each command exits 1 naming `want` and CUDA, with no traceback, no
+    standard output and no `output` file."""
+    for cmd in runs:
+        run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+        assert run.returncode == 1, (cmd, run.returncode, run.stderr)
+        assert want in run.stderr, run.stderr
+        assert "CUDA" in run.stderr and "Traceback" not in run.stderr
+        assert not output.exists() and run.stdout == ""
 
 
 @needs_toolkit
 @pytest.mark.parametrize("stub", [False, True], ids=["no-driver", "stub-driver"])
 def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path, stub):
-    if stub and not (CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so").exists():
-        pytest.skip(f"no CUDA toolkit stub library in {CUDA_TOOLKIT}/lib64/stubs")
-    if not stub and Path("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists():
-        pytest.skip("this machine has a CUDA driver")
+    env, want = driver_env(tmp_path, stub)
     ckpt = checkpoint()
     module = tmp_path / "layer.so"
     proc = moe_compile("layer", "--model", ckpt.path, "--layer", 1, "--target", "cuda",
@@ -398,8 +412,6 @@ def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_pat
     assert proc.returncode == 0, proc.stderr
     x = np.zeros((3, ckpt.config["hidden_size"]), np.float32)
     np.save(tmp_path / "x.npy", x)
-    env = driver_env(tmp_path, stub)
-    want = "CUDA_ERROR_STUB_LIBRARY" if stub else "no CUDA driver"
     runs = [
         [str(moec_run_layer()), "--model", str(ckpt.path), "--layer", "1", "--module",
          str(module), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")],
@@ -410,12 +422,7 @@ def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_pat
          str(ckpt.path), "--layer", "1", "--target", "cuda", "--input",
          str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")],
     ]
-    for cmd in runs:
-        run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-        assert run.returncode == 1, (cmd, run.returncode, run.stderr)
-        assert want in run.stderr, run.stderr
-        assert "CUDA" in run.stderr and "Traceback" not in run.stderr
-        assert not (tmp_path / "y.npy").exists()
+    assert_each_fails_without_a_gpu(runs, env, want, tmp_path / "y.npy")
 
 
 @needs_toolkit
@@ -423,18 +430,13 @@ def test_gpu_module_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_pat
 def test_gpu_model_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path, stub):
     """A whole model for the GPU, ahead of time or compiled by moe-run, ends
     with the driver's reason and no output where there is no GPU."""
-    if stub and not (CUDA_TOOLKIT / "lib64" / "stubs" / "libcuda.so").exists():
-        pytest.skip(f"no CUDA toolkit stub library in {CUDA_TOOLKIT}/lib64/stubs")
-    if not stub and Path("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists():
-        pytest.skip("this machine has a CUDA driver")
+    env, want = driver_env(tmp_path, stub)
     ckpt = checkpoint()
     module = tmp_path / "model.so"
     proc = moe_compile("model", "--model", ckpt.path, "--target", "cuda", "--output", module)
     assert proc.returncode == 0, proc.stderr
     symbols = subprocess.run(["nm", "-D", str(module)], capture_output=True, text=True).stdout
     assert "moec_gpu_arch" in symbols
-    env = driver_env(tmp_path, stub)
-    want = "CUDA_ERROR_STUB_LIBRARY" if stub else "no CUDA driver"
     moe_run = str(Path(os.environ["MOEC_BIN_DIR"]) / "moe-run")
     out = tmp_path / "logits.npy"
     runs = [
@@ -445,12 +447,7 @@ def test_gpu_model_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path
         [moe_run, "generate", "--model", str(ckpt.path), "--prompt-ids", "1,2,3",
          "--module", str(module)],
     ]
-    for cmd in runs:
-        run = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
-        assert run.returncode == 1, (cmd, run.returncode, run.stderr)
-        assert want in run.stderr, run.stderr
-        assert "CUDA" in run.stderr and "Traceback" not in run.stderr
-        assert not out.exists() and run.stdout == ""
+    assert_each_fails_without_a_gpu(runs, env, want, out)
 
 
 # ------------------------------------------------------- on a GPU, if any

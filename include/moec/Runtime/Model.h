@@ -145,12 +145,6 @@ private:
   std::vector<float> hidden;
   /// Instead of `hidden`, for a GPU module.
   DeviceBuffer deviceHidden;
-
-  /// A GPU module's forward of one chunk of `m` ids at position `at`: the
-  /// logits of every token (`allLogits`) or of the last into `logits`,
-  /// unless it is null.
-  Status forwardOnGPU(const int32_t *ids, int64_t m, int64_t at, bool allLogits,
-                      float *logits);
 };
 
 } // namespace moec

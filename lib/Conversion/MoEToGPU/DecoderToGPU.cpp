@@ -174,8 +174,7 @@ struct LinearToGPU : OpConversionPattern<LinearOp> {
     if (!adaptor.getResidual() && isWholeBuffer(adaptor.getX())) {
       // The expert kernels' down product, tiles from 8 rows on.
       Value x = e.buffer(adaptor.getX(), /*unitInnerStride=*/true);
-      Value y = e.alloc(op.getType(), e.dim(x, 0));
-      emitLinearKernels(e, x, w, y, outputs, depth);
+      Value y = emitLinearKernels(e, x, w, op.getType());
       rewriter.replaceOp(op, e.tensor(op.getType(), y));
       return success();
     }

@@ -79,6 +79,13 @@ byExpertKind(Emitter &e, const Experts &ex, Value g,
   return selectValues(e, isRouted, routed, shared);
 }
 
+/// Where shared expert g's block starts in the stacked shared matrices: its
+/// first row of gate/up [S*I, H], its first column of down [H, S*I].
+Value sharedOffset(Emitter &e, const Experts &ex, Value g) {
+  Value s = e.sub(g, e.index(ex.routed));
+  return e.mul(s, e.index(ex.width));
+}
+
 /// The expert whose segment [offsets[g], offsets[g+1]) holds sorted row r:
 /// the number of g >= 1 with offsets[g] <= r.
 Value expertOfRow(Emitter &e, const Experts &ex, Value row) {
@@ -381,8 +388,7 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                     loadPacked(e, ex.up, {g, bottom, k})};
           };
           auto shared = [&](Emitter &e) -> SmallVector<Value> {
-            Value s = e.sub(g, e.index(ex.routed));
-            Value base = e.mul(s, e.index(width));
+            Value base = sharedOffset(e, ex, g);
             Value topRow = e.add(base, top), bottomRow = e.add(base, bottom);
             return {loadPacked(e, ex.sharedGate, {topRow, k}),
                     loadPacked(e, ex.sharedGate, {bottomRow, k}),
@@ -435,8 +441,7 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                     loadPacked(e, ex.down, {g, bottom, i})};
           };
           auto shared = [&](Emitter &e) -> SmallVector<Value> {
-            Value s = e.sub(g, e.index(ex.routed));
-            Value base = e.mul(s, e.index(width));
+            Value base = sharedOffset(e, ex, g);
             Value column = e.add(base, i);
             return {loadPacked(e, ex.sharedDown, {top, column}),
                     loadPacked(e, ex.sharedDown, {bottom, column})};
@@ -511,8 +516,7 @@ void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
               });
         };
         auto shared = [&](Emitter &e) {
-          Value s = e.sub(g, e.index(ex.routed));
-          Value base = e.mul(s, e.index(width));
+          Value base = sharedOffset(e, ex, g);
           return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
                           [&](Emitter &e, unsigned n, Value i) {
                             Value column = e.add(base, i);
@@ -586,8 +590,7 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
               });
         };
         auto shared = [&](Emitter &e) {
-          Value s = e.sub(g, e.index(ex.routed));
-          Value base = e.mul(s, e.index(width));
+          Value base = sharedOffset(e, ex, g);
           SmallVector<Value> weightRows;
           for (Value j : js.rows)
             weightRows.push_back(e.add(base, j));
@@ -707,9 +710,11 @@ struct SwiGLUToGPU : OpConversionPattern<SwiGLUOp> {
 
 } // namespace
 
-void moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
-                                       Value y, int64_t outputs,
-                                       int64_t depth) {
+Value moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
+                                        RankedTensorType type) {
+  auto weightType = cast<MemRefType>(weight.getType());
+  const int64_t outputs = weightType.getDimSize(0),
+                depth = weightType.getDimSize(1);
   // One dense product: the "shared expert" of a dense MLP's down step.
   Experts ex;
   ex.x = x;
@@ -717,11 +722,13 @@ void moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
   ex.width = depth;
   ex.hidden = outputs;
   Value rows = e.dim(x, 0);
+  Value y = e.alloc(type, rows);
   Value useTiles;
   if (onTensorCores({weight}, depth))
     useTiles = e.cmpi(arith::CmpIPredicate::uge, rows,
                       e.index(kFragmentRows * segmentsOf(ex)));
   emitDownKernels(e, ex, rows, x, y, useTiles, "linear", "linear_tiles");
+  return y;
 }
 
 void moec::lowering::populateExpertsToGPUPatterns(RewritePatternSet &patterns) {
