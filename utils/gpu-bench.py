@@ -10,6 +10,12 @@ there through the runtime alone:
   # There (NumPy, PyTorch with CUDA, build/bin/moec-run-layer and its runtime):
   utils/gpu-bench.py run --dir DIR --tokens 1,16,128,512,4096
 
+`prepare` also compiles the whole two-layer model (the dense layer 0, the
+MoE layer 1, 16B attention, a KV cache in BF16), which `run` times through
+moec-run-model: the prefill of a prompt and the mean decode step after it,
+for each prompt length in --contexts, against the HBM bound of the bytes a
+decode step reads (all weights but the unused experts', plus the KV cache).
+
 `run` regenerates the same checkpoint (same options and seed), then for each
 T, in one process and on the same GPU: moec (moec-run-layer --repeat, whose
 time per call includes copying x in and y out), PyTorch eager of the
@@ -63,10 +69,15 @@ def prepare(args) -> int:
                str(LAYER), "--output", str(out / "layer.so")]
         if args.target == "cuda":
             cmd += ["--target", "cuda", "--gpu-arch", args.gpu_arch]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
-            return 1
+        model_cmd = [str(Path(args.bin) / "moe-compile"), "model", "--model", tmp,
+                     "--kv-cache", "bf16", "--output", str(out / "model.so")]
+        if args.target == "cuda":
+            model_cmd += ["--target", "cuda", "--gpu-arch", args.gpu_arch]
+        for c in (cmd, model_cmd):
+            proc = subprocess.run(c, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(proc.stderr, file=sys.stderr)
+                return 1
     (out / "bench.json").write_text(json.dumps(
         {"options": args.options, "target": args.target, "gpu_arch": args.gpu_arch}))
     return 0
@@ -117,6 +128,53 @@ def timed(fn, device, repeats):
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def decode_bytes(weights: dict, config: dict, context: int, used: int) -> int:
+    """The bytes a decode step at `context` cached positions reads: every
+    weight but the routed experts' (of which `used` run), the embedding's
+    one row, and the cache's keys and values (BF16)."""
+    experts = sum(v.nbytes for n, v in weights.items() if ".mlp.experts." in n)
+    per_expert = experts // config["n_routed_experts"]
+    embedding = weights["model.embed_tokens.weight"]
+    rest = sum(v.nbytes for n, v in weights.items()
+               if ".mlp.experts." not in n and n != "model.embed_tokens.weight")
+    kv = (config["num_hidden_layers"] * 2 * context * config["hidden_size"] * 2)
+    return rest + used * per_expert + embedding.nbytes // embedding.shape[0] + kv
+
+
+def run_model(args, folder: Path, model: Path, weights: dict, config: dict,
+              bandwidth: float) -> int:
+    """The whole model's prefill and decode steps through moec-run-model."""
+    k = config["num_experts_per_tok"]
+    print()
+    print(f"# whole model ({config['num_hidden_layers']} layers, BF16 KV cache), "
+          f"{args.new_tokens - 1} decode steps after each prompt")
+    print("| prompt | prefill µs | prefill tokens/s | decode µs per step | "
+          "decode bound µs | decode / bound |")
+    print("|---|---|---|---|---|---|")
+    vocab = config["vocab_size"]
+    for context in [int(v) for v in args.contexts.split(",")]:
+        ids = np.random.default_rng(context).integers(0, vocab, size=context)
+        proc = subprocess.run(
+            [args.model_runner, "--model", str(model), "--module", str(folder / "model.so"),
+             "--prompt-ids", ",".join(map(str, ids)), "--output", str(model.parent / "l.npy"),
+             "--new-tokens", str(args.new_tokens), "--steps-output",
+             str(model.parent / "s.npy"), "--timing"],
+            capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"moec-run-model failed at prompt {context}: {proc.stderr}", file=sys.stderr)
+            return 1
+        prefill_us = float(proc.stderr.split(" tokens, ")[1].split(" us")[0])
+        step_us = float(proc.stderr.split(" steps, ")[1].split(" us")[0])
+        # A decode step at the middle of the generated tokens; k experts
+        # per token (a bound: fewer bytes cannot be read).
+        middle = context + args.new_tokens // 2
+        bound_s = decode_bytes(weights, config, middle, k) / bandwidth
+        print(f"| {context} | {prefill_us:.0f} | {context / (prefill_us / 1e6):.0f} | "
+              f"{step_us:.1f} | {bound_s * 1e6:.1f} | {step_us / 1e6 / bound_s:.2f} |",
+              flush=True)
+    return 0
 
 
 def run(args) -> int:
@@ -193,7 +251,7 @@ def run(args) -> int:
                   f"{us(bound_s)} | {moec_us / 1e6 / bound_s:.2f} | "
                   f"{eager_s / (moec_us / 1e6):.2f} | {gemm_s / (moec_us / 1e6):.2f} | "
                   f"{err:.1e} |", flush=True)
-    return 0
+        return run_model(args, folder, Path(tmp) / "model", weights, config, bandwidth)
 
 
 def main() -> int:
@@ -212,6 +270,11 @@ def main() -> int:
     r.add_argument("--repeats", type=int, default=20)
     r.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     r.add_argument("--runner", default=str(ROOT / "build" / "bin" / "moec-run-layer"))
+    r.add_argument("--contexts", default="128,2048",
+                   help="prompt lengths of the whole-model runs")
+    r.add_argument("--new-tokens", type=int, default=33)
+    r.add_argument("--model-runner",
+                   default=str(ROOT / "build" / "bin" / "moec-run-model"))
     args = parser.parse_args()
     return prepare(args) if args.command == "prepare" else run(args)
 

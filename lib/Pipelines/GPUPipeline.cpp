@@ -77,6 +77,9 @@ void moec::buildGPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createMoEGPUParallelLoopsToKernels());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createMoEGPUDeviceBuffers());
+  // The host's choices between kernel forms as predicated launches, so that
+  // each function stays one async region below.
+  pm.addNestedPass<func::FuncOp>(createMoEGPUPredicateLaunches());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createMoEGPUMergeKernelModules());
   // Launches, copies and frees in order on one stream, waited for once at

@@ -30,10 +30,29 @@
 // CHECK: @moe_kernels::@moe_decoder_layer_0_loop5
 // CHECK: llvm.call @mgpuMemcpy
 // CHECK: llvm.call @mgpuStreamSynchronize
+// The host's choices between kernel forms (tiles or warps, one chunk of
+// attention positions or several) do not break the stream: one per
+// function, waited for once.
 // CHECK-LABEL: llvm.func @decoder_layer_1(
+// CHECK: llvm.call @mgpuStreamCreate
+// CHECK-NOT: llvm.call @mgpuStreamCreate
+// CHECK: @moe_kernels::@moe_linear_tiles
+// CHECK-NOT: llvm.call @mgpuStream
 // CHECK: @moe_kernels::@moe_attention
+// CHECK-NOT: llvm.call @mgpuStream
+// CHECK: @moe_kernels::@moe_attention_combine
+// CHECK-NOT: llvm.call @mgpuStream
 // CHECK: @moe_kernels::@moe_router_logits
+// CHECK-NOT: llvm.call @mgpuStream
+// CHECK: @moe_kernels::@moe_experts_gate_up_tiles
+// CHECK-NOT: llvm.call @mgpuStream
+// CHECK: @moe_kernels::@moe_experts_gate_up
+// CHECK-NOT: llvm.call @mgpuStream
 // CHECK: @moe_kernels::@moe_combine
+// CHECK-NOT: llvm.call @mgpuStreamCreate
+// CHECK: llvm.call @mgpuStreamSynchronize
+// CHECK-NOT: llvm.call @mgpuStreamCreate
+// CHECK: llvm.func @_mlir_ciface_decoder_layer_1(
 // CHECK-LABEL: llvm.func @head(
 // CHECK: @moe_kernels::@moe_rms_norm
 // CHECK: @moe_kernels::@moe_linear

@@ -135,14 +135,20 @@ def test_gpu_kernels_in_latent_attention_models(moe_run, checkpoint, tmp_path, n
     assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
 
 
+@pytest.mark.parametrize("prompt_tokens", [6, 150])
 @pytest.mark.parametrize("options", [GQA, MLA_MODELS["v3-yarn-q-lora"]], ids=["gqa", "v3"])
-def test_gpu_kernels_decode_against_the_cache(moe_run, checkpoint, tmp_path, options):
+def test_gpu_kernels_decode_against_the_cache(moe_run, checkpoint, tmp_path, options,
+                                              prompt_tokens):
     """Decode steps attend to the KV cache that earlier calls wrote (start >
     0): greedy tokens as the reference's, each step's logits as a full
     recompute's (within the tolerance of the tensor-core tiles, which the
-    recompute's 13 tokens take and a decode step's one does not)."""
+    recompute's tokens take and a decode step's one does not). After 150
+    tokens a decode step's attention splits the cached positions into 3
+    chunks of 51 or more (not a multiple of the 4 positions a step takes);
+    the 4-head V3 model's prefill splits them into 2 chunks of 75, the
+    second empty for the prompt's first 75 tokens."""
     ckpt = checkpoint(**options)
-    prompt = prompt_ids(ckpt.config, 6, seed=11)
+    prompt = prompt_ids(ckpt.config, prompt_tokens, seed=11)
     tokens, steps = run_generate(moe_run, ckpt.path, prompt, 8, tmp_path,
                                  "--gpu-kernels-on-cpu")
     ref, margins = R.greedy_generate(ckpt.weights, ckpt.config, prompt, 8)
@@ -253,6 +259,7 @@ def test_model_ptx_assembles(moe_compile, checkpoint, tmp_path, case, arch):
     text = ptx.read_text()
     assert f".target {arch}" in text
     for kernel in ["moe_embedding", "moe_rms_norm", "moe_linear", "moe_attention",
+                   "moe_attention_combine",
                    "moe_router_logits", "moe_topk", "moe_experts_gate_up"]:
         assert f".entry {kernel}" in text, f"no {kernel} kernel"
     latent = ckpt.config["model_type"] != "deepseek"
@@ -299,7 +306,8 @@ def test_runner_needs_no_llvm_or_mlir(runner):
 @pytest.mark.parametrize("options", [GQA, MLA_MODELS["v2"]], ids=["gqa", "v2"])
 def test_model_runner_runs_a_cpu_module(moe_compile, checkpoint, tmp_path, options):
     """moec-run-model: the prompt's logits and greedy decode steps from an
-    ahead-of-time module, against the reference."""
+    ahead-of-time module, against the reference; --timing (a warm-up run in
+    a session of its own, then the times on stderr) changes neither."""
     ckpt = checkpoint(**options)
     module = tmp_path / "model.so"
     proc = moe_compile("model", "--model", ckpt.path, "--output", module)
@@ -308,9 +316,11 @@ def test_model_runner_runs_a_cpu_module(moe_compile, checkpoint, tmp_path, optio
     run = subprocess.run([str(moec_run_model()), "--model", str(ckpt.path), "--module",
                           str(module), "--prompt-ids", ",".join(map(str, ids)),
                           "--output", str(tmp_path / "l.npy"), "--new-tokens", "5",
-                          "--steps-output", str(tmp_path / "s.npy")],
+                          "--steps-output", str(tmp_path / "s.npy"), "--timing"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
+    assert "prefill of 7 tokens, " in run.stderr, run.stderr
+    assert "4 decode steps, " in run.stderr, run.stderr
     assert_close_rows(np.load(tmp_path / "l.npy"),
                       R.model_forward(ckpt.weights, ckpt.config, ids))
     tokens = [int(t) for t in run.stdout.split()]

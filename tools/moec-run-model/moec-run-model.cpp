@@ -2,22 +2,27 @@
 //
 //   moec-run-model --model DIR --module FILE.so --prompt-ids 1,2,3
 //                  --output L.npy [--new-tokens N --steps-output S.npy]
+//                  [--timing]
 //
 // Runs a whole model from an ahead-of-time module written by `moe-compile
 // model` (for the CPU or, with --target cuda, for a GPU) through the runtime
 // C API: the logits of every prompt position go to --output [T, vocab_size];
 // with --new-tokens N it then decodes N tokens greedily against the KV
 // cache, prints their ids on one line and writes the logits each was chosen
-// from to --steps-output [N, vocab_size]. It links the runtime library and
-// nothing of LLVM or MLIR, so it, a module and a checkpoint are all a
-// machine without the compiler needs (see README: "Running on another
-// machine").
+// from to --steps-output [N, vocab_size]. With --timing it first runs the
+// prompt once in a session of its own (module and device warm-up), then
+// prints to stderr the time of the prefill and the mean time of a decode
+// step, each including the copies of token ids in and logits out. It links
+// the runtime library and nothing of LLVM or MLIR, so it, a module and a
+// checkpoint are all a machine without the compiler needs (see README:
+// "Running on another machine").
 //
 //===----------------------------------------------------------------------===//
 #include "moec/Support/CommandLine.h"
 #include "moec/Support/Npy.h"
 #include "moec/runtime.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -32,7 +37,13 @@ int fail(const std::string &message) {
 
 const char *kUsage =
     "usage: moec-run-model --model DIR --module FILE.so --prompt-ids IDS "
-    "--output L.npy [--new-tokens N --steps-output S.npy]\n";
+    "--output L.npy [--new-tokens N --steps-output S.npy] [--timing]\n";
+
+double microsecondsSince(std::chrono::steady_clock::time_point start) {
+  std::chrono::duration<double, std::micro> spent =
+      std::chrono::steady_clock::now() - start;
+  return spent.count();
+}
 
 /// A non-negative decimal integer below 2^31, or -1.
 long long parseCount(const std::string &text) {
@@ -52,11 +63,16 @@ long long parseCount(const std::string &text) {
 int main(int argc, char **argv) {
   std::string model, module, prompt, output, stepsOutput;
   long long newTokens = 0;
+  bool timing = false;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
+    }
+    if (flag == "--timing") {
+      timing = true;
+      continue;
     }
     if (i + 1 >= argc)
       return fail(flag + " needs a value\n" + kUsage);
@@ -124,10 +140,20 @@ int main(int argc, char **argv) {
   }
   const int64_t vocab = moec_compiled_model_vocab_size(compiled);
   std::vector<float> logits(static_cast<size_t>(tokens * vocab));
-  ok = check(moec_session_logits(session, ids.data(), tokens, logits.data()));
+  if (timing) {
+    moec_session_t *warmUp = nullptr;
+    ok = check(moec_session_create(compiled, tokens, &warmUp)) &&
+         check(moec_session_logits(warmUp, ids.data(), tokens, logits.data()));
+    moec_session_release(warmUp);
+  }
+  auto prefillStart = std::chrono::steady_clock::now();
+  ok = ok &&
+       check(moec_session_logits(session, ids.data(), tokens, logits.data()));
+  const double prefillUs = microsecondsSince(prefillStart);
   // Greedy decoding from the last prompt position's logits.
   std::vector<float> current(logits.end() - vocab, logits.end()), steps;
   std::vector<int32_t> generated;
+  auto decodeStart = std::chrono::steady_clock::now();
   for (long long n = 0; ok && n < newTokens; ++n) {
     int32_t best = 0;
     for (int64_t v = 1; v < vocab; ++v)
@@ -138,9 +164,18 @@ int main(int argc, char **argv) {
     if (n + 1 < newTokens)
       ok = check(moec_session_decode(session, best, current.data()));
   }
+  const double decodeUs = microsecondsSince(decodeStart);
   release();
   if (!ok)
     return 1;
+  if (timing) {
+    std::fprintf(stderr, "moec-run-model: prefill of %lld tokens, %.1f us\n",
+                 static_cast<long long>(tokens), prefillUs);
+    if (newTokens > 1)
+      std::fprintf(
+          stderr, "moec-run-model: %lld decode steps, %.1f us per step\n",
+          newTokens - 1, decodeUs / static_cast<double>(newTokens - 1));
+  }
   if (moec::Status s = moec::writeNpy(output, {tokens, vocab}, logits.data());
       !s.ok())
     return fail(s.message());

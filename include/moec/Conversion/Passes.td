@@ -151,6 +151,29 @@ def MoEGPUDeviceBuffers : Pass<"moe-gpu-device-buffers", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
 
+def MoEGPUPredicateLaunches
+    : Pass<"moe-gpu-predicate-launches", "::mlir::func::FuncOp"> {
+  let summary = "Turn host branches around kernel launches into predicated kernels";
+  let description = [{
+    The host picks between forms of a kernel (tensor-core tiles or warps,
+    one chunk of attention positions or several) with `scf.if`. Upstream
+    `gpu-async-region` gives each block of host code its own stream and
+    waits for it at the block's end, so every such branch would cost the
+    host a wait for the device between kernels. This pass removes the
+    branches where that is safe: an `scf.if` without results whose regions
+    hold only side-effect-free host code and `gpu.launch` ops. The host code
+    moves before the branch, each launch runs unconditionally over a grid of
+    one block where its condition fails (`arith.select` on each grid size),
+    and the kernel body runs under the condition, which is the same for every
+    thread. A kernel that does nothing costs only its launch, and the
+    launches stay in one async region. Other branches are left as they are.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def MoEGPUParallelLoopsToKernels
     : Pass<"moe-gpu-parallel-loops-to-kernels", "::mlir::func::FuncOp"> {
   let summary = "Run the host code's parallel loops as GPU kernels";

@@ -16,11 +16,14 @@
 //   * moe.head_matmul with [G, K, N] matrices: a thread per output, the
 //     threads of a block reading neighbouring weights;
 //   * moe.rope: a thread per (token, value), the angle in f64 as on the CPU;
-//   * moe.attention: a warp per (token, query head). The lanes split the
-//     head's key and value dimensions; for each cached position in order the
-//     warp adds up the score (a butterfly of shuffles, every lane the same
-//     bits) and updates a running softmax (max, sum, weighted values), so
-//     the scores need no buffer and every run gives the same result.
+//   * moe.attention: a warp per (token, query head, chunk of positions).
+//     The lanes split the head's key and value dimensions; for a few cached
+//     positions at a time, in order, the warp adds up the scores (butterflies
+//     of shuffles, every lane the same bits) and updates a running softmax
+//     (max, sum, weighted values), so the scores need no buffer. Where the
+//     positions are split (decode steps over a long cache), a combine kernel
+//     merges the chunks' states in order, so every run gives the same
+//     result.
 //
 //===----------------------------------------------------------------------===//
 #include "ExpertKernels.h"
@@ -289,26 +292,106 @@ struct LaneColumns {
   }
 };
 
+// Attention's parallelism is tokens x heads warps, which a decode step
+// leaves at a few dozen: too few to read a long cache at the device's
+// bandwidth, and each warp's walk over the positions is a chain of
+// dependent butterflies. So the host splits the positions into chunks
+// until the (token, head, chunk) warps reach kAttentionWarps, but into no
+// more chunks than of kMinChunkPositions each; each warp writes its chunk's
+// running softmax (max, sum, weighted values), and a combine kernel merges
+// the chunks in order (flash-decoding). A prefill's warps are many already:
+// one chunk, whose warp writes the result itself.
+constexpr int64_t kAttentionWarps = 1024, kMinChunkPositions = 64;
+
+/// How the cached positions of a call are split: `chunks` of `positions`
+/// each (the last ones may be shorter, or empty, as is every chunk past a
+/// token's own position), and whether there is more than one.
+struct PositionChunks {
+  Value chunks, positions, split;
+  PositionChunks(Emitter &e, Value tokens, Value start, int64_t heads) {
+    Value length = e.add(start, tokens);
+    Value warps = e.mul(tokens, e.index(heads));
+    Value wanted = ceilDivIndex(e, e.index(kAttentionWarps), warps);
+    Value most = ceilDivIndex(e, length, e.index(kMinChunkPositions));
+    chunks = e.minIndex(wanted, most);
+    positions = ceilDivIndex(e, length, chunks);
+    split = e.cmpi(arith::CmpIPredicate::ugt, chunks, e.index(1));
+  }
+  static Value ceilDivIndex(Emitter &e, Value n, Value d) {
+    return e.div(e.add(n, e.sub(d, e.index(1))), d);
+  }
+};
+
+/// A warp's running softmax over positions: max, sum of exponentials, and
+/// the lane's weighted values.
+struct RunningSoftmax {
+  Value max, sum;
+  SmallVector<Value> weighted;
+  SmallVector<Value> flat() const {
+    SmallVector<Value> v{max, sum};
+    llvm::append_range(v, weighted);
+    return v;
+  }
+  static RunningSoftmax of(ValueRange v) {
+    return {v[0], v[1], SmallVector<Value>(v.drop_front(2))};
+  }
+};
+
 struct AttentionToGPU : OpConversionPattern<AttentionOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
+    const int64_t valueDim = op.getValueDim(), heads = op.getNumHeads();
+    Emitter e{rewriter, op.getLoc()};
+    Value q = e.buffer(adaptor.getQ());
+    Value start = adaptor.getStart();
+    Value tokens = e.dim(q, 0);
+    Value out = e.alloc(op.getType(), tokens);
+    PositionChunks chunks(e, tokens, start, heads);
+    // The chunks' states, row (t * heads + h) * chunks + c; a row where
+    // the positions are not split.
+    Value rows = e.mul(e.mul(tokens, e.index(heads)), chunks.chunks);
+    Value scratchRows = e.select(chunks.split, rows, e.index(1));
+    Type f32 = rewriter.getF32Type();
+    auto rowsOf = [&](int64_t n) {
+      return RankedTensorType::get({ShapedType::kDynamic, n}, f32);
+    };
+    Value partial = e.alloc(rowsOf(valueDim), scratchRows);
+    Value stats = e.alloc(rowsOf(2), scratchRows);
+    emitChunks(e, op, adaptor, q, out, chunks, partial, stats);
+    e.when(chunks.split, [&](Emitter &e) {
+      emitCombine(e, tokens, heads, valueDim, chunks.chunks, partial, stats,
+                  out);
+    });
+    rewriter.replaceOp(op, e.tensor(op.getType(), out));
+    return success();
+  }
+
+  /// A warp per (token, query head, chunk): the running softmax over the
+  /// chunk's positions up to the token's own, positionsPerStep at a time
+  /// so that their butterflies interleave; then the result (one chunk) or
+  /// the chunk's state.
+  static void emitChunks(Emitter &e, AttentionOp op, OpAdaptor adaptor, Value q,
+                         Value out, const PositionChunks &chunks, Value partial,
+                         Value stats) {
     const int64_t keyDim = op.getKeyDim(), valueDim = op.getValueDim(),
                   heads = op.getNumHeads(), group = heads / op.getNumKvHeads();
     const double scale = op.getScaleOrDefault();
-    Emitter e{rewriter, op.getLoc()};
-    Value q = e.buffer(adaptor.getQ());
     Value keys = e.buffer(adaptor.getKeys());
     Value values = e.buffer(adaptor.getValues());
     Value start = adaptor.getStart();
     Value tokens = e.dim(q, 0);
-    Value out = e.alloc(op.getType(), tokens);
-    Value headCount = e.index(heads);
+    // Each position in flight holds a lane's keys and values in registers.
+    const int64_t perLane = (keyDim + kWarpSize - 1) / kWarpSize +
+                            (valueDim + kWarpSize - 1) / kWarpSize;
+    const int64_t positionsPerStep = perLane <= 12 ? 4 : 2;
+    Value cells = e.mul(e.index(heads), chunks.chunks);
     launchWarpPerCell(
-        e, "attention", tokens, headCount,
-        [&](Emitter &e, const WarpCell &cell) {
-          Value t = cell.row, h = cell.cell;
+        e, "attention", tokens, cells, [&](Emitter &e, const WarpCell &cell) {
+          Value t = cell.row;
+          Value h = e.div(cell.cell, chunks.chunks);
+          Value c = e.rem(cell.cell, chunks.chunks);
           Value kv = e.div(h, e.index(group));
           LaneColumns ks(e, cell.lane, keyDim), vs(e, cell.lane, valueDim);
           Value zero = e.f32(0.0);
@@ -318,51 +401,127 @@ struct AttentionToGPU : OpConversionPattern<AttentionOp> {
             Value v = e.load(q, {t, e.add(qBase, d)});
             query.push_back(e.select(real, v, zero));
           }
-          // Running max, sum of exponentials, and the lane's weighted values.
+          // The chunk's positions [first, end), end past the token's own.
+          Value first = e.mul(c, chunks.positions);
+          Value own = e.add(e.add(start, t), e.index(1));
+          Value end = e.minIndex(own, e.add(first, chunks.positions));
+          Value live = e.cmpi(arith::CmpIPredicate::ult, first, end);
+          Value count = e.select(live, e.sub(end, first), e.index(0));
+          Value steps =
+              PositionChunks::ceilDivIndex(e, count, e.index(positionsPerStep));
+          Value last = e.sub(end, e.index(1));
           Value lowest = e.f32(-std::numeric_limits<double>::infinity());
-          SmallVector<Value> init{lowest, zero};
-          init.append(vs.at.size(), zero);
-          Value first = e.index(0);
-          Value position = e.add(start, t);
-          Value end = e.add(position, e.index(1));
+          RunningSoftmax init{lowest, zero,
+                              SmallVector<Value>(vs.at.size(), zero)};
           ValueRange state = e.loop(
-              first, end, init,
-              [&](Emitter &e, Value s, ValueRange acc) -> SmallVector<Value> {
-                Value partial = e.f32(0.0);
-                for (auto [qd, d] : llvm::zip_equal(query, ks.at)) {
-                  Value k = e.toF32(e.load(keys, {kv, s, d}));
-                  partial = e.add(partial, e.mul(qd, k));
+              e.index(0), steps, init.flat(),
+              [&](Emitter &e, Value step, ValueRange acc) {
+                Value base =
+                    e.add(first, e.mul(step, e.index(positionsPerStep)));
+                SmallVector<Value> at, real, partials;
+                for (int64_t i = 0; i < positionsPerStep; ++i) {
+                  Value s = e.add(base, e.index(i));
+                  real.push_back(e.cmpi(arith::CmpIPredicate::ult, s, end));
+                  at.push_back(e.minIndex(s, last));
+                  Value sum = e.f32(0.0);
+                  for (auto [qd, d] : llvm::zip_equal(query, ks.at)) {
+                    Value k = e.toF32(e.load(keys, {kv, at.back(), d}));
+                    sum = e.add(sum, e.mul(qd, k));
+                  }
+                  partials.push_back(sum);
                 }
-                Value dot = warpSum(e, partial)[0];
-                Value score = e.mul(dot, e.f32(scale));
-                Value max =
-                    arith::MaximumFOp::create(e.b, e.loc, acc[0], score);
-                Value fromOld = arith::SubFOp::create(e.b, e.loc, acc[0], max);
-                Value correction = math::ExpOp::create(e.b, e.loc, fromOld);
-                Value fromNew = arith::SubFOp::create(e.b, e.loc, score, max);
-                Value p = math::ExpOp::create(e.b, e.loc, fromNew);
-                Value sum = e.add(e.mul(acc[1], correction), p);
-                SmallVector<Value> next{max, sum};
-                for (auto [i, d] : llvm::enumerate(vs.at)) {
-                  Value v = e.toF32(e.load(values, {kv, s, d}));
-                  Value kept = e.mul(acc[2 + i], correction);
-                  next.push_back(e.add(kept, e.mul(p, v)));
+                SmallVector<Value> dots = warpSum(e, partials);
+                RunningSoftmax old = RunningSoftmax::of(acc);
+                SmallVector<Value> scores;
+                Value max = old.max;
+                for (int64_t i = 0; i < positionsPerStep; ++i) {
+                  Value score = e.mul(dots[i], e.f32(scale));
+                  scores.push_back(e.select(real[i], score, lowest));
+                  max =
+                      arith::MaximumFOp::create(e.b, e.loc, max, scores.back());
                 }
-                return next;
+                Value correction = expOfDifference(e, old.max, max);
+                RunningSoftmax next{max, e.mul(old.sum, correction), {}};
+                for (Value w : old.weighted)
+                  next.weighted.push_back(e.mul(w, correction));
+                for (int64_t i = 0; i < positionsPerStep; ++i) {
+                  Value p = expOfDifference(e, scores[i], max);
+                  next.sum = e.add(next.sum, p);
+                  for (auto [j, d] : llvm::enumerate(vs.at)) {
+                    Value v = e.toF32(e.load(values, {kv, at[i], d}));
+                    next.weighted[j] = e.add(next.weighted[j], e.mul(p, v));
+                  }
+                }
+                return next.flat();
               });
-          Value sum = state[1];
-          Value outBase = e.mul(h, e.index(valueDim));
-          for (size_t i = 0; i < vs.at.size(); ++i) {
-            Value real = e.andi(cell.real, vs.real[i]);
-            Value weighted = state[2 + i];
-            Value column = e.add(outBase, vs.at[i]);
-            e.when(real, [&](Emitter &e) {
-              e.store(e.div(weighted, sum), out, {t, column});
-            });
-          }
+          RunningSoftmax result = RunningSoftmax::of(state);
+          e.when(
+              chunks.split,
+              [&](Emitter &e) {
+                Value row = e.add(
+                    e.mul(e.add(e.mul(t, e.index(heads)), h), chunks.chunks),
+                    c);
+                storeFromLaneZero(e, cell, cell.real, [&](Emitter &e) {
+                  e.store(result.max, stats, {row, e.index(0)});
+                  e.store(result.sum, stats, {row, e.index(1)});
+                });
+                for (size_t i = 0; i < vs.at.size(); ++i) {
+                  Value real = e.andi(cell.real, vs.real[i]);
+                  e.when(real, [&](Emitter &e) {
+                    e.store(result.weighted[i], partial, {row, vs.at[i]});
+                  });
+                }
+              },
+              [&](Emitter &e) {
+                Value outBase = e.mul(h, e.index(valueDim));
+                for (size_t i = 0; i < vs.at.size(); ++i) {
+                  Value real = e.andi(cell.real, vs.real[i]);
+                  Value column = e.add(outBase, vs.at[i]);
+                  e.when(real, [&](Emitter &e) {
+                    e.store(e.div(result.weighted[i], result.sum), out,
+                            {t, column});
+                  });
+                }
+              });
         });
-    rewriter.replaceOp(op, e.tensor(op.getType(), out));
-    return success();
+  }
+
+  /// A thread per (token, output column): the chunks' states merged in
+  /// chunk order.
+  static void emitCombine(Emitter &e, Value tokens, int64_t heads,
+                          int64_t valueDim, Value chunkCount, Value partial,
+                          Value stats, Value out) {
+    Value columns = e.index(heads * valueDim);
+    launchPerCell(
+        e, "attention_combine", tokens, columns,
+        [&](Emitter &e, Value t, Value column) {
+          Value h = e.div(column, e.index(valueDim));
+          Value d = e.rem(column, e.index(valueDim));
+          Value firstRow =
+              e.mul(e.add(e.mul(t, e.index(heads)), h), chunkCount);
+          Value lowest = e.f32(-std::numeric_limits<double>::infinity());
+          Value zero = e.f32(0.0);
+          ValueRange merged = e.loop(
+              e.index(0), chunkCount, {lowest, zero, zero},
+              [&](Emitter &e, Value c, ValueRange acc) -> SmallVector<Value> {
+                Value row = e.add(firstRow, c);
+                Value max = e.load(stats, {row, e.index(0)});
+                Value sum = e.load(stats, {row, e.index(1)});
+                Value weighted = e.load(partial, {row, d});
+                Value both = arith::MaximumFOp::create(e.b, e.loc, acc[0], max);
+                Value kept = expOfDifference(e, acc[0], both);
+                Value added = expOfDifference(e, max, both);
+                return {both, e.add(e.mul(acc[1], kept), e.mul(sum, added)),
+                        e.add(e.mul(acc[2], kept), e.mul(weighted, added))};
+              });
+          e.store(e.div(merged[2], merged[1]), out, {t, column});
+        });
+  }
+
+  /// exp(a - b): 0 where a is -inf and b finite.
+  static Value expOfDifference(Emitter &e, Value a, Value b) {
+    Value difference = arith::SubFOp::create(e.b, e.loc, a, b);
+    return math::ExpOp::create(e.b, e.loc, difference);
   }
 };
 

@@ -56,7 +56,7 @@ struct MoEGPUDeviceBuffers
     for (Operation &op : body) {
       if (isa<gpu::LaunchOp>(op))
         continue;
-      op.walk([&](Operation *nested) {
+      op.walk<WalkOrder::PreOrder>([&](Operation *nested) {
         if (isa<gpu::LaunchOp>(nested))
           return WalkResult::skip();
         if (touchesBufferOnHost(nested)) {

@@ -109,6 +109,17 @@ Value silu(Emitter &e, Value a) {
   return e.div(a, e.add(one, expNeg));
 }
 
+/// y times the routing weight of its pair t * k + j (y itself for a dense
+/// product).
+Value timesRoutingWeight(Emitter &e, const Experts &ex, Value pair, Value y) {
+  if (!ex.weights)
+    return y;
+  Value k = e.index(ex.k);
+  Value t = e.div(pair, k);
+  Value slot = e.rem(pair, k);
+  return e.mul(y, e.load(ex.weights, {t, slot}));
+}
+
 /// The pair (t * k + j) of sorted row r.
 Value pairOfRow(Emitter &e, const Experts &ex, Value row) {
   return ex.permutation ? e.toIndex(e.load(ex.permutation, row)) : row;
@@ -315,28 +326,27 @@ SmallVector<Value> eachLiveSubTile(
   return next;
 }
 
-/// A tile kernel over `outputs` outputs, enabled by `use` (launched with
-/// one block that does nothing otherwise): a warp per kTileOutputs outputs
-/// of a row tile. `body` gets the warp's cell, tile and lane, and the
-/// lane's weight rows (A's rows g and g + 8).
+/// A tile kernel over `outputs` outputs, launched where the host's `use`
+/// holds: a warp per kTileOutputs outputs of a row tile. `body` gets the
+/// warp's cell, tile and lane, and the lane's weight rows (A's rows g and
+/// g + 8).
 void launchTiles(Emitter &e, const Experts &ex, Value rows, Value use,
                  int64_t outputs, StringRef name,
                  function_ref<void(Emitter &, const WarpCell &, const RowTile &,
                                    const TileLane &, Value, Value)>
                      body) {
-  Value bound = rowTileBound(e, ex, rows);
-  Value tiles = e.select(use, bound, e.index(1));
   Value cells = e.index((outputs + kTileOutputs - 1) / kTileOutputs);
-  launchWarpPerCell(
-      e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
-        e.when(use, [&](Emitter &e) {
+  e.when(use, [&](Emitter &e) {
+    Value tiles = rowTileBound(e, ex, rows);
+    launchWarpPerCell(
+        e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
           RowTile tile = rowTileAt(e, ex, rows, cell.row);
           TileLane lane(e, cell, tile);
           std::pair<Value, Value> weightRows =
               lane.weightRows(e, cell, outputs);
           body(e, cell, tile, lane, weightRows.first, weightRows.second);
         });
-      });
+  });
 }
 
 /// A tile's sums over a reduction of `depth`, kTileDepth per step with this
@@ -462,30 +472,25 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
           for (int64_t n = 0; n < 4; ++n)
             e.when(lane.real(e, tileReal, j, n, hidden), [&](Emitter &e) {
               Value pair = pairOfRow(e, ex, lane.row(e, j, n));
-              Value y = acc[4 * j + n];
-              if (ex.weights) {
-                Value kV = e.index(ex.k);
-                Value t = e.div(pair, kV);
-                Value slot = e.rem(pair, kV);
-                y = e.mul(y, e.load(ex.weights, {t, slot}));
-              }
+              Value y = timesRoutingWeight(e, ex, pair, acc[4 * j + n]);
               e.store(y, out, {pair, lane.output[n]});
             });
       });
 }
 
-/// The rows a warp kernel covers: all of `rows`, or, where its tile form
-/// exists (`onWarps` set), one idle row unless it runs on warps.
-Value warpRows(Emitter &e, Value rows, Value onWarps) {
-  return onWarps ? e.select(onWarps, rows, e.index(1)) : rows;
-}
-Value storesOnWarps(Emitter &e, Value real, Value onWarps) {
-  return onWarps ? e.andi(real, onWarps) : real;
+/// Emits a warp kernel's launch: unconditionally, or, where its tile form
+/// exists (`onWarps` set), where the host's `onWarps` holds.
+void launchOnWarps(Emitter &e, Value onWarps,
+                   function_ref<void(Emitter &)> launch) {
+  if (onWarps)
+    e.when(onWarps, launch);
+  else
+    launch(e);
 }
 
 /// Kernel 2, down times the routing weight at the pair's row: the tiles
-/// where they exist, when `useTiles` (then the warp form covers one idle
-/// row), else a warp per kRowsPerWarp outputs of a sorted row.
+/// where they exist, when `useTiles`, else a warp per kRowsPerWarp outputs
+/// of a sorted row.
 void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
                      Value out, Value useTiles, StringRef warpName,
                      StringRef tilesName) {
@@ -498,48 +503,42 @@ void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
     downOnWarps = e.notI1(useTiles);
   }
   Value downCells = cellsOf(e, hidden);
-  Value downRows = warpRows(e, rows, downOnWarps);
-  launchWarpPerCell(
-      e, warpName, downRows, downCells, [&](Emitter &e, const WarpCell &cell) {
-        Value r = cell.row;
-        CellRows hs(e, cell, hidden);
-        Value g = expertOfRow(e, ex, r);
-        Value pair = pairOfRow(e, ex, r);
-        auto actAt = [&](Emitter &e, Value i) {
-          return loadVector(e, act, {r, i}, widthVector);
-        };
-        auto routed = [&](Emitter &e) {
-          return laneDots(
-              e, width, cell.lane, kRowsPerWarp, actAt,
-              [&](Emitter &e, unsigned n, Value i) {
-                return loadVector(e, ex.down, {g, hs.rows[n], i}, widthVector);
-              });
-        };
-        auto shared = [&](Emitter &e) {
-          Value base = sharedOffset(e, ex, g);
-          return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
-                          [&](Emitter &e, unsigned n, Value i) {
-                            Value column = e.add(base, i);
-                            return loadVector(e, ex.sharedDown,
-                                              {hs.rows[n], column},
-                                              widthVector);
-                          });
-        };
-        SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
-        SmallVector<Value> sums = warpSum(e, partial);
-        for (int64_t n = 0; n < kRowsPerWarp; ++n)
-          storeFromLaneZero(e, cell, storesOnWarps(e, hs.real[n], downOnWarps),
-                            [&](Emitter &e) {
-                              Value y = sums[n];
-                              if (ex.weights) {
-                                Value kV = e.index(ex.k);
-                                Value t = e.div(pair, kV);
-                                Value j = e.rem(pair, kV);
-                                y = e.mul(y, e.load(ex.weights, {t, j}));
-                              }
-                              e.store(y, out, {pair, hs.rows[n]});
+  launchOnWarps(e, downOnWarps, [&](Emitter &e) {
+    launchWarpPerCell(
+        e, warpName, rows, downCells, [&](Emitter &e, const WarpCell &cell) {
+          Value r = cell.row;
+          CellRows hs(e, cell, hidden);
+          Value g = expertOfRow(e, ex, r);
+          Value pair = pairOfRow(e, ex, r);
+          auto actAt = [&](Emitter &e, Value i) {
+            return loadVector(e, act, {r, i}, widthVector);
+          };
+          auto routed = [&](Emitter &e) {
+            return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
+                            [&](Emitter &e, unsigned n, Value i) {
+                              return loadVector(e, ex.down, {g, hs.rows[n], i},
+                                                widthVector);
                             });
-      });
+          };
+          auto shared = [&](Emitter &e) {
+            Value base = sharedOffset(e, ex, g);
+            return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
+                            [&](Emitter &e, unsigned n, Value i) {
+                              Value column = e.add(base, i);
+                              return loadVector(e, ex.sharedDown,
+                                                {hs.rows[n], column},
+                                                widthVector);
+                            });
+          };
+          SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
+          SmallVector<Value> sums = warpSum(e, partial);
+          for (int64_t n = 0; n < kRowsPerWarp; ++n)
+            storeFromLaneZero(e, cell, hs.real[n], [&](Emitter &e) {
+              Value y = timesRoutingWeight(e, ex, pair, sums[n]);
+              e.store(y, out, {pair, hs.rows[n]});
+            });
+        });
+  });
 }
 
 /// Kernels 1 and 2, a warp per kRowsPerWarp outputs of a sorted row; the
@@ -550,9 +549,8 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   const std::string prefix = ex.permutation ? "experts_" : "swiglu_";
   const int64_t width = ex.width, hidden = ex.hidden;
   const int64_t hiddenVector = vectorWidth(hidden);
-  // Tensor-core tiles once the average expert has a product's 8 rows; each
-  // kernel's other form is then launched with one block that stores
-  // nothing (the choice is the host's, and stays on the stream).
+  // Tensor-core tiles once the average expert has a product's 8 rows, the
+  // host's choice: the row count is known there, so it launches one form.
   const bool gateUpTiles =
       onTensorCores({ex.gate, ex.up, ex.sharedGate, ex.sharedUp}, hidden);
   const bool downTiles = onTensorCores({ex.down, ex.sharedDown}, width);
@@ -567,52 +565,52 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   if (gateUpTiles)
     emitGateUpTiles(e, ex, rows, act, useTiles, prefix + "gate_up_tiles");
   Value gateUpCells = cellsOf(e, width);
-  Value gateUpRows = warpRows(e, rows, gateUpOnWarps);
-  launchWarpPerCell(
-      e, prefix + "gate_up", gateUpRows, gateUpCells,
-      [&](Emitter &e, const WarpCell &cell) {
-        Value r = cell.row;
-        CellRows js(e, cell, width);
-        Value g = expertOfRow(e, ex, r);
-        Value pair = pairOfRow(e, ex, r);
-        Value t = e.div(pair, e.index(ex.k));
-        auto xAt = [&](Emitter &e, Value h) {
-          return loadVector(e, ex.x, {t, h}, hiddenVector);
-        };
-        // Rows 0..J-1 of gate, then J..2J-1 of up.
-        auto routed = [&](Emitter &e) {
-          return laneDots(
-              e, hidden, cell.lane, 2 * kRowsPerWarp, xAt,
-              [&](Emitter &e, unsigned i, Value h) {
-                Value weights = i < kRowsPerWarp ? ex.gate : ex.up;
-                Value j = js.rows[i % kRowsPerWarp];
-                return loadVector(e, weights, {g, j, h}, hiddenVector);
-              });
-        };
-        auto shared = [&](Emitter &e) {
-          Value base = sharedOffset(e, ex, g);
-          SmallVector<Value> weightRows;
-          for (Value j : js.rows)
-            weightRows.push_back(e.add(base, j));
-          return laneDots(
-              e, hidden, cell.lane, 2 * kRowsPerWarp, xAt,
-              [&](Emitter &e, unsigned i, Value h) {
-                Value weights = i < kRowsPerWarp ? ex.sharedGate : ex.sharedUp;
-                Value row = weightRows[i % kRowsPerWarp];
-                return loadVector(e, weights, {row, h}, hiddenVector);
-              });
-        };
-        SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
-        SmallVector<Value> sums = warpSum(e, partial);
-        for (int64_t i = 0; i < kRowsPerWarp; ++i)
-          storeFromLaneZero(
-              e, cell, storesOnWarps(e, js.real[i], gateUpOnWarps),
-              [&](Emitter &e) {
-                Value activated = silu(e, sums[i]);
-                Value product = e.mul(activated, sums[kRowsPerWarp + i]);
-                e.store(product, act, {r, js.rows[i]});
-              });
-      });
+  launchOnWarps(e, gateUpOnWarps, [&](Emitter &e) {
+    launchWarpPerCell(
+        e, prefix + "gate_up", rows, gateUpCells,
+        [&](Emitter &e, const WarpCell &cell) {
+          Value r = cell.row;
+          CellRows js(e, cell, width);
+          Value g = expertOfRow(e, ex, r);
+          Value pair = pairOfRow(e, ex, r);
+          Value t = e.div(pair, e.index(ex.k));
+          auto xAt = [&](Emitter &e, Value h) {
+            return loadVector(e, ex.x, {t, h}, hiddenVector);
+          };
+          // Rows 0..J-1 of gate, then J..2J-1 of up.
+          auto routed = [&](Emitter &e) {
+            return laneDots(
+                e, hidden, cell.lane, 2 * kRowsPerWarp, xAt,
+                [&](Emitter &e, unsigned i, Value h) {
+                  Value weights = i < kRowsPerWarp ? ex.gate : ex.up;
+                  Value j = js.rows[i % kRowsPerWarp];
+                  return loadVector(e, weights, {g, j, h}, hiddenVector);
+                });
+          };
+          auto shared = [&](Emitter &e) {
+            Value base = sharedOffset(e, ex, g);
+            SmallVector<Value> weightRows;
+            for (Value j : js.rows)
+              weightRows.push_back(e.add(base, j));
+            return laneDots(
+                e, hidden, cell.lane, 2 * kRowsPerWarp, xAt,
+                [&](Emitter &e, unsigned i, Value h) {
+                  Value weights =
+                      i < kRowsPerWarp ? ex.sharedGate : ex.sharedUp;
+                  Value row = weightRows[i % kRowsPerWarp];
+                  return loadVector(e, weights, {row, h}, hiddenVector);
+                });
+          };
+          SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
+          SmallVector<Value> sums = warpSum(e, partial);
+          for (int64_t i = 0; i < kRowsPerWarp; ++i)
+            storeFromLaneZero(e, cell, js.real[i], [&](Emitter &e) {
+              Value activated = silu(e, sums[i]);
+              Value product = e.mul(activated, sums[kRowsPerWarp + i]);
+              e.store(product, act, {r, js.rows[i]});
+            });
+        });
+  });
   // 2. down, times the routing weight, at the pair's row.
   emitDownKernels(e, ex, rows, act, out, useTiles, prefix + "down",
                   prefix + "down_tiles");

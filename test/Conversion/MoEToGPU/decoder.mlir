@@ -77,28 +77,59 @@ func.func @rope(%x: tensor<?x16xf32>, %start: index) -> tensor<?x16xf32> {
 
 // -----
 
-// A warp per (token, query head); query heads 2h and 2h + 1 read kv head h.
-// For each position up to start + t in order: the score (the lanes' products
-// added by the butterfly, times 1/sqrt(16)), then the running softmax: max,
-// rescaled sum and values. Each lane stores its value dimensions.
+// A warp per (token, query head, chunk of positions); query heads 2h and
+// 2h + 1 read kv head h. The host splits the positions into chunks of at
+// least 64 until there are 1024 warps. Four positions per step, up to
+// start + t: their scores (the lanes' products added by interleaved
+// butterflies, times 1/sqrt(16), -inf past the end), then the running
+// softmax: max, rescaled sum and values. One chunk: each lane stores its
+// value dimensions of the result; several: the chunk's state, which a
+// thread per output merges in chunk order.
 // CHECK-LABEL: func @attention
 // CHECK-SAME: %[[START:[a-z0-9]+]]: index)
-// CHECK: gpu.launch blocks(%[[T:[a-z0-9]+]], %{{.*}}, %{{.*}}) in {{.*}} function(@moe_attention)
-// CHECK:   %[[HEAD:.*]] = arith.minui
+// CHECK: %[[T:.*]] = memref.dim
+// CHECK: %[[LENGTH:.*]] = arith.addi %[[START]], %[[T]]
+// CHECK: %[[WARPS:.*]] = arith.muli %[[T]], %c4
+// CHECK: %[[WANTED:.*]] = arith.divui %{{.*}}, %[[WARPS]]
+// CHECK: %[[MOST:.*]] = arith.divui %{{.*}}, %c64
+// CHECK: %[[CHUNKS:.*]] = arith.minui %[[WANTED]], %[[MOST]]
+// CHECK: %[[POSITIONS:.*]] = arith.divui %{{.*}}, %[[CHUNKS]]
+// CHECK: %[[SPLIT:.*]] = arith.cmpi ugt, %[[CHUNKS]], %c1
+// CHECK: %[[PARTIAL:.*]] = memref.alloc(%{{.*}}) : memref<?x16xf32>
+// CHECK: %[[STATS:.*]] = memref.alloc(%{{.*}}) : memref<?x2xf32>
+// CHECK: gpu.launch blocks(%[[TB:[a-z0-9]+]], %{{.*}}, %{{.*}}) in {{.*}} function(@moe_attention)
+// CHECK:   %[[CELL:.*]] = arith.minui
+// CHECK:   %[[HEAD:.*]] = arith.divui %[[CELL]], %[[CHUNKS]]
+// CHECK:   %[[CHUNK:.*]] = arith.remui %[[CELL]], %[[CHUNKS]]
 // CHECK:   %[[KV:.*]] = arith.divui %[[HEAD]], %c2
-// CHECK:   %[[POS:.*]] = arith.addi %[[START]], %[[T]]
-// CHECK:   %[[END:.*]] = arith.addi %[[POS]], %c1
-// CHECK:   %[[STATE:.*]]:3 = scf.for %[[S:.*]] = %{{.*}} to %[[END]] step %{{.*}} iter_args(%[[MAX:.*]] = %cst{{.*}}, %[[SUM:.*]] = %cst{{.*}}, %[[ACC:.*]] = %cst{{.*}}) -> (f32, f32, f32)
-// CHECK:     memref.load %{{.*}}[%[[KV]], %[[S]], %{{.*}}] : memref<2x?x16xbf16
-// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK:   %[[FIRST:.*]] = arith.muli %[[CHUNK]], %[[POSITIONS]]
+// CHECK:   %[[POS:.*]] = arith.addi %[[START]], %[[TB]]
+// CHECK:   %[[OWN:.*]] = arith.addi %[[POS]], %c1
+// CHECK:   %[[END:.*]] = arith.minui %[[OWN]], %{{.*}}
+// CHECK:   %[[STATE:.*]]:3 = scf.for {{.*}} iter_args(%[[MAX:.*]] = %cst{{.*}}, %{{.*}} = %cst{{.*}}, %{{.*}} = %cst{{.*}}) -> (f32, f32, f32)
+// CHECK-COUNT-4: memref.load %{{.*}}[%[[KV]], %{{.*}}, %{{.*}}] : memref<2x?x16xbf16
+// CHECK-COUNT-20: gpu.shuffle xor
 // CHECK:     %[[SCORE:.*]] = arith.mulf %{{.*}}, %cst{{.*}} : f32
-// CHECK:     %[[NEWMAX:.*]] = arith.maximumf %[[MAX]], %[[SCORE]]
-// CHECK:     arith.subf %[[MAX]], %[[NEWMAX]]
+// CHECK:     %[[MASKED:.*]] = arith.select %{{.*}}, %[[SCORE]], %cst{{.*}} : f32
+// CHECK:     arith.maximumf %[[MAX]], %[[MASKED]]
+// CHECK-COUNT-3: arith.maximumf
 // CHECK:     math.exp
-// CHECK:     math.exp
-// CHECK:     scf.yield %[[NEWMAX]]
-// CHECK:   scf.if
+// CHECK-COUNT-4: math.exp
+// CHECK:     scf.yield
+// CHECK:   scf.if %[[SPLIT]] {
+// CHECK:     memref.store %[[STATE]]#0, %[[STATS]]
+// CHECK:     memref.store %[[STATE]]#1, %[[STATS]]
+// CHECK:     memref.store %[[STATE]]#2, %[[PARTIAL]]
+// CHECK:   } else {
 // CHECK:     arith.divf %[[STATE]]#2, %[[STATE]]#1
+// CHECK: scf.if %[[SPLIT]] {
+// CHECK:   gpu.launch {{.*}} function(@moe_attention_combine)
+// CHECK:     scf.for %{{.*}} = %{{.*}} to %[[CHUNKS]]
+// CHECK:       memref.load %[[STATS]]
+// CHECK:       memref.load %[[STATS]]
+// CHECK:       memref.load %[[PARTIAL]]
+// CHECK:       arith.maximumf
+// CHECK:     arith.divf
 func.func @attention(%q: tensor<?x64xf32>, %k: tensor<2x?x16xbf16>, %v: tensor<2x?x16xbf16>, %start: index) -> tensor<?x64xf32> {
   %o = moe.attention %q, %k, %v at %start heads 4 : tensor<?x64xf32>, tensor<2x?x16xbf16>, tensor<2x?x16xbf16> -> tensor<?x64xf32>
   return %o : tensor<?x64xf32>
@@ -151,15 +182,15 @@ func.func @linear_residual(%x: tensor<?x40xf32>, %w: tensor<6x40xbf16>, %r: tens
 
 // Activations that are a whole buffer take the expert kernels' down
 // product: for BF16 weights over whole 32-element steps, tensor-core tiles
-// from 8 rows on, chosen on the host; the warp form covers the rows below.
+// from 8 rows on, chosen on the host; the warp form runs below.
 // CHECK-LABEL: func @linear_on_tensor_cores
 // CHECK: %[[TILES:.*]] = arith.cmpi uge, %[[T:.*]], %c8
-// CHECK: gpu.launch {{.*}} function(@moe_linear_tiles)
-// CHECK:   scf.if %[[TILES]]
+// CHECK: scf.if %[[TILES]] {
+// CHECK:   gpu.launch {{.*}} function(@moe_linear_tiles)
 // CHECK:     nvvm.mma.sync
 // CHECK: %[[WARPS:.*]] = arith.xori %[[TILES]], %true
-// CHECK: %[[ROWS:.*]] = arith.select %[[WARPS]], %[[T]], %c1{{.*}}
-// CHECK: gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[ROWS]], {{.*}} function(@moe_linear)
+// CHECK: scf.if %[[WARPS]] {
+// CHECK:   gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[T]], {{.*}} function(@moe_linear)
 // CHECK:   vector.load %{{.*}} : memref<?x64xf32, {{.*}}>, vector<8xf32>
 func.func @linear_on_tensor_cores(%xm: memref<?x64xf32>, %w: tensor<48x64xbf16>) -> tensor<?x48xf32> {
   %x = bufferization.to_tensor %xm restrict : memref<?x64xf32> to tensor<?x64xf32>

@@ -93,15 +93,14 @@ func.func @swiglu(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16x
 // skipped (a warp-uniform branch). Activations are split into BF16 hi + lo,
 // so a step of 32 is 4 products per pair of weight rows and 8 rows (gate
 // and up: 8). The host picks the tiles once rows reach 8 per expert (32 for
-// 4 experts) and launches the other form of each product with one row
-// block that stores nothing.
+// 4 experts) and launches only that form of each product.
 // CHECK-LABEL: func @expert_ffn_tiles
 // CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?xi32
 // CHECK: %[[USE:.*]] = arith.cmpi uge, %[[ROWS]], %c32
 // CHECK: %[[WARPS:.*]] = arith.xori %[[USE]], %true
-// CHECK: %[[TILES:.*]] = arith.select %[[USE]], %{{.*}}, %c1
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[TILES]], {{.*}} function(@moe_experts_gate_up_tiles)
-// CHECK:   scf.if %[[USE]]
+// CHECK: scf.if %[[USE]] {
+// CHECK:   gpu.launch {{.*}} function(@moe_experts_gate_up_tiles)
+// CHECK-NOT: scf.if %[[USE]]
 // CHECK:     %[[TILE:.*]]:4 = scf.for {{.*}} -> (index, index, index, index)
 // CHECK:       memref.load %{{.*}} : memref<5xi32
 // CHECK:     scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)
@@ -117,13 +116,16 @@ func.func @swiglu(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16x
 // CHECK-COUNT-24: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK-COUNT-16: memref.store
-// CHECK: %[[WARPROWS:.*]] = arith.select %[[WARPS]], %[[ROWS]], %c1
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[WARPROWS]], {{.*}} function(@moe_experts_gate_up)
-// CHECK:   arith.andi %{{.*}}, %[[WARPS]]
-// CHECK: gpu.launch {{.*}} function(@moe_experts_down_tiles)
+// CHECK: scf.if %[[WARPS]] {
+// CHECK:   gpu.launch blocks({{.*}}) in (%{{.*}} = %[[ROWS]], {{.*}} function(@moe_experts_gate_up)
+// CHECK-NOT: arith.andi %{{.*}}, %[[WARPS]]{{$}}
+// CHECK: scf.if %[[USE]] {
+// CHECK:   gpu.launch {{.*}} function(@moe_experts_down_tiles)
 // CHECK-COUNT-16: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
-// CHECK: gpu.launch {{.*}} function(@moe_experts_down)
+// CHECK: %[[DOWNWARPS:.*]] = arith.xori %[[USE]], %true
+// CHECK: scf.if %[[DOWNWARPS]] {
+// CHECK:   gpu.launch {{.*}} function(@moe_experts_down)
 // CHECK: gpu.launch {{.*}} function(@moe_combine)
 func.func @expert_ffn_tiles(%x: tensor<?x32xf32>, %p: tensor<?xi32>, %off: tensor<5xi32>, %w: tensor<?x2xf32>,
     %g: tensor<4x32x32xbf16>, %u: tensor<4x32x32xbf16>, %d: tensor<4x32x32xbf16>) -> tensor<?x32xf32> {
