@@ -36,7 +36,7 @@
 // CHECK-LABEL: llvm.func @decoder_layer_1(
 // CHECK: llvm.call @mgpuStreamCreate
 // CHECK-NOT: llvm.call @mgpuStreamCreate
-// CHECK: @moe_kernels::@moe_linear_tiles
+// CHECK: @moe_kernels::@moe_linear
 // CHECK-NOT: llvm.call @mgpuStream
 // CHECK: @moe_kernels::@moe_attention
 // CHECK-NOT: llvm.call @mgpuStream
@@ -44,9 +44,9 @@
 // CHECK-NOT: llvm.call @mgpuStream
 // CHECK: @moe_kernels::@moe_router_logits
 // CHECK-NOT: llvm.call @mgpuStream
-// CHECK: @moe_kernels::@moe_experts_gate_up_tiles
-// CHECK-NOT: llvm.call @mgpuStream
 // CHECK: @moe_kernels::@moe_experts_gate_up
+// CHECK-NOT: llvm.call @mgpuStream
+// CHECK: @moe_kernels::@moe_experts_down
 // CHECK-NOT: llvm.call @mgpuStream
 // CHECK: @moe_kernels::@moe_combine
 // CHECK-NOT: llvm.call @mgpuStreamCreate

@@ -162,11 +162,15 @@ def MoEGPUPredicateLaunches
     host a wait for the device between kernels. This pass removes the
     branches where that is safe: an `scf.if` without results whose regions
     hold only side-effect-free host code and `gpu.launch` ops. The host code
-    moves before the branch, each launch runs unconditionally over a grid of
-    one block where its condition fails (`arith.select` on each grid size),
-    and the kernel body runs under the condition, which is the same for every
-    thread. A kernel that does nothing costs only its launch, and the
-    launches stay in one async region. Other branches are left as they are.
+    moves before the branch. Where each region launches one kernel over equal
+    blocks of threads (the two forms of a product), the two become one
+    launch over the chosen one's grid (`arith.select` on each grid size)
+    whose body makes the same choice, named as both names start. Otherwise
+    each launch runs unconditionally, over a grid of one block where its
+    condition fails, its body under the condition, which is the same for
+    every thread: a kernel that does nothing costs only its launch. Either
+    way the launches stay in one async region. Other branches are left as
+    they are.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

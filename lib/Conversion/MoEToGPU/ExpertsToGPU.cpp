@@ -326,27 +326,23 @@ SmallVector<Value> eachLiveSubTile(
   return next;
 }
 
-/// A tile kernel over `outputs` outputs, launched where the host's `use`
-/// holds: a warp per kTileOutputs outputs of a row tile. `body` gets the
-/// warp's cell, tile and lane, and the lane's weight rows (A's rows g and
-/// g + 8).
-void launchTiles(Emitter &e, const Experts &ex, Value rows, Value use,
-                 int64_t outputs, StringRef name,
+/// A tile kernel over `outputs` outputs: a warp per kTileOutputs outputs of
+/// a row tile. `body` gets the warp's cell, tile and lane, and the lane's
+/// weight rows (A's rows g and g + 8).
+void launchTiles(Emitter &e, const Experts &ex, Value rows, int64_t outputs,
+                 StringRef name,
                  function_ref<void(Emitter &, const WarpCell &, const RowTile &,
                                    const TileLane &, Value, Value)>
                      body) {
   Value cells = e.index((outputs + kTileOutputs - 1) / kTileOutputs);
-  e.when(use, [&](Emitter &e) {
-    Value tiles = rowTileBound(e, ex, rows);
-    launchWarpPerCell(
-        e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
-          RowTile tile = rowTileAt(e, ex, rows, cell.row);
-          TileLane lane(e, cell, tile);
-          std::pair<Value, Value> weightRows =
-              lane.weightRows(e, cell, outputs);
-          body(e, cell, tile, lane, weightRows.first, weightRows.second);
-        });
-  });
+  Value tiles = rowTileBound(e, ex, rows);
+  launchWarpPerCell(
+      e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
+        RowTile tile = rowTileAt(e, ex, rows, cell.row);
+        TileLane lane(e, cell, tile);
+        std::pair<Value, Value> weightRows = lane.weightRows(e, cell, outputs);
+        body(e, cell, tile, lane, weightRows.first, weightRows.second);
+      });
 }
 
 /// A tile's sums over a reduction of `depth`, kTileDepth per step with this
@@ -376,12 +372,12 @@ tileSums(Emitter &e, const TileLane &lane, int64_t depth, int64_t perSubTile,
   return SmallVector<Value>(result);
 }
 
-/// Kernel 1 on tensor cores, enabled by `use`.
+/// Kernel 1 on tensor cores.
 void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
-                     Value use, StringRef name) {
+                     StringRef name) {
   const int64_t width = ex.width, hidden = ex.hidden;
   launchTiles(
-      e, ex, rows, use, width, name,
+      e, ex, rows, width, name,
       [&](Emitter &e, const WarpCell &cell, const RowTile &tile,
           const TileLane &lane, Value top, Value bottom) {
         Value g = tile.group;
@@ -433,12 +429,12 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
       });
 }
 
-/// Kernel 2 on tensor cores, enabled by `use`.
+/// Kernel 2 on tensor cores.
 void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
-                   Value out, Value use, StringRef name) {
+                   Value out, StringRef name) {
   const int64_t width = ex.width, hidden = ex.hidden;
   launchTiles(
-      e, ex, rows, use, hidden, name,
+      e, ex, rows, hidden, name,
       [&](Emitter &e, const WarpCell &cell, const RowTile &tile,
           const TileLane &lane, Value top, Value bottom) {
         Value g = tile.group;
@@ -478,14 +474,16 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
       });
 }
 
-/// Emits a warp kernel's launch: unconditionally, or, where its tile form
-/// exists (`onWarps` set), where the host's `onWarps` holds.
-void launchOnWarps(Emitter &e, Value onWarps,
-                   function_ref<void(Emitter &)> launch) {
-  if (onWarps)
-    e.when(onWarps, launch);
+/// A product's launch: its tile form where it has one (`hasTiles`) and the
+/// host's `useTiles` holds, else its warp form. One branch, so that
+/// moe-gpu-predicate-launches can make the two one kernel.
+void launchEitherForm(Emitter &e, bool hasTiles, Value useTiles,
+                      function_ref<void(Emitter &)> tiles,
+                      function_ref<void(Emitter &)> warps) {
+  if (hasTiles)
+    e.when(useTiles, tiles, warps);
   else
-    launch(e);
+    warps(e);
 }
 
 /// Kernel 2, down times the routing weight at the pair's row: the tiles
@@ -497,13 +495,11 @@ void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   const int64_t width = ex.width, hidden = ex.hidden;
   const int64_t widthVector = vectorWidth(width);
   const bool downTiles = onTensorCores({ex.down, ex.sharedDown}, width);
-  Value downOnWarps;
-  if (downTiles) {
-    emitDownTiles(e, ex, rows, act, out, useTiles, tilesName);
-    downOnWarps = e.notI1(useTiles);
-  }
-  Value downCells = cellsOf(e, hidden);
-  launchOnWarps(e, downOnWarps, [&](Emitter &e) {
+  auto tiles = [&](Emitter &e) {
+    emitDownTiles(e, ex, rows, act, out, tilesName);
+  };
+  launchEitherForm(e, downTiles, useTiles, tiles, [&](Emitter &e) {
+    Value downCells = cellsOf(e, hidden);
     launchWarpPerCell(
         e, warpName, rows, downCells, [&](Emitter &e, const WarpCell &cell) {
           Value r = cell.row;
@@ -554,18 +550,16 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   const bool gateUpTiles =
       onTensorCores({ex.gate, ex.up, ex.sharedGate, ex.sharedUp}, hidden);
   const bool downTiles = onTensorCores({ex.down, ex.sharedDown}, width);
-  Value useTiles, onWarps;
-  if (gateUpTiles || downTiles) {
+  Value useTiles;
+  if (gateUpTiles || downTiles)
     useTiles = e.cmpi(arith::CmpIPredicate::uge, rows,
                       e.index(kFragmentRows * segmentsOf(ex)));
-    onWarps = e.notI1(useTiles);
-  }
-  Value gateUpOnWarps = gateUpTiles ? onWarps : Value();
   // 1. gate/up + SwiGLU.
-  if (gateUpTiles)
-    emitGateUpTiles(e, ex, rows, act, useTiles, prefix + "gate_up_tiles");
-  Value gateUpCells = cellsOf(e, width);
-  launchOnWarps(e, gateUpOnWarps, [&](Emitter &e) {
+  auto tiles = [&](Emitter &e) {
+    emitGateUpTiles(e, ex, rows, act, prefix + "gate_up_tiles");
+  };
+  launchEitherForm(e, gateUpTiles, useTiles, tiles, [&](Emitter &e) {
+    Value gateUpCells = cellsOf(e, width);
     launchWarpPerCell(
         e, prefix + "gate_up", rows, gateUpCells,
         [&](Emitter &e, const WarpCell &cell) {

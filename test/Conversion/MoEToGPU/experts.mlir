@@ -93,11 +93,11 @@ func.func @swiglu(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16x
 // skipped (a warp-uniform branch). Activations are split into BF16 hi + lo,
 // so a step of 32 is 4 products per pair of weight rows and 8 rows (gate
 // and up: 8). The host picks the tiles once rows reach 8 per expert (32 for
-// 4 experts) and launches only that form of each product.
+// 4 experts), else the warp form: a branch per product, each form one
+// launch (moe-gpu-predicate-launches makes them one kernel).
 // CHECK-LABEL: func @expert_ffn_tiles
 // CHECK: %[[ROWS:.*]] = memref.dim %{{.*}}, %{{.*}} : memref<?xi32
 // CHECK: %[[USE:.*]] = arith.cmpi uge, %[[ROWS]], %c32
-// CHECK: %[[WARPS:.*]] = arith.xori %[[USE]], %true
 // CHECK: scf.if %[[USE]] {
 // CHECK:   gpu.launch {{.*}} function(@moe_experts_gate_up_tiles)
 // CHECK-NOT: scf.if %[[USE]]
@@ -116,15 +116,13 @@ func.func @swiglu(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16x
 // CHECK-COUNT-24: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
 // CHECK-COUNT-16: memref.store
-// CHECK: scf.if %[[WARPS]] {
+// CHECK: } else {
 // CHECK:   gpu.launch blocks({{.*}}) in (%{{.*}} = %[[ROWS]], {{.*}} function(@moe_experts_gate_up)
-// CHECK-NOT: arith.andi %{{.*}}, %[[WARPS]]{{$}}
 // CHECK: scf.if %[[USE]] {
 // CHECK:   gpu.launch {{.*}} function(@moe_experts_down_tiles)
 // CHECK-COUNT-16: nvvm.mma.sync
 // CHECK-NOT: nvvm.mma.sync
-// CHECK: %[[DOWNWARPS:.*]] = arith.xori %[[USE]], %true
-// CHECK: scf.if %[[DOWNWARPS]] {
+// CHECK: } else {
 // CHECK:   gpu.launch {{.*}} function(@moe_experts_down)
 // CHECK: gpu.launch {{.*}} function(@moe_combine)
 func.func @expert_ffn_tiles(%x: tensor<?x32xf32>, %p: tensor<?xi32>, %off: tensor<5xi32>, %w: tensor<?x2xf32>,

@@ -8,8 +8,9 @@
 // RUN: moe-opt %S/../../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
 
 // The PTX of the DeepSeekMoE-16B block assembles for sm_80 and sm_90: its
-// thirteen kernels, with exp from libdevice and no float atomics; both
-// expert products also as tensor-core tiles (BF16 mma.sync, F32 sums).
+// eleven kernels, with exp from libdevice and no float atomics; both
+// expert products also as tensor-core tiles (BF16 mma.sync, F32 sums) in
+// the same kernel as their warp form.
 // CHECK: .target sm_90
 // CHECK-DAG: .visible .entry moe_router_logits(
 // CHECK-DAG: .visible .entry moe_router_softmax(
@@ -20,13 +21,12 @@
 // CHECK-DAG: .visible .entry moe_dispatch_offsets(
 // CHECK-DAG: .visible .entry moe_dispatch_scatter(
 // CHECK-DAG: .visible .entry moe_experts_gate_up(
-// CHECK-DAG: .visible .entry moe_experts_gate_up_tiles(
 // CHECK-DAG: .visible .entry moe_experts_down(
-// CHECK-DAG: .visible .entry moe_experts_down_tiles(
 // CHECK-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // CHECK-DAG: .visible .entry moe_combine(
 // CHECK-NOT: atom.
 // CHECK-NOT: red.
 // CHECK-NOT: __nv_expf
+// CHECK-NOT: _tiles(
 
 // CUBIN: gpu.binary @moe_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
