@@ -111,49 +111,6 @@ struct RMSNormToGPU : OpConversionPattern<RMSNormOp> {
   }
 };
 
-/// Outputs [rows, G * N] of G heads of N outputs each, a warp per
-/// kRowsPerWarp outputs of one head of one row: out[t, g * N + n] =
-/// residual[t, g * N + n] + sum_k x[t, g * K + k] * w(g, n, k), where
-/// `weightAt(e, g, n, k)` loads vectorWidth(K) weights along k.
-void emitWarpProducts(
-    Emitter &e, StringRef name, Value x, Value out, Value residual,
-    int64_t heads, int64_t outputs, int64_t depth,
-    function_ref<Value(Emitter &, Value, Value, Value)> weightAt) {
-  const int64_t width = vectorWidth(depth);
-  const int64_t cellsPerHead = (outputs + kRowsPerWarp - 1) / kRowsPerWarp;
-  Value tokens = e.dim(x, 0);
-  Value cells = e.index(heads * cellsPerHead);
-  launchWarpPerCell(
-      e, name, tokens, cells, [&](Emitter &e, const WarpCell &cell) {
-        Value perHead = e.index(cellsPerHead);
-        Value g = e.div(cell.cell, perHead);
-        Value inHead = e.rem(cell.cell, perHead);
-        CellRows ns(e, WarpCell{cell.row, inHead, cell.lane, cell.real},
-                    outputs);
-        Value t = cell.row;
-        Value xBase = e.mul(g, e.index(depth));
-        Value outBase = e.mul(g, e.index(outputs));
-        SmallVector<Value> partial = laneDots(
-            e, depth, cell.lane, kRowsPerWarp,
-            [&](Emitter &e, Value k) {
-              Value column = e.add(xBase, k);
-              return loadElements(e, x, {t, column}, width);
-            },
-            [&](Emitter &e, unsigned i, Value k) {
-              return weightAt(e, g, ns.rows[i], k);
-            });
-        SmallVector<Value> sums = warpSum(e, partial);
-        for (int64_t i = 0; i < kRowsPerWarp; ++i)
-          storeFromLaneZero(e, cell, ns.real[i], [&](Emitter &e) {
-            Value column = e.add(outBase, ns.rows[i]);
-            Value v = sums[i];
-            if (residual)
-              v = e.add(v, e.load(residual, {t, column}));
-            e.store(v, out, {t, column});
-          });
-      });
-}
-
 /// Whether `tensor` is a whole buffer of identity layout: a device
 /// allocation whose rows of a static width start aligned.
 bool isWholeBuffer(Value tensor) {

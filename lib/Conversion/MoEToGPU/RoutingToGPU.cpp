@@ -1,12 +1,14 @@
 //===- RoutingToGPU.cpp - router scores, top-k and dispatch as kernels ----===//
 //
 // Routing stays on the device, so a layer makes no host round trip: router
-// logits a thread per (token, expert), scores and top-k a thread per token,
-// and the dispatch's stable counting sort over chunks of pairs.
+// logits a warp per four experts of a token (WarpDots.h), scores and top-k
+// a thread per token, and the dispatch's stable counting sort over chunks
+// of pairs.
 //
 //===----------------------------------------------------------------------===//
 #include "Launch.h"
 #include "Patterns.h"
+#include "WarpDots.h"
 
 #include "MoE/MoEOps.h"
 #include "moec/Conversion/RoutingLoops.h"
@@ -24,28 +26,22 @@ struct RouterScoresToGPU : OpConversionPattern<RouterScoresOp> {
   LogicalResult
   matchAndRewrite(RouterScoresOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    const int64_t experts = op.getWeight().getType().getDimSize(0);
-    if (ShapedType::isDynamic(experts))
-      return rewriter.notifyMatchFailure(op, "needs a static E");
+    const int64_t experts = op.getWeight().getType().getDimSize(0),
+                  hidden = op.getWeight().getType().getDimSize(1);
+    if (ShapedType::isDynamic(experts) || ShapedType::isDynamic(hidden))
+      return rewriter.notifyMatchFailure(op, "needs static E and H");
     Emitter e{rewriter, op.getLoc()};
     Value x = e.buffer(adaptor.getX());
-    Value w = e.buffer(adaptor.getWeight());
-    Value tokens = e.dim(x, 0), hidden = e.dim(x, 1);
+    Value w = e.buffer(adaptor.getWeight(), /*unitInnerStride=*/true);
+    Value tokens = e.dim(x, 0);
     Value scores = e.alloc(op.getType(), tokens);
-    Value expertCount = e.index(experts);
-    launchPerCell(e, "router_logits", tokens, expertCount,
-                  [&](Emitter &e, Value t, Value x0) {
-                    Value zero = e.index(0), acc = e.f32(0.0);
-                    Value logit =
-                        e.loop(zero, hidden, {acc},
-                               [&](Emitter &e, Value h,
-                                   ValueRange sum) -> SmallVector<Value> {
-                                 Value a = e.load(x, {t, h});
-                                 Value b = e.toF32(e.load(w, {x0, h}));
-                                 return {e.add(sum[0], e.mul(a, b))};
-                               })[0];
-                    e.store(logit, scores, {t, x0});
-                  });
+    // The logits as the projections' warp form, so that a decode step's
+    // few tokens still read the router's rows coalesced and in parallel.
+    emitWarpProducts(e, "router_logits", x, scores, /*residual=*/Value(),
+                     /*heads=*/1, experts, hidden,
+                     [&](Emitter &e, Value, Value n, Value h) {
+                       return loadVector(e, w, {n, h}, vectorWidth(hidden));
+                     });
     const bool sigmoid = op.getScoring() == ScoringFunc::sigmoid;
     launchPerItem(e, sigmoid ? "router_sigmoid" : "router_softmax", tokens,
                   [&](Emitter &e, Value t) {

@@ -66,6 +66,18 @@ void storeFromLaneZero(Emitter &e, const WarpCell &cell, mlir::Value real,
 /// The warp cells of `rows` outputs, kRowsPerWarp each.
 mlir::Value cellsOf(Emitter &e, int64_t rows);
 
+/// Outputs [rows, G * N] of G heads of N outputs each, a warp per
+/// kRowsPerWarp outputs of one head of one row: out[t, g * N + n] =
+/// residual[t, g * N + n] + sum_k x[t, g * K + k] * w(g, n, k) (no residual
+/// where it is null), where `weightAt(e, g, n, k)` loads vectorWidth(K)
+/// weights along k. x is read element by element, so it may be any view.
+void emitWarpProducts(Emitter &e, llvm::StringRef name, mlir::Value x,
+                      mlir::Value out, mlir::Value residual, int64_t heads,
+                      int64_t outputs, int64_t depth,
+                      llvm::function_ref<mlir::Value(Emitter &, mlir::Value,
+                                                     mlir::Value, mlir::Value)>
+                          weightAt);
+
 } // namespace moec::lowering
 
 #endif // MOEC_LIB_CONVERSION_MOETOGPU_WARPDOTS_H

@@ -1,12 +1,15 @@
 // RUN: moe-opt %s --split-input-file --convert-moe-to-gpu | FileCheck %s --implicit-check-not="moe."
 
-// Router logits: a thread per (token, expert) cell, tokens on grid x and
-// expert blocks on grid y; then softmax a thread per token.
+// Router logits: a warp per four experts of a token, tokens on grid x and
+// blocks of four warps on grid y, the lanes reading the router's rows in
+// 16-byte vectors and adding their sums with xor shuffles; then softmax a
+// thread per token.
 // CHECK-LABEL: func @router_scores
 // CHECK: %[[SCORES:.*]] = memref.alloc(%{{.*}}) : memref<?x8xf32>
-// CHECK: gpu.launch blocks(%[[T:.*]], %{{.*}}, %{{.*}}) in ({{.*}}) threads(%[[E:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c128{{.*}}) function(@moe_router_logits)
-// CHECK:   scf.for
-// CHECK:     arith.extf %{{.*}} : bf16 to f32
+// CHECK: gpu.launch blocks(%[[T:.*]], %{{.*}}, %{{.*}}) in ({{.*}}) threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c128{{.*}}) function(@moe_router_logits)
+// CHECK:   vector.load %{{.*}} : memref<8x16xbf16, {{.*}}>, vector<8xbf16>
+// CHECK:   arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// CHECK-COUNT-20: gpu.shuffle xor
 // CHECK:   memref.store %{{.*}}, %[[SCORES]][%[[T]], %{{.*}}]
 // CHECK: gpu.launch {{.*}} function(@moe_router_softmax)
 // CHECK:   math.exp
