@@ -17,14 +17,18 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `block` holds only launches and host code that may run whether
-/// or not the branch is taken.
+/// Whether `block` holds only launches (of structured kernel bodies, one
+/// block each) and host code that may run whether or not the branch is
+/// taken.
 bool onlyLaunchesAndPureCode(Block *block) {
   return llvm::all_of(block->without_terminator(), [](Operation &op) {
-    return isa<gpu::LaunchOp>(op) || (op.getNumRegions() == 0 && isPure(&op));
+    if (auto launch = dyn_cast<gpu::LaunchOp>(op))
+      return launch.getBody().hasOneBlock();
+    return op.getNumRegions() == 0 && isPure(&op);
   });
 }
 
+/// Whether `branch` launches a kernel, directly or in a nested branch.
 bool launches(scf::IfOp branch) {
   return branch->walk([](gpu::LaunchOp) { return WalkResult::interrupt(); })
       .wasInterrupted();
