@@ -92,14 +92,15 @@ def ConvertMoEToVector : Pass<"convert-moe-to-vector"> {
 }
 
 def ConvertMoEToGPU : Pass<"convert-moe-to-gpu"> {
-  let summary = "Lower the moe ops of an MLP layer to GPU kernels";
+  let summary = "Lower the moe ops of a decoder to GPU kernels";
   let description = [{
-    Lowers the ops of a decomposed, fused MLP layer to `gpu.launch` kernels
-    on buffers, so that routing, dispatch, the experts and the combine all
+    Lowers the ops of a decomposed, fused decoder (MLP layers and the ops
+    around them) to named `gpu.launch` kernels on buffers, so that routing,
+    dispatch, the experts, the combine and the rest of a forward pass all
     run on the device with no host round trip:
 
-    * `moe.router_scores`: logits a thread per (token, expert), then softmax
-      or sigmoid a thread per token;
+    * `moe.router_scores`: logits a warp per four experts of a token, then
+      softmax or sigmoid a thread per token;
     * `moe.topk` (every routing method) and `moe.append_shared_experts`: a
       thread per token; `moe.dispatch`: the stable counting sort over
       chunks of 256 pairs (counts per (chunk, expert), each chunk's start
@@ -110,12 +111,21 @@ def ConvertMoEToGPU : Pass<"convert-moe-to-gpu"> {
       its epilogue and stored at the (token, slot) row, then the combine
       summing each token's slots in order. Every output is written by one
       thread and no float atomics are used, so results are deterministic;
-    * `moe.swiglu`: the same kernels with one expert.
+    * `moe.swiglu`: the same kernels with one expert. Each expert product
+      has a warp form (a warp per four outputs of a sorted row) and, for
+      BF16 weights over whole 32-element steps, a tensor-core form
+      (`mma.sync` tiles) that the host picks from 8 rows per expert;
+    * `moe.embedding`, `moe.rms_norm`, `moe.linear` (the experts' down
+      product), `moe.head_matmul`, `moe.rope`, and `moe.attention`: a warp
+      per (token, query head, chunk of cached positions) with a running
+      softmax, the chunks merged in order by a second kernel where the host
+      split the positions (decode steps over a long cache).
 
     Results are new buffers handed back as tensors
     (`bufferization.to_tensor restrict`), ready for one-shot bufferization.
-    Ops without a GPU lowering (the attention and decoder ops) are reported
-    by name, or with `partial` left for later passes.
+    Ops without a GPU lowering (an undecomposed `moe.latent_attention`, a
+    fused RoPE epilogue, weights in CPU panels) are reported by name, or
+    with `partial` left for later passes.
   }];
   let options = [
     Option<"partial", "partial", "bool", "false",
