@@ -60,6 +60,9 @@ void moec::buildCPUPipeline(OpPassManager &pm,
     ConvertMoEToGPUOptions gpu;
     gpu.partial = true;
     pm.addPass(createConvertMoEToGPU(gpu));
+    // As the GPU pipeline does, so that the kernels checked here are the
+    // ones a GPU runs (a product's two forms as one kernel).
+    pm.addNestedPass<func::FuncOp>(createMoEGPUPredicateLaunches());
     pm.addPass(createMoEGPULaunchToLoops());
   } else {
     pm.addPass(createMoEFuseLinearEpilogues());
