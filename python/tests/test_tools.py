@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import ctypes
 import os
 from pathlib import Path
 
@@ -46,8 +47,11 @@ def test_compile_the_model_for_a_gpu(deepseek, tmp_path):
     path = moec.compile(deepseek.path, tmp_path / "gpu.so", target="cuda",
                         gpu_arch="sm_80")
     assert Path(path).stat().st_size > 0
-    if Path("/usr/lib/x86_64-linux-gnu/libcuda.so.1").exists():
-        return
+    try:
+        ctypes.CDLL("libcuda.so.1")
+        return  # a CUDA driver, wherever the loader finds it: nothing to refuse
+    except OSError:
+        pass
     with pytest.raises(moec.RunError, match="CUDA"):
         moec.Model.load(deepseek.path, path)
     with pytest.raises(moec.RunError, match="CUDA"):

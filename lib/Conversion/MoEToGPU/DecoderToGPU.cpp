@@ -268,14 +268,16 @@ struct PositionChunks {
   PositionChunks(Emitter &e, Value tokens, Value start, int64_t heads) {
     Value length = e.add(start, tokens);
     Value warps = e.mul(tokens, e.index(heads));
-    Value wanted = ceilDivIndex(e, e.index(kAttentionWarps), warps);
-    Value most = ceilDivIndex(e, length, e.index(kMinChunkPositions));
+    Value wanted = ceilDiv(e, e.index(kAttentionWarps), warps);
+    Value most = ceilDiv(e, length, kMinChunkPositions);
     chunks = e.minIndex(wanted, most);
-    positions = ceilDivIndex(e, length, chunks);
+    positions = ceilDiv(e, length, chunks);
     split = e.cmpi(arith::CmpIPredicate::ugt, chunks, e.index(1));
   }
-  static Value ceilDivIndex(Emitter &e, Value n, Value d) {
-    return e.div(e.add(n, e.sub(d, e.index(1))), d);
+  /// The state row of (token t, head h)'s first chunk in the scratch
+  /// buffers: (t * heads + h) * chunks.
+  Value firstRow(Emitter &e, Value t, Value h, int64_t heads) const {
+    return e.mul(e.add(e.mul(t, e.index(heads)), h), chunks);
   }
 };
 
@@ -306,8 +308,8 @@ struct AttentionToGPU : OpConversionPattern<AttentionOp> {
     Value tokens = e.dim(q, 0);
     Value out = e.alloc(op.getType(), tokens);
     PositionChunks chunks(e, tokens, start, heads);
-    // The chunks' states, row (t * heads + h) * chunks + c; a row where
-    // the positions are not split.
+    // The chunks' states, chunk c of (t, h) at firstRow(t, h) + c; a row
+    // where the positions are not split.
     Value rows = e.mul(e.mul(tokens, e.index(heads)), chunks.chunks);
     Value scratchRows = e.select(chunks.split, rows, e.index(1));
     Type f32 = rewriter.getF32Type();
@@ -318,8 +320,7 @@ struct AttentionToGPU : OpConversionPattern<AttentionOp> {
     Value stats = e.alloc(rowsOf(2), scratchRows);
     emitChunks(e, op, adaptor, q, out, chunks, partial, stats);
     e.when(chunks.split, [&](Emitter &e) {
-      emitCombine(e, tokens, heads, valueDim, chunks.chunks, partial, stats,
-                  out);
+      emitCombine(e, tokens, heads, valueDim, chunks, partial, stats, out);
     });
     rewriter.replaceOp(op, e.tensor(op.getType(), out));
     return success();
@@ -364,8 +365,7 @@ struct AttentionToGPU : OpConversionPattern<AttentionOp> {
           Value end = e.minIndex(own, e.add(first, chunks.positions));
           Value live = e.cmpi(arith::CmpIPredicate::ult, first, end);
           Value count = e.select(live, e.sub(end, first), e.index(0));
-          Value steps =
-              PositionChunks::ceilDivIndex(e, count, e.index(positionsPerStep));
+          Value steps = ceilDiv(e, count, positionsPerStep);
           Value last = e.sub(end, e.index(1));
           Value lowest = e.f32(-std::numeric_limits<double>::infinity());
           RunningSoftmax init{lowest, zero,
@@ -415,9 +415,7 @@ struct AttentionToGPU : OpConversionPattern<AttentionOp> {
           e.when(
               chunks.split,
               [&](Emitter &e) {
-                Value row = e.add(
-                    e.mul(e.add(e.mul(t, e.index(heads)), h), chunks.chunks),
-                    c);
+                Value row = e.add(chunks.firstRow(e, t, h, heads), c);
                 storeFromLaneZero(e, cell, cell.real, [&](Emitter &e) {
                   e.store(result.max, stats, {row, e.index(0)});
                   e.store(result.sum, stats, {row, e.index(1)});
@@ -446,20 +444,19 @@ struct AttentionToGPU : OpConversionPattern<AttentionOp> {
   /// A thread per (token, output column): the chunks' states merged in
   /// chunk order.
   static void emitCombine(Emitter &e, Value tokens, int64_t heads,
-                          int64_t valueDim, Value chunkCount, Value partial,
-                          Value stats, Value out) {
+                          int64_t valueDim, const PositionChunks &chunks,
+                          Value partial, Value stats, Value out) {
     Value columns = e.index(heads * valueDim);
     launchPerCell(
         e, "attention_combine", tokens, columns,
         [&](Emitter &e, Value t, Value column) {
           Value h = e.div(column, e.index(valueDim));
           Value d = e.rem(column, e.index(valueDim));
-          Value firstRow =
-              e.mul(e.add(e.mul(t, e.index(heads)), h), chunkCount);
+          Value firstRow = chunks.firstRow(e, t, h, heads);
           Value lowest = e.f32(-std::numeric_limits<double>::infinity());
           Value zero = e.f32(0.0);
           ValueRange merged = e.loop(
-              e.index(0), chunkCount, {lowest, zero, zero},
+              e.index(0), chunks.chunks, {lowest, zero, zero},
               [&](Emitter &e, Value c, ValueRange acc) -> SmallVector<Value> {
                 Value row = e.add(firstRow, c);
                 Value max = e.load(stats, {row, e.index(0)});

@@ -163,12 +163,15 @@ struct RowTile {
   Value real;
 };
 
-Value ceilDiv(Emitter &e, Value n, int64_t d) {
-  return e.div(e.add(n, e.index(d - 1)), e.index(d));
-}
-
 /// The experts' segments of sorted rows: offsets holds their bounds.
 int64_t segmentsOf(const Experts &ex) { return ex.offsets ? ex.groups - 1 : 1; }
+
+/// Whether the host runs the tile forms: once the experts' `rows` average
+/// a product's kFragmentRows per expert.
+Value tilesPay(Emitter &e, const Experts &ex, Value rows) {
+  return e.cmpi(arith::CmpIPredicate::uge, rows,
+                e.index(kFragmentRows * segmentsOf(ex)));
+}
 
 /// Upper bound of the row tiles over all experts: each segment's last tile
 /// may be partial.
@@ -552,8 +555,7 @@ void emitExpertKernels(Emitter &e, const Experts &ex, Value rows, Value act,
   const bool downTiles = onTensorCores({ex.down, ex.sharedDown}, width);
   Value useTiles;
   if (gateUpTiles || downTiles)
-    useTiles = e.cmpi(arith::CmpIPredicate::uge, rows,
-                      e.index(kFragmentRows * segmentsOf(ex)));
+    useTiles = tilesPay(e, ex, rows);
   // 1. gate/up + SwiGLU.
   auto tiles = [&](Emitter &e) {
     emitGateUpTiles(e, ex, rows, act, prefix + "gate_up_tiles");
@@ -717,8 +719,7 @@ Value moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
   Value y = e.alloc(type, rows);
   Value useTiles;
   if (onTensorCores({weight}, depth))
-    useTiles = e.cmpi(arith::CmpIPredicate::uge, rows,
-                      e.index(kFragmentRows * segmentsOf(ex)));
+    useTiles = tilesPay(e, ex, rows);
   emitDownKernels(e, ex, rows, x, y, useTiles, "linear", "linear_tiles");
   return y;
 }

@@ -28,12 +28,17 @@ void launch(Emitter &e, StringRef name, Value gridX, Value gridY, Value blockX,
   gpu::TerminatorOp::create(e.b, e.loc);
 }
 
-Value ceilDiv(Emitter &e, Value n, int64_t d) {
+} // namespace
+
+Value moec::lowering::ceilDiv(Emitter &e, Value n, Value d) {
+  Value rounded = e.add(n, e.sub(d, e.index(1)));
+  return e.div(rounded, d);
+}
+
+Value moec::lowering::ceilDiv(Emitter &e, Value n, int64_t d) {
   Value rounded = e.add(n, e.index(d - 1));
   return e.div(rounded, e.index(d));
 }
-
-} // namespace
 
 void moec::lowering::launchPerItem(Emitter &e, StringRef name, Value n,
                                    function_ref<void(Emitter &, Value)> body) {

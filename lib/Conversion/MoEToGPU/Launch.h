@@ -13,6 +13,10 @@
 
 namespace moec::lowering {
 
+/// ceil(n / d) of unsigned indices.
+mlir::Value ceilDiv(Emitter &e, mlir::Value n, mlir::Value d);
+mlir::Value ceilDiv(Emitter &e, mlir::Value n, int64_t d);
+
 /// Threads per block of the element-wise and dot-product kernels.
 constexpr int64_t kThreadsPerBlock = 128;
 
