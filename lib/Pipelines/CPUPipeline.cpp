@@ -54,8 +54,7 @@ void moec::buildCPUPipeline(OpPassManager &pm,
   decompose.latentExpandMinTokens = options.latentExpandMinTokens;
   buildDecomposePipeline(pm, decompose);
   if (options.gpuKernelsOnCPU) {
-    // The GPU kernels take RoPE and residuals as ops of their own, so the
-    // linear epilogues stay unfused.
+    pm.addPass(createMoEFuseLinearEpilogues());
     pm.addPass(createMoEFuseExpertFFN());
     ConvertMoEToGPUOptions gpu;
     gpu.partial = true;

@@ -63,11 +63,14 @@ void moec::buildGPUPipeline(OpPassManager &pm,
   decompose.foldSharedExperts = true;
   decompose.latentExpandMinTokens = 0;
   buildDecomposePipeline(pm, decompose);
+  // RoPE and residual adds join the linear before them (its kernels'
+  // store).
+  pm.addPass(createMoEFuseLinearEpilogues());
   pm.addPass(createMoEFuseExpertFFN());
   pm.addPass(createConvertMoEToGPU());
-  // The rest of a decoder layer (residual adds, the KV cache's layout and
-  // rounding, slices) as linalg, then after bufferization as parallel
-  // loops, each run as a kernel.
+  // The rest of a decoder layer (residual adds no kernel took, the KV
+  // cache's layout and rounding, slices) as linalg, then after bufferization as
+  // parallel loops, each run as a kernel.
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -6,7 +6,7 @@
 // RUN: not moe-opt %S/../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="format=elf" 2>&1 | FileCheck %s --check-prefix=BADFORMAT
 
 // The 16B block becomes host code in the LLVM dialect that allocates device
-// buffers and launches eleven kernels, in order on one stream, from one
+// buffers and launches eight kernels, in order on one stream, from one
 // kernel module holding PTX for the chosen chip: routing, dispatch, the
 // experts and the combine all run on the device. Each expert product comes
 // in two forms, tensor-core tiles and a warp per four outputs, which the
@@ -17,11 +17,8 @@
 // CHECK: llvm.call @mgpuStreamCreate()
 // CHECK: llvm.call @mgpuMemAlloc(
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_router_logits
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_router_softmax
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_topk
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_append_shared_experts
+// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_route
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_count
-// CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_scan
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_offsets
 // CHECK: gpu.launch_func <%{{.*}} : !llvm.ptr> @moe_kernels::@moe_dispatch_scatter
 // CHECK-NOT: gpu.launch_func

@@ -121,6 +121,19 @@ def test_gpu_kernels_in_the_model(moe_run, checkpoint, tmp_path, name):
     assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
 
 
+def test_gpu_kernels_turn_partial_rope_groups(moe_run, checkpoint, tmp_path):
+    """Heads of 24 values (H 96, 4 heads): a q/k projection tile turns 8
+    RoPE pairs (j, j + 12) of a head, so each head's second tile is two
+    thirds empty; the decode steps turn pairs in the warp form."""
+    ckpt = checkpoint(hidden_size=96, num_attention_heads=4)
+    ids = prompt_ids(ckpt.config, 13)
+    logits = run_logits(moe_run, ckpt.path, ids, tmp_path, "--gpu-kernels-on-cpu")
+    assert_close_rows(logits, R.model_forward(ckpt.weights, ckpt.config, ids))
+    tokens, _ = run_generate(moe_run, ckpt.path, ids, 4, tmp_path, "--gpu-kernels-on-cpu")
+    ref, margins = R.greedy_generate(ckpt.weights, ckpt.config, ids, 4)
+    assert_greedy_matches(tokens, ref, margins)
+
+
 LATENT_MODELS = ["v2", "v2-q-lora", "v3-yarn-q-lora", "v3-linear-rope", "odd-sizes", "f32"]
 
 
@@ -222,11 +235,11 @@ def test_layer_ptx_assembles(moe_compile, checkpoint, tmp_path, options, layer, 
     # Routing, dispatch, experts and combine all run as kernels (a dense
     # layer has only the two SwiGLU products).
     kernels = text.count(".entry ")
-    # Router logits and scores, top-k, (shared-expert slots,) the dispatch's
-    # four steps, gate/up, down and combine. A product with a tensor-core
-    # form is still one kernel, running the tiles or the warps as the host
-    # chose.
-    moe_kernels = 10 + (1 if ckpt.config.get("n_shared_experts") else 0)
+    # Router logits; scores, top-k and the shared-expert slots in one
+    # kernel; the dispatch's three steps; gate/up, down and combine. A
+    # product with a tensor-core form is still one kernel, running the
+    # tiles or the warps as the host chose.
+    moe_kernels = 8
     assert kernels == (2 if layer == 0 else moe_kernels), text[:2000]
     products = text.count("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32")
     assert (products > 0) == (tensor_core_kernels(ckpt.config, layer) > 0), \
@@ -262,7 +275,7 @@ def test_model_ptx_assembles(moe_compile, checkpoint, tmp_path, case, arch):
     assert f".target {arch}" in text
     for kernel in ["moe_embedding", "moe_rms_norm", "moe_linear", "moe_attention",
                    "moe_attention_combine",
-                   "moe_router_logits", "moe_topk", "moe_experts_gate_up"]:
+                   "moe_router_logits", "moe_route", "moe_experts_gate_up"]:
         assert f".entry {kernel}" in text, f"no {kernel} kernel"
     latent = ckpt.config["model_type"] != "deepseek"
     assert (".entry moe_head_matmul" in text) == latent

@@ -102,30 +102,39 @@ def ConvertMoEToGPU : Pass<"convert-moe-to-gpu"> {
     * `moe.router_scores`: logits a warp per four experts of a token, then
       softmax or sigmoid a thread per token;
     * `moe.topk` (every routing method) and `moe.append_shared_experts`: a
-      thread per token; `moe.dispatch`: the stable counting sort over
-      chunks of 256 pairs (counts per (chunk, expert), each chunk's start
-      within its expert, the offsets, then each (chunk, expert) placing its
-      pairs in order);
+      thread per token. Where the scores have no reader but the topk, and
+      its results none but one append, the three per-token steps are one
+      kernel (`moe_route`);
+    * `moe.dispatch`: the stable counting sort over chunks of 256 pairs
+      (counts per (chunk, expert); in one block, each chunk's start within
+      its expert and, past a barrier, the offsets; then each (chunk,
+      expert) placing its pairs in order);
     * `moe.expert_ffn`: gate/up + SwiGLU reading token rows through the
       permutation, the down projection with the routing weight applied in
       its epilogue and stored at the (token, slot) row, then the combine
       summing each token's slots in order. Every output is written by one
-      thread and no float atomics are used, so results are deterministic;
-    * `moe.swiglu`: the same kernels with one expert. Each expert product
+      thread and no float atomics are used, so results are deterministic.
+      Where the result's only reader is an add of a residual that exists
+      before the op, the combine adds it as it stores (and the add is
+      gone);
+    * `moe.swiglu`: the same kernels with one expert, a residual add folded
+      into the down product's store the same way. Each expert product
       has a warp form (a warp per four outputs of a sorted row) and, for
       BF16 weights over whole 32-element steps, a tensor-core form
       (`mma.sync` tiles) that the host picks from 8 rows per expert;
     * `moe.embedding`, `moe.rms_norm`, `moe.linear` (the experts' down
-      product), `moe.head_matmul`, `moe.rope`, and `moe.attention`: a warp
+      product; a RoPE epilogue turns pairs (j, j + head_dim/2) that one
+      lane holds both values of, then the residual is added, as it
+      stores), `moe.head_matmul`, `moe.rope`, and `moe.attention`: a warp
       per (token, query head, chunk of cached positions) with a running
       softmax, the chunks merged in order by a second kernel where the host
       split the positions (decode steps over a long cache).
 
     Results are new buffers handed back as tensors
     (`bufferization.to_tensor restrict`), ready for one-shot bufferization.
-    Ops without a GPU lowering (an undecomposed `moe.latent_attention`, a
-    fused RoPE epilogue, weights in CPU panels) are reported by name, or
-    with `partial` left for later passes.
+    Ops without a GPU lowering (an undecomposed `moe.latent_attention`,
+    weights in CPU panels) are reported by name, or with `partial` left for
+    later passes.
   }];
   let options = [
     Option<"partial", "partial", "bool", "false",

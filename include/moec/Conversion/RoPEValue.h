@@ -25,6 +25,15 @@ emitRoPEValue(Emitter &e, mlir::Value c, mlir::Value position,
               llvm::function_ref<mlir::Value(Emitter &, mlir::Value)> freq,
               llvm::function_ref<mlir::Value(Emitter &, mlir::Value)> load);
 
+/// Pair j = (a, b) of a head at `position` after RoPE, as emitRoPEValue
+/// turns each of its values: (a cos - b sin, b cos + a sin). For kernels
+/// that hold both values of a pair.
+std::pair<mlir::Value, mlir::Value>
+emitRoPEPair(Emitter &e, mlir::Value j, mlir::Value position,
+             mlir::moe::RoPEAttr rope,
+             llvm::function_ref<mlir::Value(Emitter &, mlir::Value)> freq,
+             mlir::Value a, mlir::Value b);
+
 } // namespace moec::lowering
 
 #endif // MOEC_CONVERSION_ROPEVALUE_H

@@ -59,10 +59,10 @@ void emitDispatchLoops(Emitter &e, int64_t experts, int64_t k,
                        mlir::Value cursor);
 
 /// scores[t, :] = softmax (shifted by the row maximum) or sigmoid of the
-/// `experts` logits stored there.
-inline void emitScoreNormalization(Emitter &e, mlir::Value scores,
-                                   mlir::Value t, int64_t experts,
-                                   bool sigmoid) {
+/// `experts` logits in logits[t, :]; `scores` may be `logits` itself.
+inline void emitScoreNormalization(Emitter &e, mlir::Value logits,
+                                   mlir::Value scores, mlir::Value t,
+                                   int64_t experts, bool sigmoid) {
   using mlir::Value;
   using mlir::ValueRange;
   Value zero = e.index(0), end = e.index(experts);
@@ -72,7 +72,7 @@ inline void emitScoreNormalization(Emitter &e, mlir::Value scores,
   if (sigmoid) {
     e.loop(zero, end, [&](Emitter &e, Value x) {
       Value neg =
-          mlir::arith::NegFOp::create(e.b, e.loc, e.load(scores, {t, x}));
+          mlir::arith::NegFOp::create(e.b, e.loc, e.load(logits, {t, x}));
       Value expNeg = exp(e, neg);
       Value one = e.f32(1.0);
       Value s = e.div(one, e.add(one, expNeg));
@@ -84,13 +84,13 @@ inline void emitScoreNormalization(Emitter &e, mlir::Value scores,
       zero, end, {e.f32(-INFINITY)},
       [&](Emitter &e, Value x, ValueRange acc) -> llvm::SmallVector<Value> {
         return {mlir::arith::MaximumFOp::create(e.b, e.loc, acc[0],
-                                                e.load(scores, {t, x}))};
+                                                e.load(logits, {t, x}))};
       })[0];
   Value sum = e.loop(
       zero, end, {e.f32(0.0)},
       [&](Emitter &e, Value x, ValueRange acc) -> llvm::SmallVector<Value> {
         Value shifted = mlir::arith::SubFOp::create(
-            e.b, e.loc, e.load(scores, {t, x}), max);
+            e.b, e.loc, e.load(logits, {t, x}), max);
         Value v = exp(e, shifted);
         e.store(v, scores, {t, x});
         return {e.add(acc[0], v)};

@@ -32,7 +32,8 @@ struct DecomposePipelineOptions
 /// (function boundaries with identity layouts, the calling convention of
 /// the packed entry points), then CSE and canonicalisation: in-place slice
 /// updates leave copies of a subview onto an equal subview, which CSE makes
-/// one value and canonicalisation drops.
+/// one value and canonicalisation drops. Empty-tensor elimination runs
+/// first, so a value inserted into a larger tensor is computed in place.
 void addBufferization(mlir::OpPassManager &pm);
 
 /// moe.block -> routing, dispatch, grouped experts and combine, and

@@ -9,8 +9,10 @@
 //   * moe.linear: the expert kernels' down product (ExpertKernels.h): a
 //     warp per kRowsPerWarp outputs of a token, the weight rows read
 //     contiguously by the lanes together (WarpDots.h), or from 8 tokens on
-//     tensor-core tiles for BF16 weights; with a residual, or activations
-//     that are a view, the warp form reading the activations one by one;
+//     tensor-core tiles for BF16 weights, RoPE and the residual (where
+//     they were folded into it) applied before the store; activations that
+//     are a view take the warp form reading them one by one (or, with
+//     RoPE, are copied into a buffer first);
 //   * moe.head_matmul with each head's matrix in Linear layout
 //     (transposed): the warp form, a head per warp;
 //   * moe.head_matmul with [G, K, N] matrices: a thread per output, the
@@ -124,21 +126,31 @@ struct LinearToGPU : OpConversionPattern<LinearOp> {
   LogicalResult
   matchAndRewrite(LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    if (op.getRopeAttr())
-      return rewriter.notifyMatchFailure(op, "RoPE epilogue");
     RankedTensorType weightType = op.getWeight().getType();
     const int64_t outputs = weightType.getDimSize(0),
                   depth = weightType.getDimSize(1);
     Emitter e{rewriter, op.getLoc()};
     Value w = e.buffer(adaptor.getWeight(), /*unitInnerStride=*/true);
-    if (!adaptor.getResidual() && isWholeBuffer(adaptor.getX())) {
+    Value x;
+    if (isWholeBuffer(adaptor.getX())) {
+      x = e.buffer(adaptor.getX(), /*unitInnerStride=*/true);
+    } else if (op.getRopeAttr()) {
+      // Only the expert kernels turn RoPE pairs, and they read whole rows:
+      // the view's rows are copied into a buffer of their own.
+      Value view = e.buffer(adaptor.getX());
+      x = e.alloc(op.getX().getType(), e.dim(view, 0));
+      memref::CopyOp::create(e.b, e.loc, view, x);
+    }
+    if (x) {
       // The expert kernels' down product, tiles from 8 rows on.
-      Value x = e.buffer(adaptor.getX(), /*unitInnerStride=*/true);
-      Value y = emitLinearKernels(e, x, w, op.getType());
+      Value residual =
+          adaptor.getResidual() ? e.buffer(adaptor.getResidual()) : Value();
+      Value y = emitLinearKernels(e, x, w, residual, op.getRopeAttr(),
+                                  adaptor.getRopeStart(), op.getType());
       rewriter.replaceOp(op, e.tensor(op.getType(), y));
       return success();
     }
-    Value x = e.buffer(adaptor.getX());
+    x = e.buffer(adaptor.getX());
     Value residual =
         adaptor.getResidual() ? e.buffer(adaptor.getResidual()) : Value();
     Value tokens = e.dim(x, 0);
@@ -200,8 +212,6 @@ struct RoPEToGPU : OpConversionPattern<RoPEOp> {
   matchAndRewrite(RoPEOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     RoPEAttr rope = op.getRope();
-    const int64_t half = rope.getHeadDim() / 2;
-    SmallVector<double> freqs = rope.getInverseFrequencies();
     const int64_t width = op.getX().getType().getDimSize(1);
     if (ShapedType::isDynamic(width))
       return rewriter.notifyMatchFailure(op, "needs a static row width");
@@ -216,15 +226,7 @@ struct RoPEToGPU : OpConversionPattern<RoPEOp> {
           Value position = e.add(start, t);
           Value rotated = emitRoPEValue(
               e, c, position, rope,
-              [&](Emitter &e, Value j) {
-                // The inverse frequencies, a constant of the kernel.
-                auto type = VectorType::get({half}, e.b.getF64Type());
-                Value table = arith::ConstantOp::create(
-                    e.b, e.loc,
-                    DenseElementsAttr::get(type, ArrayRef<double>(freqs)));
-                return vector::ExtractOp::create(e.b, e.loc, table,
-                                                 OpFoldResult(j));
-              },
+              [&](Emitter &e, Value j) { return inverseFrequency(e, rope, j); },
               [&](Emitter &e, Value column) {
                 return e.load(x, {t, column});
               });

@@ -8,7 +8,8 @@
 //   2. down, weighted: slot[p, h] = weights[t, j] * (act[r] . down_g[h]) at
 //      the row of its pair p = permutation[r] = t * k + j, so every thread
 //      writes its own place;
-//   3. combine: y[t, h] = sum_{j = 0..k-1} slot[t * k + j, h], in slot order.
+//   3. combine: y[t, h] = sum_{j = 0..k-1} slot[t * k + j, h], in slot order,
+//      plus the residual where the add after the block is folded in.
 //
 // The dot products of kernels 1 and 2 are weight-bound at decode sizes, so
 // they are laid out for bandwidth: a warp computes kRowsPerWarp outputs of a
@@ -31,12 +32,14 @@
 #include "WarpDots.h"
 
 #include "MoE/MoEOps.h"
+#include "moec/Conversion/RoPEValue.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -62,7 +65,78 @@ struct Experts {
   Value sharedGate, sharedUp, sharedDown;
   int64_t groups = 1;
   int64_t width = 0, hidden = 0;
+  /// Added to the down product's outputs [T, H]: a linear's residual, or
+  /// the residual add after a dense MLP (empty for routed experts, whose
+  /// combine adds it).
+  Value residual;
+  /// A linear's RoPE epilogue (null: none): its outputs are heads whose
+  /// rotate-half pairs turn by row t's position ropeStart + t, before the
+  /// residual is added.
+  RoPEAttr rope;
+  Value ropeStart;
 };
+
+/// Where the outputs of a product's warps lie: `slots` per warp cell, in
+/// order, or for a RoPE epilogue over heads of `headDim` values as pairs
+/// (j, j + headDim / 2) of one head, the first value of each pair in the
+/// cell's first half of slots and its partner in the same place of the
+/// second half, so that the lane holding one value of a pair holds both.
+struct OutputLayout {
+  int64_t count = 0, headDim = 0;
+
+  int64_t half() const { return headDim / 2; }
+  /// Cells of `slots` outputs: every head's pairs start a new cell.
+  int64_t cells(int64_t slots) const {
+    if (!headDim)
+      return llvm::divideCeil(count, slots);
+    return count / headDim * llvm::divideCeil(half(), slots / 2);
+  }
+
+  /// Slot `inHalf` of the first or second half of cell `cell` (of `slots`):
+  /// its output (clamped to a real one, so loads stay in bounds), whether
+  /// it is real, and for RoPE its pair's index j within the head.
+  struct Slot {
+    Value output, real, pair;
+  };
+  Slot slot(Emitter &e, Value cell, int64_t slots, Value inHalf,
+            bool secondHalf) const {
+    if (!headDim) {
+      Value first = e.mul(cell, e.index(slots));
+      Value offset = e.add(inHalf, e.index(secondHalf ? slots / 2 : 0));
+      Value output = e.add(first, offset);
+      Value real = e.cmpi(arith::CmpIPredicate::ult, output, e.index(count));
+      return {e.minIndex(output, e.index(count - 1)), real, Value()};
+    }
+    const int64_t pairs = slots / 2;
+    Value perHead = e.index(llvm::divideCeil(half(), pairs));
+    Value head = e.div(cell, perHead);
+    Value firstPair = e.mul(e.rem(cell, perHead), e.index(pairs));
+    Value j = e.add(firstPair, inHalf);
+    Value real = e.cmpi(arith::CmpIPredicate::ult, j, e.index(half()));
+    Value pair = e.minIndex(j, e.index(half() - 1));
+    Value inHead = secondHalf ? e.add(pair, e.index(half())) : pair;
+    Value output = e.add(e.mul(head, e.index(headDim)), inHead);
+    return {output, real, pair};
+  }
+};
+
+/// The layout of `ex`'s down product.
+OutputLayout downLayout(const Experts &ex) {
+  return {ex.hidden, ex.rope ? ex.rope.getHeadDim() : 0};
+}
+
+/// The down outputs (a, b) of token `t` after the RoPE epilogue, for the
+/// pair j they are; unchanged without one.
+std::pair<Value, Value> turnPair(Emitter &e, const Experts &ex, Value t,
+                                 Value j, Value a, Value b) {
+  if (!ex.rope)
+    return {a, b};
+  Value position = e.add(ex.ropeStart, t);
+  auto freq = [&](Emitter &e, Value j) {
+    return inverseFrequency(e, ex.rope, j);
+  };
+  return emitRoPEPair(e, j, position, ex.rope, freq, a, b);
+}
 
 /// routed(e) where expert g is a routed one, shared(e) where it is a shared
 /// one: a branch on g only where the op has both kinds (a dense product has
@@ -118,6 +192,49 @@ Value timesRoutingWeight(Emitter &e, const Experts &ex, Value pair, Value y) {
   Value t = e.div(pair, k);
   Value slot = e.rem(pair, k);
   return e.mul(y, e.load(ex.weights, {t, slot}));
+}
+
+/// y plus the residual at (row, column), where the product has one.
+Value plusResidual(Emitter &e, const Experts &ex, Value row, Value column,
+                   Value y) {
+  if (!ex.residual)
+    return y;
+  return e.add(y, e.load(ex.residual, {row, column}));
+}
+
+/// The residual add that `op`'s kernels can do as they store its result:
+/// its result's only user, an add whose other operand (the residual) exists
+/// before `op`. The block's output is then written once, already added.
+arith::AddFOp foldableResidualAdd(Operation *op) {
+  Value result = op->getResult(0);
+  if (!result.hasOneUse())
+    return {};
+  auto add = dyn_cast<arith::AddFOp>(*result.user_begin());
+  if (!add || add.getType() != result.getType())
+    return {};
+  Value residual = add.getLhs() == result ? add.getRhs() : add.getLhs();
+  if (residual == result || !DominanceInfo().properlyDominates(residual, op))
+    return {};
+  return add;
+}
+
+/// The residual of `add` (null: none) as a buffer.
+Value residualBuffer(Emitter &e, ConversionPatternRewriter &rewriter,
+                     Operation *op, arith::AddFOp add) {
+  if (!add)
+    return {};
+  Value result = op->getResult(0);
+  Value residual = add.getLhs() == result ? add.getRhs() : add.getLhs();
+  return e.buffer(rewriter.getRemappedValue(residual));
+}
+
+/// Replaces `op` by `result`, and `add` (where its kernels did the add)
+/// too.
+void replaceWithSum(ConversionPatternRewriter &rewriter, Operation *op,
+                    arith::AddFOp add, Value result) {
+  if (add)
+    rewriter.replaceOp(add, result);
+  rewriter.replaceOp(op, result);
 }
 
 /// The pair (t * k + j) of sorted row r.
@@ -268,16 +385,24 @@ SmallVector<Value> stepProducts(Emitter &e, Value top, Value bottom, Value hi,
 struct TileLane {
   /// The lane's group (lane / 4) and place in it (lane % 4).
   Value group, t;
-  /// The output of accumulator i (of every sub-tile).
-  Value output[4];
+  /// The outputs of accumulators 0, 1 (A's row g) and 2, 3 (row g + 8) of
+  /// every sub-tile.
+  OutputLayout::Slot top, bottom;
   const RowTile &tile;
-  TileLane(Emitter &e, const WarpCell &cell, const RowTile &tile) : tile(tile) {
+  TileLane(Emitter &e, const WarpCell &cell, const RowTile &tile,
+           const OutputLayout &layout)
+      : tile(tile) {
     group = e.div(cell.lane, e.index(4));
     t = e.rem(cell.lane, e.index(4));
-    Value firstOutput = e.mul(cell.cell, e.index(kTileOutputs));
-    for (int64_t i = 0; i < 4; ++i)
-      output[i] = e.add(firstOutput, e.add(group, e.index(8 * (i / 2))));
+    top = layout.slot(e, cell.cell, kTileOutputs, group, /*secondHalf=*/false);
+    bottom =
+        layout.slot(e, cell.cell, kTileOutputs, group, /*secondHalf=*/true);
   }
+  const OutputLayout::Slot &slot(int64_t i) const {
+    return i < 2 ? top : bottom;
+  }
+  /// The output of accumulator i.
+  Value output(int64_t i) const { return slot(i).output; }
   Value subTileFirst(Emitter &e, int64_t j) const {
     return e.add(tile.first, e.index(kFragmentRows * j));
   }
@@ -290,13 +415,6 @@ struct TileLane {
     Value column = e.add(e.mul(t, e.index(2)), e.index(i % 2));
     return e.add(subTileFirst(e, j), column);
   }
-  /// This lane's weight rows (clamped to the last) for A.
-  std::pair<Value, Value> weightRows(Emitter &e, const WarpCell &cell,
-                                     int64_t count) const {
-    Value top = e.add(e.mul(cell.cell, e.index(kTileOutputs)), group);
-    Value last = e.index(count - 1);
-    return {e.minIndex(top, last), e.minIndex(e.add(top, e.index(8)), last)};
-  }
   /// This lane's sorted row of sub-tile j (clamped to the segment's last)
   /// for B.
   Value activationRow(Emitter &e, int64_t j) const {
@@ -304,12 +422,9 @@ struct TileLane {
     return e.minIndex(e.add(subTileFirst(e, j), group), last);
   }
   /// Whether accumulator i of sub-tile j is a real output of a real row.
-  Value real(Emitter &e, Value tileReal, int64_t j, int64_t i,
-             int64_t count) const {
+  Value real(Emitter &e, Value tileReal, int64_t j, int64_t i) const {
     Value inRows = e.cmpi(arith::CmpIPredicate::ult, row(e, j, i), tile.end);
-    Value inOutputs =
-        e.cmpi(arith::CmpIPredicate::ult, output[i], e.index(count));
-    return e.andi(tileReal, e.andi(inRows, inOutputs));
+    return e.andi(tileReal, e.andi(inRows, slot(i).real));
   }
 };
 
@@ -329,22 +444,21 @@ SmallVector<Value> eachLiveSubTile(
   return next;
 }
 
-/// A tile kernel over `outputs` outputs: a warp per kTileOutputs outputs of
-/// a row tile. `body` gets the warp's cell, tile and lane, and the lane's
-/// weight rows (A's rows g and g + 8).
-void launchTiles(Emitter &e, const Experts &ex, Value rows, int64_t outputs,
-                 StringRef name,
+/// A tile kernel over the outputs of `layout`: a warp per kTileOutputs
+/// outputs of a row tile. `body` gets the warp's cell, tile and lane, and
+/// the lane's weight rows (A's rows g and g + 8).
+void launchTiles(Emitter &e, const Experts &ex, Value rows,
+                 const OutputLayout &layout, StringRef name,
                  function_ref<void(Emitter &, const WarpCell &, const RowTile &,
                                    const TileLane &, Value, Value)>
                      body) {
-  Value cells = e.index((outputs + kTileOutputs - 1) / kTileOutputs);
+  Value cells = e.index(layout.cells(kTileOutputs));
   Value tiles = rowTileBound(e, ex, rows);
   launchWarpPerCell(
       e, name, tiles, cells, [&](Emitter &e, const WarpCell &cell) {
         RowTile tile = rowTileAt(e, ex, rows, cell.row);
-        TileLane lane(e, cell, tile);
-        std::pair<Value, Value> weightRows = lane.weightRows(e, cell, outputs);
-        body(e, cell, tile, lane, weightRows.first, weightRows.second);
+        TileLane lane(e, cell, tile, layout);
+        body(e, cell, tile, lane, lane.top.output, lane.bottom.output);
       });
 }
 
@@ -380,7 +494,7 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                      StringRef name) {
   const int64_t width = ex.width, hidden = ex.hidden;
   launchTiles(
-      e, ex, rows, width, name,
+      e, ex, rows, OutputLayout{width}, name,
       [&](Emitter &e, const WarpCell &cell, const RowTile &tile,
           const TileLane &lane, Value top, Value bottom) {
         Value g = tile.group;
@@ -424,10 +538,10 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
         Value tileReal = e.andi(cell.real, tile.real);
         for (int64_t j = 0; j < kSubTiles; ++j)
           for (int64_t i = 0; i < 4; ++i)
-            e.when(lane.real(e, tileReal, j, i, width), [&](Emitter &e) {
+            e.when(lane.real(e, tileReal, j, i), [&](Emitter &e) {
               Value gate = acc[8 * j + i], up = acc[8 * j + 4 + i];
               Value product = e.mul(silu(e, gate), up);
-              e.store(product, act, {lane.row(e, j, i), lane.output[i]});
+              e.store(product, act, {lane.row(e, j, i), lane.output(i)});
             });
       });
 }
@@ -435,9 +549,9 @@ void emitGateUpTiles(Emitter &e, const Experts &ex, Value rows, Value act,
 /// Kernel 2 on tensor cores.
 void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                    Value out, StringRef name) {
-  const int64_t width = ex.width, hidden = ex.hidden;
+  const int64_t width = ex.width;
   launchTiles(
-      e, ex, rows, hidden, name,
+      e, ex, rows, downLayout(ex), name,
       [&](Emitter &e, const WarpCell &cell, const RowTile &tile,
           const TileLane &lane, Value top, Value bottom) {
         Value g = tile.group;
@@ -467,13 +581,21 @@ void emitDownTiles(Emitter &e, const Experts &ex, Value rows, Value act,
                                            split.second, sums);
                      });
         Value tileReal = e.andi(cell.real, tile.real);
-        for (int64_t j = 0; j < kSubTiles; ++j)
+        for (int64_t j = 0; j < kSubTiles; ++j) {
+          // Accumulators n and n + 2 hold a RoPE pair of the same row.
+          SmallVector<Value> y(acc.begin() + 4 * j, acc.begin() + 4 * j + 4);
+          for (int64_t n = 0; ex.rope && n < 2; ++n)
+            std::tie(y[n], y[n + 2]) = turnPair(e, ex, lane.row(e, j, n),
+                                                lane.top.pair, y[n], y[n + 2]);
           for (int64_t n = 0; n < 4; ++n)
-            e.when(lane.real(e, tileReal, j, n, hidden), [&](Emitter &e) {
+            e.when(lane.real(e, tileReal, j, n), [&](Emitter &e) {
               Value pair = pairOfRow(e, ex, lane.row(e, j, n));
-              Value y = timesRoutingWeight(e, ex, pair, acc[4 * j + n]);
-              e.store(y, out, {pair, lane.output[n]});
+              Value column = lane.output(n);
+              Value weighted = timesRoutingWeight(e, ex, pair, y[n]);
+              e.store(plusResidual(e, ex, pair, column, weighted), out,
+                      {pair, column});
             });
+        }
       });
 }
 
@@ -495,18 +617,25 @@ void launchEitherForm(Emitter &e, bool hasTiles, Value useTiles,
 void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
                      Value out, Value useTiles, StringRef warpName,
                      StringRef tilesName) {
-  const int64_t width = ex.width, hidden = ex.hidden;
+  const int64_t width = ex.width;
   const int64_t widthVector = vectorWidth(width);
   const bool downTiles = onTensorCores({ex.down, ex.sharedDown}, width);
   auto tiles = [&](Emitter &e) {
     emitDownTiles(e, ex, rows, act, out, tilesName);
   };
+  const OutputLayout layout = downLayout(ex);
   launchEitherForm(e, downTiles, useTiles, tiles, [&](Emitter &e) {
-    Value downCells = cellsOf(e, hidden);
+    Value downCells = e.index(layout.cells(kRowsPerWarp));
     launchWarpPerCell(
         e, warpName, rows, downCells, [&](Emitter &e, const WarpCell &cell) {
           Value r = cell.row;
-          CellRows hs(e, cell, hidden);
+          // Outputs n and n + 2 are a RoPE pair where the layout pairs them.
+          SmallVector<OutputLayout::Slot> hs;
+          for (int64_t n = 0; n < kRowsPerWarp; ++n) {
+            Value inHalf = e.index(n % (kRowsPerWarp / 2));
+            hs.push_back(layout.slot(e, cell.cell, kRowsPerWarp, inHalf,
+                                     /*secondHalf=*/n >= kRowsPerWarp / 2));
+          }
           Value g = expertOfRow(e, ex, r);
           Value pair = pairOfRow(e, ex, r);
           auto actAt = [&](Emitter &e, Value i) {
@@ -515,7 +644,8 @@ void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
           auto routed = [&](Emitter &e) {
             return laneDots(e, width, cell.lane, kRowsPerWarp, actAt,
                             [&](Emitter &e, unsigned n, Value i) {
-                              return loadVector(e, ex.down, {g, hs.rows[n], i},
+                              return loadVector(e, ex.down,
+                                                {g, hs[n].output, i},
                                                 widthVector);
                             });
           };
@@ -525,17 +655,25 @@ void emitDownKernels(Emitter &e, const Experts &ex, Value rows, Value act,
                             [&](Emitter &e, unsigned n, Value i) {
                               Value column = e.add(base, i);
                               return loadVector(e, ex.sharedDown,
-                                                {hs.rows[n], column},
+                                                {hs[n].output, column},
                                                 widthVector);
                             });
           };
           SmallVector<Value> partial = byExpertKind(e, ex, g, routed, shared);
           SmallVector<Value> sums = warpSum(e, partial);
-          for (int64_t n = 0; n < kRowsPerWarp; ++n)
-            storeFromLaneZero(e, cell, hs.real[n], [&](Emitter &e) {
+          constexpr int64_t pairs = kRowsPerWarp / 2;
+          for (int64_t n = 0; ex.rope && n < pairs; ++n)
+            std::tie(sums[n], sums[n + pairs]) =
+                turnPair(e, ex, r, hs[n].pair, sums[n], sums[n + pairs]);
+          for (int64_t n = 0; n < kRowsPerWarp; ++n) {
+            Value real = e.andi(cell.real, hs[n].real);
+            storeFromLaneZero(e, cell, real, [&](Emitter &e) {
+              Value column = hs[n].output;
               Value y = timesRoutingWeight(e, ex, pair, sums[n]);
-              e.store(y, out, {pair, hs.rows[n]});
+              e.store(plusResidual(e, ex, pair, column, y), out,
+                      {pair, column});
             });
+          }
         });
   });
 }
@@ -645,6 +783,8 @@ struct ExpertFFNToGPU : OpConversionPattern<ExpertFFNOp> {
     ex.width = gateType.getDimSize(1);
     ex.hidden = hidden;
 
+    arith::AddFOp add = foldableResidualAdd(op);
+    Value residual = residualBuffer(e, rewriter, op, add);
     Value tokens = e.dim(ex.x, 0);
     Value rows = e.dim(ex.permutation, 0);
     Type f32 = rewriter.getF32Type();
@@ -654,7 +794,7 @@ struct ExpertFFNToGPU : OpConversionPattern<ExpertFFNOp> {
     Value act = e.alloc(rowsType(ex.width), rows);
     Value slots = e.alloc(rowsType(hidden), rows);
     emitExpertKernels(e, ex, rows, act, slots);
-    // 3. combine, in slot order.
+    // 3. combine, in slot order, then the residual.
     Value result = e.alloc(op.getType(), tokens);
     Value hiddenV = e.index(hidden);
     launchPerCell(
@@ -667,9 +807,11 @@ struct ExpertFFNToGPU : OpConversionPattern<ExpertFFNOp> {
                 Value v = e.load(slots, {e.add(base, j), h});
                 return {e.add(s[0], v)};
               })[0];
+          if (residual)
+            sum = e.add(sum, e.load(residual, {t, h}));
           e.store(sum, result, {t, h});
         });
-    rewriter.replaceOp(op, e.tensor(op.getType(), result));
+    replaceWithSum(rewriter, op, add, e.tensor(op.getType(), result));
     return success();
   }
 };
@@ -691,13 +833,15 @@ struct SwiGLUToGPU : OpConversionPattern<SwiGLUOp> {
     ex.sharedDown = e.buffer(adaptor.getDownWeight(), /*unitInnerStride=*/true);
     ex.width = width;
     ex.hidden = hidden;
+    arith::AddFOp add = foldableResidualAdd(op);
+    ex.residual = residualBuffer(e, rewriter, op, add);
     Value tokens = e.dim(ex.x, 0);
     auto actType = RankedTensorType::get({ShapedType::kDynamic, width},
                                          rewriter.getF32Type());
     Value act = e.alloc(actType, tokens);
     Value result = e.alloc(op.getType(), tokens);
     emitExpertKernels(e, ex, tokens, act, result);
-    rewriter.replaceOp(op, e.tensor(op.getType(), result));
+    replaceWithSum(rewriter, op, add, e.tensor(op.getType(), result));
     return success();
   }
 };
@@ -705,6 +849,8 @@ struct SwiGLUToGPU : OpConversionPattern<SwiGLUOp> {
 } // namespace
 
 Value moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
+                                        Value residual, RoPEAttr rope,
+                                        Value ropeStart,
                                         RankedTensorType type) {
   auto weightType = cast<MemRefType>(weight.getType());
   const int64_t outputs = weightType.getDimSize(0),
@@ -715,6 +861,9 @@ Value moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
   ex.sharedDown = weight;
   ex.width = depth;
   ex.hidden = outputs;
+  ex.residual = residual;
+  ex.rope = rope;
+  ex.ropeStart = ropeStart;
   Value rows = e.dim(x, 0);
   Value y = e.alloc(type, rows);
   Value useTiles;
@@ -722,6 +871,15 @@ Value moec::lowering::emitLinearKernels(Emitter &e, Value x, Value weight,
     useTiles = tilesPay(e, ex, rows);
   emitDownKernels(e, ex, rows, x, y, useTiles, "linear", "linear_tiles");
   return y;
+}
+
+Value moec::lowering::inverseFrequency(Emitter &e, RoPEAttr rope, Value j) {
+  SmallVector<double> freqs = rope.getInverseFrequencies();
+  auto type =
+      VectorType::get({static_cast<int64_t>(freqs.size())}, e.b.getF64Type());
+  Value table = arith::ConstantOp::create(
+      e.b, e.loc, DenseElementsAttr::get(type, ArrayRef<double>(freqs)));
+  return vector::ExtractOp::create(e.b, e.loc, table, OpFoldResult(j));
 }
 
 void moec::lowering::populateExpertsToGPUPatterns(RewritePatternSet &patterns) {

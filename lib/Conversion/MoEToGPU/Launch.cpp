@@ -102,6 +102,18 @@ SmallVector<Value> moec::lowering::warpSum(Emitter &e, ValueRange values) {
   return sums;
 }
 
+void moec::lowering::launchBlock(Emitter &e, StringRef name, int64_t threads,
+                                 function_ref<void(Emitter &, Value)> body) {
+  assert(threads >= 1 && threads <= kMaxThreadsPerBlock);
+  Value one = e.index(1), count = e.index(threads);
+  launch(e, name, one, one, count,
+         [&](Emitter &e, gpu::LaunchOp op) { body(e, op.getThreadIds().x); });
+}
+
+void moec::lowering::blockBarrier(Emitter &e) {
+  gpu::BarrierOp::create(e.b, e.loc);
+}
+
 void moec::lowering::launchSingle(Emitter &e, StringRef name,
                                   function_ref<void(Emitter &)> body) {
   Value one = e.index(1);

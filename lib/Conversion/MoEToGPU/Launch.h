@@ -59,6 +59,19 @@ void launchWarpPerCell(
 /// every run the same result.
 llvm::SmallVector<mlir::Value> warpSum(Emitter &e, mlir::ValueRange values);
 
+/// The most threads a block may have on every supported GPU.
+constexpr int64_t kMaxThreadsPerBlock = 1024;
+
+/// One block of `threads` threads (at most kMaxThreadsPerBlock):
+/// body(e, thread id). The body may wait for its block at blockBarrier,
+/// at its top level, where every thread reaches it.
+void launchBlock(Emitter &e, llvm::StringRef name, int64_t threads,
+                 llvm::function_ref<void(Emitter &, mlir::Value)> body);
+
+/// Waits until every thread of the block has reached this point, and
+/// makes their memory writes before it visible to each other.
+void blockBarrier(Emitter &e);
+
 /// A single thread: for sequential work that must stay on the device.
 void launchSingle(Emitter &e, llvm::StringRef name,
                   llvm::function_ref<void(Emitter &)> body);

@@ -29,12 +29,10 @@ namespace {
 /// Ops the GPU lowering takes; the others of the moe dialect are reported
 /// before conversion starts.
 bool hasGPULowering(Operation *op) {
-  if (auto linear = dyn_cast<moe::LinearOp>(op))
-    return !linear.getRopeAttr();
   return isa<moe::RouterScoresOp, moe::TopKOp, moe::AppendSharedExpertsOp,
              moe::DispatchOp, moe::ExpertFFNOp, moe::SwiGLUOp, moe::EmbeddingOp,
-             moe::RMSNormOp, moe::HeadMatmulOp, moe::RoPEOp, moe::AttentionOp>(
-      op);
+             moe::RMSNormOp, moe::LinearOp, moe::HeadMatmulOp, moe::RoPEOp,
+             moe::AttentionOp>(op);
 }
 
 struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
@@ -61,14 +59,6 @@ struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
                            "moe-decompose-latent-attention first)";
         return;
       }
-      if (isa<moe::LinearOp>(op)) {
-        op->emitError() << "'" << op->getName()
-                        << "' with a RoPE epilogue has no GPU lowering: "
-                           "keep moe.rope a separate op (do not run "
-                           "moe-fuse-linear-epilogues before the GPU "
-                           "lowering)";
-        return;
-      }
       if (isa<moe::UnpackWeightsOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' has no GPU lowering: the GPU kernels take "
@@ -90,8 +80,9 @@ struct ConvertMoEToGPU : moec::impl::ConvertMoEToGPUBase<ConvertMoEToGPU> {
         gpu::GPUDialect, LLVM::LLVMDialect, NVVM::NVVMDialect,
         math::MathDialect, memref::MemRefDialect, scf::SCFDialect,
         tensor::TensorDialect, vector::VectorDialect>();
+    const auto fusion = moec::lowering::RoutingFusion::find(getOperation());
     RewritePatternSet patterns(ctx);
-    moec::lowering::populateRoutingToGPUPatterns(patterns);
+    moec::lowering::populateRoutingToGPUPatterns(patterns, fusion);
     moec::lowering::populateExpertsToGPUPatterns(patterns);
     moec::lowering::populateDecoderToGPUPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target,

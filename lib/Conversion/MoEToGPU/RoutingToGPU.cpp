@@ -1,9 +1,10 @@
 //===- RoutingToGPU.cpp - router scores, top-k and dispatch as kernels ----===//
 //
 // Routing stays on the device, so a layer makes no host round trip: router
-// logits a warp per four experts of a token (WarpDots.h), scores and top-k
-// a thread per token, and the dispatch's stable counting sort over chunks
-// of pairs.
+// logits a warp per four experts of a token (WarpDots.h); scores, top-k and
+// the shared experts' slots a thread per token, in one kernel where the
+// ops' results have no other reader; and the dispatch's stable counting
+// sort over chunks of pairs.
 //
 //===----------------------------------------------------------------------===//
 #include "Launch.h"
@@ -14,6 +15,7 @@
 #include "moec/Conversion/RoutingLoops.h"
 
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::moe;
@@ -22,7 +24,8 @@ using namespace moec::lowering;
 namespace {
 
 struct RouterScoresToGPU : OpConversionPattern<RouterScoresOp> {
-  using OpConversionPattern::OpConversionPattern;
+  RouterScoresToGPU(MLIRContext *ctx, const RoutingFusion &fusion)
+      : OpConversionPattern(ctx), fusion(fusion) {}
   LogicalResult
   matchAndRewrite(RouterScoresOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
@@ -43,31 +46,84 @@ struct RouterScoresToGPU : OpConversionPattern<RouterScoresOp> {
                        return loadVector(e, w, {n, h}, vectorWidth(hidden));
                      });
     const bool sigmoid = op.getScoring() == ScoringFunc::sigmoid;
-    launchPerItem(e, sigmoid ? "router_sigmoid" : "router_softmax", tokens,
-                  [&](Emitter &e, Value t) {
-                    emitScoreNormalization(e, scores, t, experts, sigmoid);
-                  });
+    if (!fusion.leavesNormalization(op))
+      launchPerItem(e, sigmoid ? "router_sigmoid" : "router_softmax", tokens,
+                    [&](Emitter &e, Value t) {
+                      emitScoreNormalization(e, scores, scores, t, experts,
+                                             sigmoid);
+                    });
     rewriter.replaceOp(op, e.tensor(op.getType(), scores));
     return success();
   }
+
+  const RoutingFusion &fusion;
 };
 
+/// Token t's row of `weights` and `indices` [T, k], then the shared
+/// experts' slots: expert first + s with weight 1, into `allWeights` and
+/// `allIndices` [T, k + S].
+void emitAppendSharedForToken(Emitter &e, AppendSharedExpertsOp op,
+                              Value weights, Value indices, Value allWeights,
+                              Value allIndices, Value t) {
+  const int64_t k = op.getWeights().getType().getDimSize(1);
+  const int64_t all = op.getResultWeights().getType().getDimSize(1);
+  const int64_t first = op.getFirstExpert();
+  e.loop(0, k, [&](Emitter &e, Value j) {
+    e.store(e.load(weights, {t, j}), allWeights, {t, j});
+    e.store(e.load(indices, {t, j}), allIndices, {t, j});
+  });
+  for (int64_t s = 0; s < all - k; ++s) {
+    Value slot = e.index(k + s);
+    e.store(e.f32(1.0), allWeights, {t, slot});
+    e.store(e.i32(first + s), allIndices, {t, slot});
+  }
+}
+
+/// moe.topk a thread per token, which also normalizes the router scores
+/// and appends the shared experts where `fusion` gives it those steps.
 struct TopKToGPU : OpConversionPattern<TopKOp> {
-  using OpConversionPattern::OpConversionPattern;
+  TopKToGPU(MLIRContext *ctx, const RoutingFusion &fusion)
+      : OpConversionPattern(ctx), fusion(fusion) {}
   LogicalResult
   matchAndRewrite(TopKOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e{rewriter, op.getLoc()};
     TopKBuffers b = prepareTopK(e, op, adaptor.getScores(), adaptor.getBias());
-    launchPerItem(e, "topk", b.tokens, [&](Emitter &e, Value t) {
+    auto router = cast_if_present<RouterScoresOp>(fusion.normalizes.lookup(op));
+    auto append =
+        cast_if_present<AppendSharedExpertsOp>(fusion.appends.lookup(op));
+    Value logits = b.scores;
+    if (router)
+      b.scores = e.alloc(op.getScores().getType(), b.tokens);
+    Value allWeights, allIndices;
+    if (append) {
+      allWeights = e.alloc(append.getResultWeights().getType(), b.tokens);
+      allIndices = e.alloc(append.getResultIndices().getType(), b.tokens);
+    }
+    const char *name = router || append ? "route" : "topk";
+    launchPerItem(e, name, b.tokens, [&](Emitter &e, Value t) {
+      if (router) {
+        const int64_t experts = op.getScores().getType().getDimSize(1);
+        const bool sigmoid = router.getScoring() == ScoringFunc::sigmoid;
+        emitScoreNormalization(e, logits, b.scores, t, experts, sigmoid);
+      }
       TopKScratch scratch = allocTopKScratch(e, op);
       emitTopKForToken(e, op, b.scores, b.bias, b.weights, b.indices, scratch,
                        t);
+      if (append)
+        emitAppendSharedForToken(e, append, b.weights, b.indices, allWeights,
+                                 allIndices, t);
     });
     rewriter.replaceOp(op, {e.tensor(op.getWeights().getType(), b.weights),
                             e.tensor(op.getIndices().getType(), b.indices)});
+    if (append)
+      rewriter.replaceOp(
+          append, {e.tensor(append.getResultWeights().getType(), allWeights),
+                   e.tensor(append.getResultIndices().getType(), allIndices)});
     return success();
   }
+
+  const RoutingFusion &fusion;
 };
 
 struct AppendSharedExpertsToGPU : OpConversionPattern<AppendSharedExpertsOp> {
@@ -76,40 +132,31 @@ struct AppendSharedExpertsToGPU : OpConversionPattern<AppendSharedExpertsOp> {
   matchAndRewrite(AppendSharedExpertsOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Emitter e{rewriter, op.getLoc()};
-    const int64_t k = op.getWeights().getType().getDimSize(1);
-    const int64_t all = op.getResultWeights().getType().getDimSize(1);
-    const int64_t first = op.getFirstExpert();
     Value weights = e.buffer(adaptor.getWeights());
     Value indices = e.buffer(adaptor.getIndices());
     Value tokens = e.dim(weights, 0);
-    Value newWeights = e.alloc(op.getResultWeights().getType(), tokens);
-    Value newIndices = e.alloc(op.getResultIndices().getType(), tokens);
+    Value allWeights = e.alloc(op.getResultWeights().getType(), tokens);
+    Value allIndices = e.alloc(op.getResultIndices().getType(), tokens);
     launchPerItem(e, "append_shared_experts", tokens, [&](Emitter &e, Value t) {
-      e.loop(0, k, [&](Emitter &e, Value j) {
-        e.store(e.load(weights, {t, j}), newWeights, {t, j});
-        e.store(e.load(indices, {t, j}), newIndices, {t, j});
-      });
-      for (int64_t s = 0; s < all - k; ++s) {
-        Value slot = e.index(k + s);
-        e.store(e.f32(1.0), newWeights, {t, slot});
-        e.store(e.i32(first + s), newIndices, {t, slot});
-      }
+      emitAppendSharedForToken(e, op, weights, indices, allWeights, allIndices,
+                               t);
     });
     rewriter.replaceOp(op,
-                       {e.tensor(op.getResultWeights().getType(), newWeights),
-                        e.tensor(op.getResultIndices().getType(), newIndices)});
+                       {e.tensor(op.getResultWeights().getType(), allWeights),
+                        e.tensor(op.getResultIndices().getType(), allIndices)});
     return success();
   }
 };
 
-/// The stable counting sort of moe.dispatch in four kernels, over chunks of
-/// kDispatchChunk consecutive (token, slot) pairs: count each expert's pairs
-/// per chunk (a thread per (chunk, expert)); turn the counts into each
-/// chunk's start within its expert (a thread per expert, chunks in order)
-/// and the experts' totals; sum the totals into offsets (one thread, E
-/// steps); place each chunk's pairs of each expert in order (a thread per
-/// (chunk, expert)). Pairs keep their order within an expert, every thread
-/// writes its own places, and no step is longer than a chunk or E.
+/// The stable counting sort of moe.dispatch in three kernels, over chunks
+/// of kDispatchChunk consecutive (token, slot) pairs: count each expert's
+/// pairs per chunk (a thread per (chunk, expert)); in one block, turn the
+/// counts into each chunk's start within its expert and the experts'
+/// totals (a thread per expert, chunks in order), then, past a barrier,
+/// sum the totals before each expert into its offset; place each chunk's
+/// pairs of each expert in order (a thread per (chunk, expert)). Pairs
+/// keep their order within an expert, every thread writes its own places,
+/// and no step is longer than a chunk, the chunks or E.
 struct DispatchToGPU : OpConversionPattern<DispatchOp> {
   static constexpr int64_t kDispatchChunk = 256;
 
@@ -162,25 +209,42 @@ struct DispatchToGPU : OpConversionPattern<DispatchOp> {
                         })[0];
                     e.store(n, counts, {c, x});
                   });
-    launchPerItem(e, "dispatch_scan", expertCount, [&](Emitter &e, Value x) {
+    auto totalsType = RankedTensorType::get({experts}, rewriter.getI32Type());
+    Value totals = e.alloc(totalsType, {});
+    const int64_t threads = std::min<int64_t>(llvm::alignTo(experts, kWarpSize),
+                                              kMaxThreadsPerBlock);
+    launchBlock(e, "dispatch_offsets", threads, [&](Emitter &e, Value thread) {
       Value zeroIndex = e.index(0), zero = e.i32(0);
-      Value total = e.loop(
-          zeroIndex, chunks, {zero},
-          [&](Emitter &e, Value c, ValueRange run) -> SmallVector<Value> {
-            Value n = e.load(counts, {c, x});
-            e.store(run[0], counts, {c, x});
-            return {e.add(run[0], n)};
-          })[0];
-      e.store(total, offsets, e.add(x, e.index(1)));
-    });
-    launchSingle(e, "dispatch_offsets", [&](Emitter &e) {
-      Value zero = e.i32(0), first = e.index(0);
-      e.store(zero, offsets, first);
-      e.loop(1, experts + 1, [&](Emitter &e, Value x) {
-        Value before = e.load(offsets, e.sub(x, e.index(1)));
-        Value own = e.load(offsets, x);
-        e.store(e.add(own, before), offsets, x);
-      });
+      e.loop(
+          thread, expertCount,
+          [&](Emitter &e, Value x) {
+            Value total = e.loop(
+                zeroIndex, chunks, {zero},
+                [&](Emitter &e, Value c, ValueRange run) -> SmallVector<Value> {
+                  Value n = e.load(counts, {c, x});
+                  e.store(run[0], counts, {c, x});
+                  return {e.add(run[0], n)};
+                })[0];
+            e.store(total, totals, x);
+          },
+          threads);
+      blockBarrier(e);
+      e.loop(
+          thread, expertCount,
+          [&](Emitter &e, Value x) {
+            Value before = e.loop(
+                zeroIndex, x, {zero},
+                [&](Emitter &e, Value y, ValueRange run) -> SmallVector<Value> {
+                  return {e.add(run[0], e.load(totals, y))};
+                })[0];
+            e.store(before, offsets, x);
+            Value last = e.index(experts - 1);
+            e.when(e.cmpi(arith::CmpIPredicate::eq, x, last), [&](Emitter &e) {
+              Value all = e.add(before, e.load(totals, x));
+              e.store(all, offsets, expertCount);
+            });
+          },
+          threads);
     });
     launchPerCell(e, "dispatch_scatter", chunks, expertCount,
                   [&](Emitter &e, Value c, Value x) {
@@ -205,7 +269,32 @@ struct DispatchToGPU : OpConversionPattern<DispatchOp> {
 
 } // namespace
 
-void moec::lowering::populateRoutingToGPUPatterns(RewritePatternSet &patterns) {
-  patterns.add<RouterScoresToGPU, TopKToGPU, AppendSharedExpertsToGPU,
-               DispatchToGPU>(patterns.getContext());
+RoutingFusion moec::lowering::RoutingFusion::find(Operation *root) {
+  RoutingFusion fusion;
+  root->walk([&](TopKOp topk) {
+    auto router = topk.getScores().getDefiningOp<RouterScoresOp>();
+    if (router && router->hasOneUse())
+      fusion.normalizes[topk] = router;
+    Value weights = topk.getWeights(), indices = topk.getIndices();
+    if (!weights.hasOneUse() || !indices.hasOneUse())
+      return;
+    auto append = dyn_cast<AppendSharedExpertsOp>(*weights.user_begin());
+    if (append && append.getWeights() == weights &&
+        append.getIndices() == indices)
+      fusion.appends[topk] = append;
+  });
+  return fusion;
+}
+
+bool moec::lowering::RoutingFusion::leavesNormalization(
+    Operation *routerScores) const {
+  return llvm::any_of(normalizes, [&](const auto &entry) {
+    return entry.second == routerScores;
+  });
+}
+
+void moec::lowering::populateRoutingToGPUPatterns(RewritePatternSet &patterns,
+                                                  const RoutingFusion &fusion) {
+  patterns.add<RouterScoresToGPU, TopKToGPU>(patterns.getContext(), fusion);
+  patterns.add<AppendSharedExpertsToGPU, DispatchToGPU>(patterns.getContext());
 }

@@ -81,7 +81,7 @@ struct RouterScoresToVector : OpConversionPattern<RouterScoresOp> {
           },
           cols);
       e.loop(lo, hi, [&](Emitter &e, Value t) {
-        emitScoreNormalization(e, scores, t, experts, sigmoid);
+        emitScoreNormalization(e, scores, scores, t, experts, sigmoid);
       });
     });
     rewriter.replaceOp(op, e.tensor(op.getType(), scores));

@@ -196,3 +196,67 @@ func.func @linear_on_tensor_cores(%xm: memref<?x64xf32>, %w: tensor<48x64xbf16>)
   %y = moe.linear %x, %w : (tensor<?x64xf32>, tensor<48x64xbf16>) -> tensor<?x48xf32>
   return %y : tensor<?x48xf32>
 }
+
+// -----
+
+// With a residual (a folded add) both forms add it as they store.
+// CHECK-LABEL: func @linear_residual_on_tensor_cores
+// CHECK-SAME: (%{{.*}}: memref<?x64xf32>, %{{.*}}: tensor<48x64xbf16>, %[[R:[a-z0-9]+]]: tensor<?x48xf32>)
+// CHECK: %[[RB:.*]] = bufferization.to_buffer %[[R]]
+// CHECK: gpu.launch {{.*}} function(@moe_linear_tiles)
+// CHECK:   nvvm.mma.sync
+// CHECK:   %[[OLD:.*]] = memref.load %[[RB]]
+// CHECK:   %[[SUM:.*]] = arith.addf %{{.*}}, %[[OLD]]
+// CHECK:   memref.store %[[SUM]]
+// CHECK: } else {
+// CHECK:   gpu.launch {{.*}} function(@moe_linear)
+// CHECK:     %[[OLD2:.*]] = memref.load %[[RB]]
+// CHECK:     %[[SUM2:.*]] = arith.addf %{{.*}}, %[[OLD2]]
+// CHECK:     memref.store %[[SUM2]]
+func.func @linear_residual_on_tensor_cores(%xm: memref<?x64xf32>, %w: tensor<48x64xbf16>, %r: tensor<?x48xf32>) -> tensor<?x48xf32> {
+  %x = bufferization.to_tensor %xm restrict : memref<?x64xf32> to tensor<?x64xf32>
+  %y = moe.linear %x, %w residual %r : (tensor<?x64xf32>, tensor<48x64xbf16>, tensor<?x48xf32>) -> tensor<?x48xf32>
+  return %y : tensor<?x48xf32>
+}
+
+// -----
+
+// A RoPE epilogue: each warp's outputs are pairs (j, j + 8) of a head of
+// 16, so the lane storing one value of a pair holds both. The tiles put
+// pair j in A's row g and its partner in row g + 8 (heads of 16 here: one
+// tile of 16 outputs per head), the warp form two pairs per warp (4 per
+// head); each turns its pairs by the angle of the row's position (f64),
+// then adds the residual.
+// CHECK-LABEL: func @linear_rope
+// CHECK-SAME: %[[START:[a-z0-9]+]]: index
+// CHECK: gpu.launch {{.*}} function(@moe_linear_tiles)
+// CHECK:   nvvm.mma.sync
+// CHECK:   arith.addi %[[START]]
+// CHECK:   math.cos %{{.*}} : f64
+// CHECK:   math.sin %{{.*}} : f64
+// CHECK:   memref.load
+// CHECK:   arith.addf
+// CHECK:   memref.store
+// CHECK: } else {
+// CHECK:   gpu.launch {{.*}} function(@moe_linear)
+// CHECK:     gpu.shuffle xor
+// CHECK:     arith.addi %[[START]]
+// CHECK:     math.cos %{{.*}} : f64
+func.func @linear_rope(%xm: memref<?x64xf32>, %w: tensor<32x64xbf16>, %r: tensor<?x32xf32>, %start: index) -> tensor<?x32xf32> {
+  %x = bufferization.to_tensor %xm restrict : memref<?x64xf32> to tensor<?x64xf32>
+  %y = moe.linear %x, %w rope <head_dim = 16, theta = 10000.0, scaling_factor = 1.0> at %start residual %r : (tensor<?x64xf32>, tensor<32x64xbf16>, index, tensor<?x32xf32>) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}
+
+// -----
+
+// Activations that are a view, with a RoPE epilogue: copied into a buffer
+// of their own, which the expert kernels read.
+// CHECK-LABEL: func @linear_rope_view
+// CHECK: %[[COPY:.*]] = memref.alloc(%{{.*}}) : memref<?x64xf32>
+// CHECK: memref.copy %{{.*}}, %[[COPY]]
+// CHECK: function(@moe_linear_tiles)
+func.func @linear_rope_view(%x: tensor<?x64xf32>, %w: tensor<32x64xbf16>, %start: index) -> tensor<?x32xf32> {
+  %y = moe.linear %x, %w rope <head_dim = 16, theta = 10000.0, scaling_factor = 1.0> at %start : (tensor<?x64xf32>, tensor<32x64xbf16>, index) -> tensor<?x32xf32>
+  return %y : tensor<?x32xf32>
+}

@@ -130,3 +130,74 @@ func.func @expert_ffn_tiles(%x: tensor<?x32xf32>, %p: tensor<?xi32>, %off: tenso
   %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %u, %d) : (tensor<?x32xf32>, tensor<?xi32>, tensor<5xi32>, tensor<?x2xf32>, tensor<4x32x32xbf16>, tensor<4x32x32xbf16>, tensor<4x32x32xbf16>) -> tensor<?x32xf32>
   return %y : tensor<?x32xf32>
 }
+
+// -----
+
+// The residual add after the block, its only reader: the combine adds the
+// residual as it stores, and the add is gone.
+// CHECK-LABEL: func @expert_ffn_residual
+// CHECK-SAME: %[[R:[a-z0-9]+]]: tensor<?x40xf32>)
+// CHECK: %[[RB:.*]] = bufferization.to_buffer %[[R]]
+// CHECK: gpu.launch {{.*}} function(@moe_combine)
+// CHECK:   %[[SUM:.*]] = scf.for
+// CHECK:   %[[OLD:.*]] = memref.load %[[RB]]
+// CHECK:   %[[Y:.*]] = arith.addf %[[SUM]], %[[OLD]]
+// CHECK:   memref.store %[[Y]]
+// CHECK-NOT: arith.addf {{.*}} : tensor
+// CHECK: return
+func.func @expert_ffn_residual(%x: tensor<?x40xf32>, %p: tensor<?xi32>, %off: tensor<9xi32>, %w: tensor<?x2xf32>,
+    %g: tensor<8x4x40xbf16>, %u: tensor<8x4x40xbf16>, %d: tensor<8x40x4xbf16>, %r: tensor<?x40xf32>) -> tensor<?x40xf32> {
+  %y = moe.expert_ffn %x[%p], %off, %w experts(%g, %u, %d) : (tensor<?x40xf32>, tensor<?xi32>, tensor<9xi32>, tensor<?x2xf32>, tensor<8x4x40xbf16>, tensor<8x4x40xbf16>, tensor<8x40x4xbf16>) -> tensor<?x40xf32>
+  %h = arith.addf %r, %y : tensor<?x40xf32>
+  return %h : tensor<?x40xf32>
+}
+
+// -----
+
+// A dense MLP's down kernel adds the residual as it stores.
+// CHECK-LABEL: func @swiglu_residual
+// CHECK-SAME: %[[R:[a-z0-9]+]]: tensor<?x16xf32>)
+// CHECK: %[[RB:.*]] = bufferization.to_buffer %[[R]]
+// CHECK: gpu.launch {{.*}} function(@moe_swiglu_down)
+// CHECK:   %[[OLD:.*]] = memref.load %[[RB]]
+// CHECK:   %[[Y:.*]] = arith.addf %{{.*}}, %[[OLD]]
+// CHECK:   memref.store %[[Y]]
+// CHECK-NOT: arith.addf {{.*}} : tensor
+// CHECK: return
+func.func @swiglu_residual(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16xf32>, %d: tensor<16x24xf32>, %r: tensor<?x16xf32>) -> tensor<?x16xf32> {
+  %y = moe.swiglu %x, %g, %u, %d : tensor<?x16xf32>, tensor<24x16xf32>, tensor<24x16xf32>, tensor<16x24xf32> -> tensor<?x16xf32>
+  %h = arith.addf %y, %r : tensor<?x16xf32>
+  return %h : tensor<?x16xf32>
+}
+
+// -----
+
+// A result with another reader (the add itself twice, or the return)
+// keeps its add.
+// CHECK-LABEL: func @swiglu_residual_stays
+// CHECK: function(@moe_swiglu_down)
+// CHECK: arith.addf %{{.*}}, %{{.*}} : tensor<?x16xf32>
+// CHECK: function(@moe_swiglu_down)
+// CHECK: arith.addf %{{.*}}, %{{.*}} : tensor<?x16xf32>
+func.func @swiglu_residual_stays(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16xf32>, %d: tensor<16x24xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>) {
+  %y = moe.swiglu %x, %g, %u, %d : tensor<?x16xf32>, tensor<24x16xf32>, tensor<24x16xf32>, tensor<16x24xf32> -> tensor<?x16xf32>
+  %h = arith.addf %y, %y : tensor<?x16xf32>
+  %z = moe.swiglu %h, %g, %u, %d : tensor<?x16xf32>, tensor<24x16xf32>, tensor<24x16xf32>, tensor<16x24xf32> -> tensor<?x16xf32>
+  %h2 = arith.addf %z, %x : tensor<?x16xf32>
+  return %h, %h2, %z : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32>
+}
+
+// -----
+
+// A residual computed after the block cannot be read by its kernels: the
+// add stays.
+// CHECK-LABEL: func @swiglu_residual_after
+// CHECK: function(@moe_swiglu_down)
+// CHECK: %[[R:.*]] = arith.mulf %{{.*}}, %{{.*}} : tensor<?x16xf32>
+// CHECK: arith.addf %{{.*}}, %[[R]] : tensor<?x16xf32>
+func.func @swiglu_residual_after(%x: tensor<?x16xf32>, %g: tensor<24x16xf32>, %u: tensor<24x16xf32>, %d: tensor<16x24xf32>) -> tensor<?x16xf32> {
+  %y = moe.swiglu %x, %g, %u, %d : tensor<?x16xf32>, tensor<24x16xf32>, tensor<24x16xf32>, tensor<16x24xf32> -> tensor<?x16xf32>
+  %r = arith.mulf %x, %x : tensor<?x16xf32>
+  %h = arith.addf %y, %r : tensor<?x16xf32>
+  return %h : tensor<?x16xf32>
+}

@@ -9,14 +9,6 @@ func.func @latent(%qn: tensor<?x64xf32>, %qr: tensor<?x32xf32>, %cache: tensor<?
 
 // -----
 
-func.func @rope_epilogue(%x: tensor<?x32xf32>, %w: tensor<16x32xf16>, %start: index) -> tensor<?x16xf32> {
-  // expected-error @below {{'moe.linear' with a RoPE epilogue has no GPU lowering}}
-  %k = moe.linear %x, %w rope <head_dim = 8, theta = 500000.0, scaling_factor = 1.0> at %start : (tensor<?x32xf32>, tensor<16x32xf16>, index) -> tensor<?x16xf32>
-  return %k : tensor<?x16xf32>
-}
-
-// -----
-
 func.func @panels(%p: tensor<2x2x8x8x2xbf16>) -> tensor<2x16x16xbf16> {
   // expected-error @below {{'moe.unpack_weights' has no GPU lowering: the GPU kernels take weights as stored}}
   %w = moe.unpack_weights %p : tensor<2x2x8x8x2xbf16> -> tensor<2x16x16xbf16>

@@ -52,9 +52,10 @@ func.func @append_shared(%w: tensor<?x2xf32>, %i: tensor<?x2xi32>) -> (tensor<?x
 // -----
 
 // The stable counting sort stays on the device: counts per (chunk of 256
-// pairs, expert), each chunk's start within its expert (a thread per
-// expert), the offsets (one thread), then each (chunk, expert) places its
-// pairs in order.
+// pairs, expert); in one block, each chunk's start within its expert and
+// the experts' totals (a thread per expert), a barrier, then each expert's
+// offset summed from the totals before it (the last expert's thread also
+// writes the end); then each (chunk, expert) places its pairs in order.
 // CHECK-LABEL: func @dispatch
 // CHECK: %[[OFFSETS:.*]] = memref.alloc() : memref<9xi32>
 // CHECK: %[[PERM:.*]] = memref.alloc(%{{.*}}) : memref<?xi32>
@@ -62,10 +63,17 @@ func.func @append_shared(%w: tensor<?x2xf32>, %i: tensor<?x2xi32>) -> (tensor<?x
 // CHECK: gpu.launch {{.*}} function(@moe_dispatch_count)
 // CHECK:   arith.cmpi eq
 // CHECK:   memref.store %{{.*}}, %[[COUNTS]]
-// CHECK: gpu.launch {{.*}} function(@moe_dispatch_scan)
-// CHECK:   memref.store %{{.*}}, %[[COUNTS]]
-// CHECK:   memref.store %{{.*}}, %[[OFFSETS]]
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) function(@moe_dispatch_offsets)
+// CHECK: %[[TOTALS:.*]] = memref.alloc() : memref<8xi32>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) threads(%[[TID:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %c32, %{{.*}} = %c1{{(_[0-9]+)?}}, %{{.*}} = %c1{{(_[0-9]+)?}}) function(@moe_dispatch_offsets)
+// CHECK:   scf.for %[[X:.*]] = %[[TID]] to %c8 step %c32
+// CHECK:     memref.store %{{.*}}, %[[COUNTS]]
+// CHECK:     memref.store %{{.*}}, %[[TOTALS]][%[[X]]]
+// CHECK:   gpu.barrier
+// CHECK:   scf.for %[[Y:.*]] = %[[TID]] to %c8 step %c32
+// CHECK:     scf.for %{{.*}} = %{{.*}} to %[[Y]]
+// CHECK:       memref.load %[[TOTALS]]
+// CHECK:     memref.store %{{.*}}, %[[OFFSETS]][%[[Y]]]
+// CHECK:     memref.store %{{.*}}, %[[OFFSETS]][%c8{{(_[0-9]+)?}}]
 // CHECK: gpu.launch {{.*}} function(@moe_dispatch_scatter)
 // CHECK:   memref.load %[[COUNTS]]
 // CHECK:   scf.if
@@ -74,4 +82,63 @@ func.func @append_shared(%w: tensor<?x2xf32>, %i: tensor<?x2xi32>) -> (tensor<?x
 func.func @dispatch(%i: tensor<?x2xi32>) -> (tensor<9xi32>, tensor<?xi32>) {
   %o, %p = moe.dispatch %i : tensor<?x2xi32> -> tensor<9xi32>, tensor<?xi32>
   return %o, %p : tensor<9xi32>, tensor<?xi32>
+}
+
+// -----
+
+// Experts past a block's 1024 threads: each thread takes every 1024th.
+// CHECK-LABEL: func @dispatch_many_experts
+// CHECK: threads({{.*}}) in (%{{.*}} = %c1024{{(_[0-9]+)?}}, {{.*}}) function(@moe_dispatch_offsets)
+// CHECK:   scf.for %{{.*}} = %{{.*}} to %c1500 step %c1024
+func.func @dispatch_many_experts(%i: tensor<?x4xi32>) -> (tensor<1501xi32>, tensor<?xi32>) {
+  %o, %p = moe.dispatch %i : tensor<?x4xi32> -> tensor<1501xi32>, tensor<?xi32>
+  return %o, %p : tensor<1501xi32>, tensor<?xi32>
+}
+
+// -----
+
+// Where the router's scores feed only the top-k, and the top-k's results
+// only the appending of shared experts, a token's thread does all three in
+// one kernel: the softmax into a buffer of its own (the logits stay as the
+// router kernel wrote them), the selection, then the shared slots.
+// CHECK-LABEL: func @route
+// CHECK: %[[LOGITS:.*]] = memref.alloc(%{{.*}}) : memref<?x8xf32>
+// CHECK: function(@moe_router_logits)
+// CHECK-NOT: gpu.launch
+// CHECK: %[[SCORES:.*]] = memref.alloc(%{{.*}}) : memref<?x8xf32>
+// CHECK: %[[W:.*]] = memref.alloc(%{{.*}}) : memref<?x4xf32>
+// CHECK: %[[I:.*]] = memref.alloc(%{{.*}}) : memref<?x4xi32>
+// CHECK: gpu.launch {{.*}} function(@moe_route)
+// CHECK:   memref.load %{{.*}}[%[[T:.*]], %{{.*}}] : memref<?x8xf32
+// CHECK:   math.exp
+// CHECK:   memref.store %{{.*}}, %[[SCORES]][%[[T]], %{{.*}}]
+// CHECK:   memref.alloca() : memref<8xf32>
+// CHECK:   memref.store %{{.*}}, %[[I]][%[[T]], %{{.*}}]
+// CHECK:   memref.store %{{.*}}, %[[W]][%[[T]], %{{.*}}]
+// CHECK:   arith.constant 9 : i32
+// CHECK:   gpu.terminator
+// CHECK-NOT: gpu.launch
+// CHECK: bufferization.to_tensor %[[W]]
+// CHECK: bufferization.to_tensor %[[I]]
+func.func @route(%x: tensor<?x16xf32>, %r: tensor<8x16xbf16>) -> (tensor<?x4xf32>, tensor<?x4xi32>) {
+  %s = moe.router_scores softmax %x, %r : tensor<?x16xf32>, tensor<8x16xbf16> -> tensor<?x8xf32>
+  %w, %i = moe.topk greedy %s : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi32>
+  %w2, %i2 = moe.append_shared_experts %w, %i first_expert 8 : tensor<?x2xf32>, tensor<?x2xi32> -> tensor<?x4xf32>, tensor<?x4xi32>
+  return %w2, %i2 : tensor<?x4xf32>, tensor<?x4xi32>
+}
+
+// -----
+
+// Scores with another reader keep their own normalization kernel, and
+// top-k results with another reader their own appending kernel.
+// CHECK-LABEL: func @route_unfused
+// CHECK: function(@moe_router_logits)
+// CHECK: function(@moe_router_sigmoid)
+// CHECK: function(@moe_topk)
+// CHECK: function(@moe_append_shared_experts)
+func.func @route_unfused(%x: tensor<?x16xf32>, %r: tensor<8x16xbf16>) -> (tensor<?x8xf32>, tensor<?x2xi32>, tensor<?x3xf32>, tensor<?x3xi32>) {
+  %s = moe.router_scores sigmoid %x, %r : tensor<?x16xf32>, tensor<8x16xbf16> -> tensor<?x8xf32>
+  %w, %i = moe.topk greedy %s : tensor<?x8xf32> -> tensor<?x2xf32>, tensor<?x2xi32>
+  %w2, %i2 = moe.append_shared_experts %w, %i first_expert 8 : tensor<?x2xf32>, tensor<?x2xi32> -> tensor<?x3xf32>, tensor<?x3xi32>
+  return %s, %i, %w2, %i2 : tensor<?x8xf32>, tensor<?x2xi32>, tensor<?x3xf32>, tensor<?x3xi32>
 }

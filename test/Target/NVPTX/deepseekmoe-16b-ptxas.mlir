@@ -8,17 +8,15 @@
 // RUN: moe-opt %S/../../../examples/deepseekmoe-16b-block.mlir --moe-gpu-pipeline="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
 
 // The PTX of the DeepSeekMoE-16B block assembles for sm_80 and sm_90: its
-// eleven kernels, with exp from libdevice and no float atomics; both
+// eight kernels (dispatch_offsets with a barrier), with exp from libdevice and no float atomics; both
 // expert products also as tensor-core tiles (BF16 mma.sync, F32 sums) in
 // the same kernel as their warp form.
 // CHECK: .target sm_90
 // CHECK-DAG: .visible .entry moe_router_logits(
-// CHECK-DAG: .visible .entry moe_router_softmax(
-// CHECK-DAG: .visible .entry moe_topk(
-// CHECK-DAG: .visible .entry moe_append_shared_experts(
+// CHECK-DAG: .visible .entry moe_route(
 // CHECK-DAG: .visible .entry moe_dispatch_count(
-// CHECK-DAG: .visible .entry moe_dispatch_scan(
 // CHECK-DAG: .visible .entry moe_dispatch_offsets(
+// CHECK-DAG: bar.sync 0;
 // CHECK-DAG: .visible .entry moe_dispatch_scatter(
 // CHECK-DAG: .visible .entry moe_experts_gate_up(
 // CHECK-DAG: .visible .entry moe_experts_down(
@@ -28,5 +26,8 @@
 // CHECK-NOT: red.
 // CHECK-NOT: __nv_expf
 // CHECK-NOT: _tiles(
+// CHECK-NOT: moe_router_softmax(
+// CHECK-NOT: moe_topk(
+// CHECK-NOT: moe_append_shared_experts(
 
 // CUBIN: gpu.binary @moe_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">, {{.*}}bin = "\7FELF
