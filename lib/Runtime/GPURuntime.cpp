@@ -3,18 +3,64 @@
 
 #include "CUDADriverAPI.h"
 
+#include <cassert>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include <dlfcn.h>
 
 using namespace moec;
 
 namespace {
 
-/// The first failure on this thread since the runtime last took it.
-thread_local std::string firstError;
+/// The streams of this thread that no function uses, kept for the next
+/// ones: every compiled function asks for a stream, and making and
+/// destroying one per call costs more than some layers' kernels.
+struct IdleStreams {
+  static constexpr size_t kMax = 4;
+  std::vector<void *> streams;
+  ~IdleStreams();
+};
+
+/// What the runtime keeps for each thread.
+struct ThreadState {
+  /// The first failure since the runtime last took it.
+  std::string firstError;
+  /// Whether a GPUQueue lives on this thread, and the stream that the
+  /// functions called meanwhile share (made by the first of them).
+  bool queueing = false;
+  void *queuedStream = nullptr;
+  IdleStreams idle;
+};
+
+} // namespace
+
+extern "C" __attribute__((visibility("default"))) void *mgpuMoecThreadState() {
+  thread_local ThreadState state;
+  return &state;
+}
+
+namespace {
+
+/// This thread's state. A process may hold two copies of this runtime: a
+/// tool that links it statically as well as libmoec_runtime.so, whose mgpu*
+/// functions its GPU modules call. Both copies must see the same errors,
+/// queue and streams, so both use the state of the copy whose
+/// mgpuMoecThreadState the dynamic linker finds (the library's: a tool
+/// keeps its static copy's symbols to itself).
+ThreadState &state() {
+  using Getter = void *(*)();
+  static const Getter getter = [] {
+    auto found =
+        reinterpret_cast<Getter>(dlsym(RTLD_DEFAULT, "mgpuMoecThreadState"));
+    return found ? found : &mgpuMoecThreadState;
+  }();
+  return *static_cast<ThreadState *>(getter());
+}
 
 const CUDADriver *driverOrNull() {
   StatusOr<const CUDADriver *> driver = CUDADriver::get();
@@ -25,6 +71,7 @@ const CUDADriver *driverOrNull() {
 bool check(int result, const char *what) {
   if (result == 0)
     return true;
+  std::string &firstError = state().firstError;
   if (firstError.empty()) {
     const CUDADriver *driver = driverOrNull();
     firstError = std::string(what) + " failed: " +
@@ -67,6 +114,7 @@ void chooseAllocator(const CUDADriver::EntryPoints &api, int device) {
 /// The driver with device 0's primary context current on this thread, or
 /// null (the error recorded) if there is none or an earlier call failed.
 const CUDADriver::EntryPoints *ready() {
+  std::string &firstError = state().firstError;
   if (!firstError.empty())
     return nullptr;
   static std::once_flag once;
@@ -106,7 +154,72 @@ const CUDADriver::EntryPoints *ready() {
 
 uint64_t devicePointer(void *p) { return reinterpret_cast<uint64_t>(p); }
 
+IdleStreams::~IdleStreams() {
+  if (streams.empty())
+    return;
+  if (const CUDADriver *driver = driverOrNull())
+    for (void *stream : streams)
+      (void)driver->entryPoints().streamDestroy(stream);
+}
+
+void *takeStream(const CUDADriver::EntryPoints &api) {
+  std::vector<void *> &idle = state().idle.streams;
+  if (!idle.empty()) {
+    void *stream = idle.back();
+    idle.pop_back();
+    return stream;
+  }
+  void *stream = nullptr;
+  check(api.streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
+        "cuStreamCreate");
+  return stream;
+}
+
+/// Takes back a stream a function is done with. Its work is ordered before
+/// whatever the next user queues, so it may still be running.
+void keepStream(void *stream) {
+  std::vector<void *> &idle = state().idle.streams;
+  if (idle.size() < IdleStreams::kMax) {
+    idle.push_back(stream);
+    return;
+  }
+  if (const CUDADriver *driver = driverOrNull())
+    (void)driver->entryPoints().streamDestroy(stream);
+}
+
+/// Waits for the kernels of this thread's GPUQueue, if any, even after an
+/// error: their memory is about to be read or released.
+void drainQueue() {
+  void *stream = state().queuedStream;
+  if (!stream)
+    return;
+  if (const CUDADriver *driver = driverOrNull())
+    check(driver->entryPoints().streamSynchronize(stream),
+          "running the kernels (cuStreamSynchronize)");
+}
+
 } // namespace
+
+GPUQueue::GPUQueue() {
+  assert(!state().queueing && "GPUQueues do not nest");
+  bool canQueue = ready() && streamOrderedAllocation;
+  state().queueing = canQueue;
+}
+
+GPUQueue::~GPUQueue() {
+  if (state().queueing || state().queuedStream)
+    (void)finish();
+}
+
+Status GPUQueue::finish() {
+  drainQueue();
+  ThreadState &thread = state();
+  if (thread.queuedStream)
+    keepStream(thread.queuedStream);
+  thread.queuedStream = nullptr;
+  thread.queueing = false;
+  return takeGPUError();
+}
 
 Status moec::useGPU() {
   ready();
@@ -137,6 +250,7 @@ Status moec::checkGPUArch(const std::string &arch) {
 }
 
 Status moec::takeGPUError() {
+  std::string &firstError = state().firstError;
   if (firstError.empty())
     return Status();
   Status s = Status::error("GPU: " + firstError);
@@ -157,6 +271,7 @@ DeviceBuffer &DeviceBuffer::operator=(DeviceBuffer &&other) noexcept {
 DeviceBuffer::~DeviceBuffer() {
   if (!pointer)
     return;
+  drainQueue();
   if (const CUDADriver *driver = driverOrNull())
     (void)driver->entryPoints().memFree(pointer);
 }
@@ -182,6 +297,7 @@ StatusOr<DeviceBuffer> DeviceBuffer::create(size_t bytes, const void *host,
 }
 
 Status DeviceBuffer::download(void *host) const {
+  drainQueue();
   const CUDADriver::EntryPoints *api = ready();
   if (api && bytes)
     check(api->memcpy(reinterpret_cast<uint64_t>(host), pointer, bytes),
@@ -241,20 +357,26 @@ mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
 
 __attribute__((visibility("default"))) void *mgpuStreamCreate() {
   const CUDADriver::EntryPoints *api = ready();
-  void *stream = nullptr;
-  if (api)
-    check(api->streamCreate(&stream, /*CU_STREAM_NON_BLOCKING=*/1),
-          "cuStreamCreate");
-  return stream;
+  if (!api)
+    return nullptr;
+  ThreadState &thread = state();
+  if (!thread.queueing)
+    return takeStream(*api);
+  if (!thread.queuedStream)
+    thread.queuedStream = takeStream(*api);
+  return thread.queuedStream;
 }
 
 __attribute__((visibility("default"))) void mgpuStreamDestroy(void *stream) {
-  if (const CUDADriver *driver = driverOrNull(); driver && stream)
-    (void)driver->entryPoints().streamDestroy(stream);
+  if (stream && stream != state().queuedStream)
+    keepStream(stream);
 }
 
 __attribute__((visibility("default"))) void
 mgpuStreamSynchronize(void *stream) {
+  // The queue's stream is waited for once, by GPUQueue::finish.
+  if (stream && stream == state().queuedStream)
+    return;
   if (const CUDADriver::EntryPoints *api = ready(); api && stream)
     check(api->streamSynchronize(stream), "running the kernels "
                                           "(cuStreamSynchronize)");

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <new>
+#include <optional>
 
 using namespace moec;
 
@@ -261,6 +262,11 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
       chunkIds = deviceIds.data();
       states = static_cast<float *>(deviceHidden.data());
     }
+    // The chunk's kernels, from the embedding to the head, queued at once:
+    // the GPU waits for no host between layers.
+    std::optional<GPUQueue> queue;
+    if (model.onGPU())
+      queue.emplace();
     if (Status s = model.run(model.embed, {Argument::buffer(chunkIds, {m}),
                                            Argument::buffer(states, {m, h})});
         !s.ok())
@@ -275,8 +281,12 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
     }
     // Only the rows whose logits are wanted go through the head: every
     // chunk's with allLogits, else the last row of the last chunk.
-    if (!allLogits && first + m < n)
+    if (!allLogits && first + m < n) {
+      if (queue)
+        if (Status s = queue->finish(); !s.ok())
+          return s;
       continue;
+    }
     const int64_t rows = allLogits ? m : 1;
     const float *headInput = states + (m - rows) * h;
     float *out = logits.data() + (allLogits ? first * v : 0);
@@ -294,6 +304,9 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
                                    Argument::buffer(headOutput, {rows, v})});
         !s.ok())
       return s;
+    if (queue)
+      if (Status s = queue->finish(); !s.ok())
+        return s;
     if (model.onGPU())
       if (Status s = deviceLogits.download(out); !s.ok())
         return s;

@@ -1,6 +1,6 @@
 """The GPU path without a GPU: its kernels' arithmetic, its PTX, its errors.
 
-No GPU runs here, so the GPU lowering is checked three ways:
+No GPU runs here, so the GPU lowering is checked four ways:
 
 * `--gpu-kernels-on-cpu` compiles the moe ops of a model (the MLP blocks,
   and the embedding, norms, projections, RoPE and attention of the decoder
@@ -15,7 +15,9 @@ No GPU runs here, so the GPU lowering is checked three ways:
   where there is no ptxas);
 * the GPU options refuse what they cannot do, by name; GPU modules, built
   ahead of time, load without LLVM or MLIR and, without a driver or GPU,
-  fail with a message saying so.
+  fail with a message saying so;
+* on a fake driver (test/unit/FakeCUDADriver.c), a GPU model's host side
+  runs: its launches, copies and waits, and its errors.
 
 Running the kernels on a GPU needs a machine with one (see README).
 """
@@ -23,6 +25,7 @@ Running the kernels on a GPU needs a machine with one (see README).
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import subprocess
@@ -483,6 +486,47 @@ def test_gpu_model_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path
          "--module", str(module)],
     ]
     assert_each_fails_without_a_gpu(runs, env, want, out)
+
+
+@needs_toolkit
+def test_gpu_model_queues_each_step_on_a_fake_driver(moe_compile, checkpoint, tmp_path):
+    """A GPU model's host side, on a fake libcuda.so.1 (test/unit/FakeCUDADriver.c:
+    host memory, no kernel runs): every forward pass, embedding to head, is
+    queued on one stream and waited for once, not once per function, and no
+    logits are copied out while kernels could still be writing them."""
+    fake = Path(os.environ.get("MOEC_FAKE_CUDA_DIR", ""))
+    if not (fake / "libcuda.so.1").exists():
+        pytest.skip("no fake CUDA driver built (set MOEC_FAKE_CUDA_DIR)")
+    ckpt = checkpoint()
+    module = tmp_path / "model.so"
+    proc = moe_compile("model", "--model", ckpt.path, "--target", "cuda",
+                       "--gpu-arch", "sm_90", "--output", module)
+    assert proc.returncode == 0, proc.stderr
+    report = tmp_path / "driver.json"
+    env = dict(os.environ, LD_LIBRARY_PATH=str(fake), FAKE_CUDA_REPORT=str(report))
+    run = subprocess.run(
+        [str(Path(os.environ["MOEC_BIN_DIR"]) / "moe-run"), "generate", "--model",
+         str(ckpt.path), "--module", str(module), "--prompt-ids", "1,2,3,4,5",
+         "--max-new-tokens", "4"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    steps = len(run.stdout.split())
+    assert 1 <= steps <= 4, run.stdout
+    counts = json.loads(report.read_text())
+    layers = ckpt.config["num_hidden_layers"]
+    assert counts["synchronizations"] == steps, (counts, steps)
+    assert counts["launches"] >= steps * (layers + 2), counts
+    assert counts["hazards"] == 0, counts
+    assert counts["streamsCreated"] <= 2, counts
+    assert counts["streamsDestroyed"] == counts["streamsCreated"], counts
+    # A failed launch, or a kernel fault found when the step is waited for,
+    # ends the run naming it, whichever copy of the runtime met it.
+    for fault, want in [("FAKE_CUDA_FAIL_LAUNCH", "CUDA_ERROR_LAUNCH_FAILED"),
+                        ("FAKE_CUDA_FAIL_SYNC", "CUDA_ERROR_ILLEGAL_ADDRESS")]:
+        failing = subprocess.run(run.args, capture_output=True, text=True,
+                                 env=dict(env, **{fault: "1"}), timeout=300)
+        assert failing.returncode == 1, (fault, failing.stderr)
+        assert want in failing.stderr and failing.stdout == "", (fault, failing.stderr)
 
 
 # ------------------------------------------------------- on a GPU, if any

@@ -34,6 +34,29 @@ Status checkGPUArch(const std::string &arch);
 /// call (cleared), or OK.
 Status takeGPUError();
 
+/// While one lives on a thread, the compiled functions that thread calls
+/// run their kernels on one stream and do not each wait for them: the host
+/// queues a whole model step while the GPU runs what came before, and
+/// waits once, in finish(). A DeviceBuffer's download or release waits
+/// first, since queued kernels may still use its memory. Where buffers are
+/// not allocated in stream order (MOEC_GPU_ALLOCATOR=sync, or a driver
+/// without memory pools), each function still waits for its own kernels,
+/// as its synchronous frees would otherwise release memory they use. Not
+/// nested.
+class GPUQueue {
+public:
+  GPUQueue();
+  GPUQueue(const GPUQueue &) = delete;
+  GPUQueue &operator=(const GPUQueue &) = delete;
+  /// Waits as finish() does, dropping its error.
+  ~GPUQueue();
+
+  /// Waits until the queued kernels have run; the first error since the
+  /// last takeGPUError, or OK. Functions called afterwards wait for their
+  /// own kernels again.
+  Status finish();
+};
+
 /// A buffer in device memory.
 class DeviceBuffer {
 public:
@@ -48,7 +71,8 @@ public:
   /// the buffer in errors.
   static StatusOr<DeviceBuffer> create(size_t bytes, const void *host,
                                        const char *what);
-  /// Copies the buffer to `host` (its whole size).
+  /// Copies the buffer to `host` (its whole size), after the kernels a
+  /// GPUQueue holds have run.
   Status download(void *host) const;
   /// The device address, as kernels take it.
   void *data() const { return reinterpret_cast<void *>(pointer); }
