@@ -488,45 +488,94 @@ def test_gpu_model_without_a_gpu_fails_clearly(moe_compile, checkpoint, tmp_path
     assert_each_fails_without_a_gpu(runs, env, want, out)
 
 
-@needs_toolkit
-def test_gpu_model_queues_each_step_on_a_fake_driver(moe_compile, checkpoint, tmp_path):
-    """A GPU model's host side, on a fake libcuda.so.1 (test/unit/FakeCUDADriver.c:
-    host memory, no kernel runs): every forward pass, embedding to head, is
-    queued on one stream and waited for once, not once per function, and no
-    logits are copied out while kernels could still be writing them."""
+def fake_driver_env(tmp_path: Path) -> tuple[dict, Path]:
+    """An environment whose libcuda.so.1 is the fake driver
+    (test/unit/FakeCUDADriver.c: host memory, no kernel runs), and the file
+    where it reports its counts when the process ends."""
     fake = Path(os.environ.get("MOEC_FAKE_CUDA_DIR", ""))
     if not (fake / "libcuda.so.1").exists():
         pytest.skip("no fake CUDA driver built (set MOEC_FAKE_CUDA_DIR)")
+    report = tmp_path / "driver.json"
+    report.unlink(missing_ok=True)
+    return dict(os.environ, LD_LIBRARY_PATH=str(fake), FAKE_CUDA_REPORT=str(report)), report
+
+
+def run_on_fake_driver(cmd: list, env: dict, report: Path) -> tuple[str, dict]:
+    """Runs `cmd`; its standard output and the driver's counts, after
+    checking what every run must do: no copy to the host while kernels
+    could still write it, and every stream it made destroyed."""
+    run = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
+                         env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    counts = json.loads(report.read_text())
+    assert counts["hazards"] == 0, counts
+    assert counts["streamsDestroyed"] == counts["streamsCreated"], counts
+    return run.stdout, counts
+
+
+@needs_toolkit
+def test_gpu_model_queues_each_step_on_a_fake_driver(moe_compile, checkpoint, tmp_path):
+    """A GPU model's host side on a fake driver: every forward pass,
+    embedding to head, is queued on one stream and waited for once, not once
+    per function, on a stream kept from step to step."""
+    env, report = fake_driver_env(tmp_path)
     ckpt = checkpoint()
     module = tmp_path / "model.so"
     proc = moe_compile("model", "--model", ckpt.path, "--target", "cuda",
                        "--gpu-arch", "sm_90", "--output", module)
     assert proc.returncode == 0, proc.stderr
-    report = tmp_path / "driver.json"
-    env = dict(os.environ, LD_LIBRARY_PATH=str(fake), FAKE_CUDA_REPORT=str(report))
-    run = subprocess.run(
-        [str(Path(os.environ["MOEC_BIN_DIR"]) / "moe-run"), "generate", "--model",
-         str(ckpt.path), "--module", str(module), "--prompt-ids", "1,2,3,4,5",
-         "--max-new-tokens", "4"],
-        capture_output=True, text=True, env=env, timeout=300)
-    assert run.returncode == 0, run.stderr
-    steps = len(run.stdout.split())
-    assert 1 <= steps <= 4, run.stdout
-    counts = json.loads(report.read_text())
+    cmd = [Path(os.environ["MOEC_BIN_DIR"]) / "moe-run", "generate", "--model", ckpt.path,
+           "--module", module, "--prompt-ids", "1,2,3,4,5", "--max-new-tokens", "4"]
+    out, counts = run_on_fake_driver(cmd, env, report)
+    steps = len(out.split())
+    assert 1 <= steps <= 4, out
     layers = ckpt.config["num_hidden_layers"]
     assert counts["synchronizations"] == steps, (counts, steps)
     assert counts["launches"] >= steps * (layers + 2), counts
-    assert counts["hazards"] == 0, counts
     assert counts["streamsCreated"] <= 2, counts
-    assert counts["streamsDestroyed"] == counts["streamsCreated"], counts
     # A failed launch, or a kernel fault found when the step is waited for,
     # ends the run naming it, whichever copy of the runtime met it.
     for fault, want in [("FAKE_CUDA_FAIL_LAUNCH", "CUDA_ERROR_LAUNCH_FAILED"),
                         ("FAKE_CUDA_FAIL_SYNC", "CUDA_ERROR_ILLEGAL_ADDRESS")]:
-        failing = subprocess.run(run.args, capture_output=True, text=True,
+        failing = subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
                                  env=dict(env, **{fault: "1"}), timeout=300)
         assert failing.returncode == 1, (fault, failing.stderr)
         assert want in failing.stderr and failing.stdout == "", (fault, failing.stderr)
+
+
+@needs_toolkit
+def test_gpu_runners_on_a_fake_driver(moe_compile, checkpoint, tmp_path):
+    """What a GPU machine without the compiler runs (moec-run-layer and
+    moec-run-model on ahead-of-time GPU modules), through their host side on
+    a fake driver: each layer call waits once, the calls reuse one stream,
+    and each of the model's forward passes waits once."""
+    env, report = fake_driver_env(tmp_path)
+    ckpt = checkpoint()
+    layer = tmp_path / "layer.so"
+    proc = moe_compile("layer", "--model", ckpt.path, "--layer", 1, "--target", "cuda",
+                       "--gpu-arch", "sm_90", "--output", layer)
+    assert proc.returncode == 0, proc.stderr
+    np.save(tmp_path / "x.npy", np.ones((5, ckpt.config["hidden_size"]), np.float32))
+    _, counts = run_on_fake_driver(
+        [moec_run_layer(), "--model", ckpt.path, "--layer", 1, "--module", layer,
+         "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy", "--repeat", 3],
+        env, report)
+    assert counts["synchronizations"] == 4 and counts["streamsCreated"] == 1, counts
+    assert np.load(tmp_path / "y.npy").shape == (5, ckpt.config["hidden_size"])
+
+    model = tmp_path / "model.so"
+    proc = moe_compile("model", "--model", ckpt.path, "--target", "cuda",
+                       "--gpu-arch", "sm_90", "--output", model)
+    assert proc.returncode == 0, proc.stderr
+    out, counts = run_on_fake_driver(
+        [moec_run_model(), "--model", ckpt.path, "--module", model, "--prompt-ids",
+         "1,2,3", "--output", tmp_path / "l.npy", "--new-tokens", 3, "--steps-output",
+         tmp_path / "s.npy"], env, report)
+    assert len(out.split()) == 3, out
+    # The prompt, then at most one forward pass per new token.
+    assert 2 <= counts["synchronizations"] <= 4, counts
+    assert counts["streamsCreated"] <= 2, counts
+    assert np.load(tmp_path / "l.npy").shape == (3, ckpt.config["vocab_size"])
 
 
 # ------------------------------------------------------- on a GPU, if any
