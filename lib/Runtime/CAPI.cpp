@@ -66,16 +66,20 @@ Status runMLPOnGPU(const CompiledModule &module, PackedFunction entry,
       mlp.deviceWeights.push_back(std::move(*buffer));
     }
   }
+  // x and y on the device, kept by the thread from call to call (grown
+  // when a call needs more): a cuMemAlloc and a cuMemFree (which waits for
+  // the device) per call would cost more than a decode step's kernels.
+  thread_local DeviceBuffer dx, dy;
   const int64_t hidden = mlp.spec.config.hidden_size;
   const size_t bytes = static_cast<size_t>(tokens * hidden) * sizeof(float);
-  StatusOr<DeviceBuffer> dx = DeviceBuffer::create(bytes, x, "x");
-  if (!dx.ok())
-    return dx.status();
-  StatusOr<DeviceBuffer> dy = DeviceBuffer::create(bytes, nullptr, "y");
-  if (!dy.ok())
-    return dy.status();
-  std::vector<Argument> args{Argument::buffer(dx->data(), {tokens, hidden}),
-                             Argument::buffer(dy->data(), {tokens, hidden})};
+  if (Status s = dx.reserve(bytes, "x"); !s.ok())
+    return s;
+  if (Status s = dy.reserve(bytes, "y"); !s.ok())
+    return s;
+  if (Status s = dx.upload(x, bytes); !s.ok())
+    return s;
+  std::vector<Argument> args{Argument::buffer(dx.data(), {tokens, hidden}),
+                             Argument::buffer(dy.data(), {tokens, hidden})};
   for (size_t i = 0; i < mlp.weights.size(); ++i)
     args.push_back(
         Argument::buffer(mlp.deviceWeights[i].data(), mlp.weights[i].shape));
@@ -83,7 +87,7 @@ Status runMLPOnGPU(const CompiledModule &module, PackedFunction entry,
     return s;
   if (Status s = takeGPUError(); !s.ok())
     return s;
-  return dy->download(y);
+  return dy.download(y, bytes);
 }
 
 } // namespace

@@ -296,13 +296,34 @@ StatusOr<DeviceBuffer> DeviceBuffer::create(size_t bytes, const void *host,
   return buffer;
 }
 
-Status DeviceBuffer::download(void *host) const {
+Status DeviceBuffer::upload(const void *host, size_t count) {
+  assert(count <= bytes);
   drainQueue();
   const CUDADriver::EntryPoints *api = ready();
-  if (api && bytes)
-    check(api->memcpy(reinterpret_cast<uint64_t>(host), pointer, bytes),
+  if (api && count)
+    check(api->memcpy(pointer, reinterpret_cast<uint64_t>(host), count),
+          "cuMemcpy to the device");
+  return takeGPUError();
+}
+
+Status DeviceBuffer::download(void *host, size_t count) const {
+  assert(count <= bytes);
+  drainQueue();
+  const CUDADriver::EntryPoints *api = ready();
+  if (api && count)
+    check(api->memcpy(reinterpret_cast<uint64_t>(host), pointer, count),
           "cuMemcpy from the device");
   return takeGPUError();
+}
+
+Status DeviceBuffer::reserve(size_t count, const char *what) {
+  if (pointer && bytes >= count)
+    return Status();
+  StatusOr<DeviceBuffer> larger = create(count, nullptr, what);
+  if (!larger.ok())
+    return larger.status();
+  *this = std::move(*larger);
+  return Status();
 }
 
 // The mgpu* functions, with the signatures of MLIR's GPU runtime ABI (what

@@ -252,13 +252,12 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
     // memory.
     const void *chunkIds = chunk;
     float *states = hidden.data();
-    DeviceBuffer deviceIds;
     if (model.onGPU()) {
-      StatusOr<DeviceBuffer> uploaded = DeviceBuffer::create(
-          static_cast<size_t>(m) * sizeof(int32_t), chunk, "the token ids");
-      if (!uploaded.ok())
-        return uploaded.status();
-      deviceIds = std::move(*uploaded);
+      const size_t bytes = static_cast<size_t>(m) * sizeof(int32_t);
+      if (Status s = deviceIds.reserve(bytes, "the token ids"); !s.ok())
+        return s;
+      if (Status s = deviceIds.upload(chunk, bytes); !s.ok())
+        return s;
       chunkIds = deviceIds.data();
       states = static_cast<float *>(deviceHidden.data());
     }
@@ -290,15 +289,15 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
     const int64_t rows = allLogits ? m : 1;
     const float *headInput = states + (m - rows) * h;
     float *out = logits.data() + (allLogits ? first * v : 0);
-    DeviceBuffer deviceLogits;
-    if (model.onGPU()) {
-      StatusOr<DeviceBuffer> buffer = DeviceBuffer::create(
-          static_cast<size_t>(rows * v) * sizeof(float), nullptr, "the logits");
-      if (!buffer.ok())
-        return buffer.status();
-      deviceLogits = std::move(*buffer);
-    }
-    void *headOutput = model.onGPU() ? deviceLogits.data() : out;
+    // One row (a decode step's) goes to the session's buffer; more, to one
+    // made for this call, as a prompt's rows would hold much memory.
+    const size_t logitBytes = static_cast<size_t>(rows * v) * sizeof(float);
+    DeviceBuffer promptLogits;
+    DeviceBuffer &deviceOut = rows == 1 ? deviceLogits : promptLogits;
+    if (model.onGPU())
+      if (Status s = deviceOut.reserve(logitBytes, "the logits"); !s.ok())
+        return s;
+    void *headOutput = model.onGPU() ? deviceOut.data() : out;
     if (Status s =
             model.run(model.head, {Argument::buffer(headInput, {rows, h}),
                                    Argument::buffer(headOutput, {rows, v})});
@@ -308,7 +307,7 @@ Status Session::forward(const std::vector<int32_t> &ids, bool allLogits,
       if (Status s = queue->finish(); !s.ok())
         return s;
     if (model.onGPU())
-      if (Status s = deviceLogits.download(out); !s.ok())
+      if (Status s = deviceOut.download(out, logitBytes); !s.ok())
         return s;
   }
   pos += n;

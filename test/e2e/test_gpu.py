@@ -528,11 +528,14 @@ def test_gpu_model_queues_each_step_on_a_fake_driver(moe_compile, checkpoint, tm
            "--module", module, "--prompt-ids", "1,2,3,4,5", "--max-new-tokens", "4"]
     out, counts = run_on_fake_driver(cmd, env, report)
     steps = len(out.split())
-    assert 1 <= steps <= 4, out
+    assert steps == 4, out
     layers = ckpt.config["num_hidden_layers"]
     assert counts["synchronizations"] == steps, (counts, steps)
     assert counts["launches"] >= steps * (layers + 2), counts
     assert counts["streamsCreated"] <= 2, counts
+    # Decode steps allocate no device memory outside stream order.
+    _, fewer = run_on_fake_driver(cmd[:-1] + ["2"], env, report)
+    assert fewer["allocations"] == counts["allocations"], (fewer, counts)
     # A failed launch, or a kernel fault found when the step is waited for,
     # ends the run naming it, whichever copy of the runtime met it.
     for fault, want in [("FAKE_CUDA_FAIL_LAUNCH", "CUDA_ERROR_LAUNCH_FAILED"),
@@ -556,11 +559,13 @@ def test_gpu_runners_on_a_fake_driver(moe_compile, checkpoint, tmp_path):
                        "--gpu-arch", "sm_90", "--output", layer)
     assert proc.returncode == 0, proc.stderr
     np.save(tmp_path / "x.npy", np.ones((5, ckpt.config["hidden_size"]), np.float32))
-    _, counts = run_on_fake_driver(
-        [moec_run_layer(), "--model", ckpt.path, "--layer", 1, "--module", layer,
-         "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy", "--repeat", 3],
-        env, report)
+    run_layer = [moec_run_layer(), "--model", ckpt.path, "--layer", 1, "--module", layer,
+                 "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy", "--repeat"]
+    _, counts = run_on_fake_driver(run_layer + [3], env, report)
     assert counts["synchronizations"] == 4 and counts["streamsCreated"] == 1, counts
+    # Calls after the first allocate no device memory outside stream order.
+    _, fewer = run_on_fake_driver(run_layer + [1], env, report)
+    assert fewer["allocations"] == counts["allocations"], (fewer, counts)
     assert np.load(tmp_path / "y.npy").shape == (5, ckpt.config["hidden_size"])
 
     model = tmp_path / "model.so"

@@ -33,7 +33,8 @@ using namespace moec;
 namespace {
 
 struct FakeCounts {
-  int streamsCreated, streamsDestroyed, synchronizations, launches, hazards;
+  int streamsCreated, streamsDestroyed, synchronizations, launches, hazards,
+      allocations;
 };
 
 /// The fake driver's own functions, from the library the runtime loaded.
@@ -175,6 +176,28 @@ TEST_F(GPURuntime, AQueueLeftEarlyStillWaits) {
   }
   EXPECT_EQ(synchronizations(), 1);
   EXPECT_TRUE(takeGPUError().ok());
+}
+
+TEST_F(GPURuntime, BuffersGrowOnly) {
+  DeviceBuffer buffer;
+  ASSERT_TRUE(buffer.reserve(16, "buffer").ok());
+  ASSERT_TRUE(buffer.reserve(8, "buffer").ok());
+  EXPECT_EQ(buffer.size(), 16u);
+  EXPECT_EQ(FakeDriver::counts().allocations - before.allocations, 1);
+  ASSERT_TRUE(buffer.reserve(32, "buffer").ok());
+  EXPECT_EQ(buffer.size(), 32u);
+  EXPECT_EQ(FakeDriver::counts().allocations - before.allocations, 2);
+}
+
+TEST_F(GPURuntime, UploadAndDownloadOfAPrefix) {
+  GPUQueue queue;
+  runCompiledFunction(module, output.data());
+  ASSERT_TRUE(output.upload("DEVICE", 6).ok());
+  EXPECT_EQ(synchronizations(), 1) << "uploaded while kernels could read";
+  char host[8] = "-------";
+  ASSERT_TRUE(output.download(host, 7).ok());
+  EXPECT_STREQ(host, "DEVICE ");
+  EXPECT_TRUE(queue.finish().ok());
 }
 
 // Run by its own ctest entry, with FAKE_CUDA_NO_MEMORY_POOLS=1: functions

@@ -71,9 +71,17 @@ public:
   /// the buffer in errors.
   static StatusOr<DeviceBuffer> create(size_t bytes, const void *host,
                                        const char *what);
-  /// Copies the buffer to `host` (its whole size), after the kernels a
-  /// GPUQueue holds have run.
-  Status download(void *host) const;
+  /// Copies the first `bytes` of `host` into the buffer (at most its
+  /// size), after the kernels a GPUQueue holds have run.
+  Status upload(const void *host, size_t bytes);
+  /// Copies the first `bytes` of the buffer (at most its size) to `host`,
+  /// after the kernels a GPUQueue holds have run.
+  Status download(void *host, size_t bytes) const;
+  /// Copies the whole buffer to `host`.
+  Status download(void *host) const { return download(host, bytes); }
+  /// Makes the buffer at least `bytes` large, its contents lost if it
+  /// grows.
+  Status reserve(size_t bytes, const char *what);
   /// The device address, as kernels take it.
   void *data() const { return reinterpret_cast<void *>(pointer); }
   size_t size() const { return bytes; }

@@ -143,8 +143,10 @@ private:
   /// Per layer, its cache operands (FunctionSpec::caches) in order.
   std::vector<std::vector<CacheBuffer>> caches;
   std::vector<float> hidden;
-  /// Instead of `hidden`, for a GPU module.
-  DeviceBuffer deviceHidden;
+  /// Instead of `hidden`, for a GPU module; with a chunk's token ids and a
+  /// row of logits (a decode step's), kept from call to call: allocating
+  /// and freeing them per step would cost more than some steps' kernels.
+  DeviceBuffer deviceHidden, deviceIds, deviceLogits;
 };
 
 } // namespace moec
