@@ -41,9 +41,9 @@
 extern "C" {
 #endif
 
-/* 2: whole models (runtime, compiled model, session, generation) and the
- *    tokenizer. 1: MLP blocks. */
-#define MOEC_RUNTIME_API_VERSION 2
+/* 3: moec_module_time_mlp. 2: whole models (runtime, compiled model,
+ *    session, generation) and the tokenizer. 1: MLP blocks. */
+#define MOEC_RUNTIME_API_VERSION 3
 
 /** The API version the library was built with; an application built
  *  against an older header keeps working with a newer library. Any
@@ -292,6 +292,16 @@ void moec_module_release(moec_module_t *module);
 moec_status_t moec_module_run_mlp(moec_module_t *module, moec_model_t *model,
                                   int64_t layer, const float *x, int64_t tokens,
                                   float *y);
+/** Runs the block as moec_module_run_mlp does, then `repeats` (at least 1)
+ *  more times on the same x, and writes the mean seconds of those runs to
+ *  `seconds_per_run` and the last run's output to `y`. A GPU module keeps x
+ *  and y in device memory across the repeats and waits for each run's
+ *  kernels: the time is the block's latency on the GPU without copies to or
+ *  from the host, as a framework that keeps activations there sees it. */
+moec_status_t moec_module_time_mlp(moec_module_t *module, moec_model_t *model,
+                                   int64_t layer, const float *x,
+                                   int64_t tokens, float *y, int64_t repeats,
+                                   double *seconds_per_run);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include "moec/Runtime/ModuleSpec.h"
 #include "moec/Runtime/Weights.h"
 
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -39,10 +40,23 @@ using capi::fail;
 
 namespace {
 
+/// Runs `run` `repeats` times and returns the mean seconds of a run.
+template <typename Run> StatusOr<double> timeRuns(int64_t repeats, Run run) {
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t r = 0; r < repeats; ++r)
+    if (Status s = run(); !s.ok())
+      return s;
+  std::chrono::duration<double> spent =
+      std::chrono::steady_clock::now() - start;
+  return repeats > 0 ? spent.count() / static_cast<double>(repeats) : 0.0;
+}
+
 /// Runs MLP block `mlp` from a GPU module: its weights go to device memory
-/// once, x and y for each call.
+/// once, x for each call, then the block runs 1 + `repeats` times (the
+/// mean seconds of the repeats to `seconds`), and y comes back.
 Status runMLPOnGPU(const CompiledModule &module, PackedFunction entry,
-                   LayerMLP &mlp, const float *x, int64_t tokens, float *y) {
+                   LayerMLP &mlp, const float *x, int64_t tokens, float *y,
+                   int64_t repeats, double *seconds) {
   if (Status s = useGPU(); !s.ok())
     return Status::error(module.describe() +
                          " runs on a CUDA GPU: " + s.message());
@@ -83,11 +97,84 @@ Status runMLPOnGPU(const CompiledModule &module, PackedFunction entry,
   for (size_t i = 0; i < mlp.weights.size(); ++i)
     args.push_back(
         Argument::buffer(mlp.deviceWeights[i].data(), mlp.weights[i].shape));
-  if (Status s = invoke(entry, mlp.spec.functions[0], args); !s.ok())
+  auto run = [&]() -> Status {
+    if (Status s = invoke(entry, mlp.spec.functions[0], args); !s.ok())
+      return s;
+    return takeGPUError();
+  };
+  if (Status s = run(); !s.ok())
     return s;
-  if (Status s = takeGPUError(); !s.ok())
-    return s;
+  StatusOr<double> mean = timeRuns(repeats, run);
+  if (!mean.ok())
+    return mean.status();
+  *seconds = *mean;
   return dy.download(y, bytes);
+}
+
+/// Runs MLP block `layer` of `model` with `module` 1 + `repeats` times, as
+/// moec_module_time_mlp documents; `api` names the entry point in errors.
+moec_status_t runMLP(const char *api, moec_module_t *module,
+                     moec_model_t *model, int64_t layer, const float *x,
+                     int64_t tokens, float *y, int64_t repeats,
+                     double *seconds) {
+  if (!module || !model || !x || !y || !seconds)
+    return fail(std::string(api) + ": module, model, x and y must not be NULL");
+  const ModelConfig &c = model->config;
+  if (layer < 0 || layer >= c.num_hidden_layers)
+    return fail("layer " + std::to_string(layer) +
+                " is out of range: the model has " +
+                std::to_string(c.num_hidden_layers) + " layers");
+  if (tokens < 1)
+    return fail("tokens must be at least 1, got " + std::to_string(tokens));
+
+  StatusOr<WeightLayout> layout = weightLayoutOf(module->module->signature());
+  if (!layout.ok())
+    return fail(layout.status().message());
+  LayerMLP *mlp;
+  {
+    std::lock_guard<std::mutex> lock(model->mutex);
+    std::unique_ptr<LayerMLP> &slot = model->layers[{layer, layout->panel}];
+    if (!slot) {
+      StatusOr<ModuleSpec> spec =
+          deriveMLPModuleSpec(c, *model->checkpoint, layer, *layout);
+      if (!spec.ok())
+        return fail(spec.status().message());
+      StatusOr<std::vector<WeightBuffer>> weights =
+          bindWeights(*model->checkpoint, spec->functions[0], spec->mlp,
+                      /*releaseSources=*/false);
+      if (!weights.ok())
+        return fail(weights.status().message());
+      slot = std::make_unique<LayerMLP>(
+          LayerMLP{std::move(*spec), std::move(*weights)});
+    }
+    mlp = slot.get();
+  }
+  if (Status s = module->module->checkSignature(mlp->spec); !s.ok())
+    return fail(s.message());
+  const FunctionSpec &function = mlp->spec.functions[0];
+  StatusOr<PackedFunction> entry = module->module->lookup(function.name);
+  if (!entry.ok())
+    return fail(entry.status().message());
+  if (!module->module->gpuArch().empty()) {
+    std::lock_guard<std::mutex> lock(model->mutex);
+    if (Status s = runMLPOnGPU(*module->module, *entry, *mlp, x, tokens, y,
+                               repeats, seconds);
+        !s.ok())
+      return fail(s.message());
+    return nullptr;
+  }
+  std::vector<Argument> args{Argument::buffer(x, {tokens, c.hidden_size}),
+                             Argument::buffer(y, {tokens, c.hidden_size})};
+  for (const WeightBuffer &w : mlp->weights)
+    args.push_back(Argument::buffer(w.data(), w.shape));
+  auto run = [&] { return invoke(*entry, function, args); };
+  if (Status s = run(); !s.ok())
+    return fail(s.message());
+  StatusOr<double> mean = timeRuns(repeats, run);
+  if (!mean.ok())
+    return fail(mean.status().message());
+  *seconds = *mean;
+  return nullptr;
 }
 
 } // namespace
@@ -151,59 +238,20 @@ void moec_module_release(moec_module_t *module) { delete module; }
 moec_status_t moec_module_run_mlp(moec_module_t *module, moec_model_t *model,
                                   int64_t layer, const float *x, int64_t tokens,
                                   float *y) {
-  if (!module || !model || !x || !y)
-    return fail("moec_module_run_mlp: module, model, x and y must not be "
-                "NULL");
-  const ModelConfig &c = model->config;
-  if (layer < 0 || layer >= c.num_hidden_layers)
-    return fail("layer " + std::to_string(layer) +
-                " is out of range: the model has " +
-                std::to_string(c.num_hidden_layers) + " layers");
-  if (tokens < 1)
-    return fail("tokens must be at least 1, got " + std::to_string(tokens));
+  double unused = 0;
+  return runMLP("moec_module_run_mlp", module, model, layer, x, tokens, y,
+                /*repeats=*/0, &unused);
+}
 
-  StatusOr<WeightLayout> layout = weightLayoutOf(module->module->signature());
-  if (!layout.ok())
-    return fail(layout.status().message());
-  LayerMLP *mlp;
-  {
-    std::lock_guard<std::mutex> lock(model->mutex);
-    std::unique_ptr<LayerMLP> &slot = model->layers[{layer, layout->panel}];
-    if (!slot) {
-      StatusOr<ModuleSpec> spec =
-          deriveMLPModuleSpec(c, *model->checkpoint, layer, *layout);
-      if (!spec.ok())
-        return fail(spec.status().message());
-      StatusOr<std::vector<WeightBuffer>> weights =
-          bindWeights(*model->checkpoint, spec->functions[0], spec->mlp,
-                      /*releaseSources=*/false);
-      if (!weights.ok())
-        return fail(weights.status().message());
-      slot = std::make_unique<LayerMLP>(
-          LayerMLP{std::move(*spec), std::move(*weights)});
-    }
-    mlp = slot.get();
-  }
-  if (Status s = module->module->checkSignature(mlp->spec); !s.ok())
-    return fail(s.message());
-  const FunctionSpec &function = mlp->spec.functions[0];
-  StatusOr<PackedFunction> entry = module->module->lookup(function.name);
-  if (!entry.ok())
-    return fail(entry.status().message());
-  if (!module->module->gpuArch().empty()) {
-    std::lock_guard<std::mutex> lock(model->mutex);
-    if (Status s = runMLPOnGPU(*module->module, *entry, *mlp, x, tokens, y);
-        !s.ok())
-      return fail(s.message());
-    return nullptr;
-  }
-  std::vector<Argument> args{Argument::buffer(x, {tokens, c.hidden_size}),
-                             Argument::buffer(y, {tokens, c.hidden_size})};
-  for (const WeightBuffer &w : mlp->weights)
-    args.push_back(Argument::buffer(w.data(), w.shape));
-  if (Status s = invoke(*entry, function, args); !s.ok())
-    return fail(s.message());
-  return nullptr;
+moec_status_t moec_module_time_mlp(moec_module_t *module, moec_model_t *model,
+                                   int64_t layer, const float *x,
+                                   int64_t tokens, float *y, int64_t repeats,
+                                   double *seconds_per_run) {
+  if (repeats < 1)
+    return fail("moec_module_time_mlp: repeats must be at least 1, got " +
+                std::to_string(repeats));
+  return runMLP("moec_module_time_mlp", module, model, layer, x, tokens, y,
+                repeats, seconds_per_run);
 }
 
 } // extern "C"

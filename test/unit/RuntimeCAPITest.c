@@ -51,6 +51,11 @@ int main(void) {
   float x[4] = {0}, y[4];
   expectError(moec_module_run_mlp(NULL, NULL, 0, x, 1, y), "must not be NULL",
               "running without handles");
+  double seconds = 0;
+  expectError(moec_module_time_mlp(NULL, NULL, 0, x, 1, y, 1, &seconds),
+              "must not be NULL", "timing without handles");
+  expectError(moec_module_time_mlp(NULL, NULL, 0, x, 1, y, 0, &seconds),
+              "repeats", "timing no run");
 
   /* Runtimes: options are checked; CUDA needs a driver and a device. */
   moec_runtime_options_t options;
