@@ -25,14 +25,16 @@ typedef uint64_t CUdeviceptr;
 enum { kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2 };
 enum { kMaxStreams = 64, kMaxAllocations = 4096 };
 
-/* What the tests read, through fakeCudaCounts. */
+/* What the tests read: the data symbol fakeCudaCounts (data, not a
+ * function returning it, which UBSan's function check would refuse to call
+ * from C++ through a pointer to a struct type of C++'s own). */
 struct FakeCUDACounts {
   int streamsCreated, streamsDestroyed, synchronizations, launches, hazards;
   /* cuMemAlloc calls: those outside stream order, which cost the most. */
   int allocations;
 };
 
-static struct FakeCUDACounts counts;
+struct FakeCUDACounts fakeCudaCounts;
 static int nextSyncError;
 
 struct Stream {
@@ -45,8 +47,6 @@ static struct {
   size_t bytes;
 } allocations[kMaxAllocations];
 
-const struct FakeCUDACounts *fakeCudaCounts(void) { return &counts; }
-
 __attribute__((destructor)) static void report(void) {
   const char *path = getenv("FAKE_CUDA_REPORT");
   FILE *file = path ? fopen(path, "w") : NULL;
@@ -56,9 +56,9 @@ __attribute__((destructor)) static void report(void) {
           "{\"streamsCreated\": %d, \"streamsDestroyed\": %d, "
           "\"synchronizations\": %d, \"launches\": %d, \"hazards\": %d, "
           "\"allocations\": %d}\n",
-          counts.streamsCreated, counts.streamsDestroyed,
-          counts.synchronizations, counts.launches, counts.hazards,
-          counts.allocations);
+          fakeCudaCounts.streamsCreated, fakeCudaCounts.streamsDestroyed,
+          fakeCudaCounts.synchronizations, fakeCudaCounts.launches,
+          fakeCudaCounts.hazards, fakeCudaCounts.allocations);
   fclose(file);
 }
 
@@ -205,8 +205,8 @@ int cuLaunchKernel(void *f, unsigned gridX, unsigned gridY, unsigned gridZ,
   if (f != &function || !gridX || !gridY || !gridZ || !blockX || !blockY ||
       !blockZ || blockX * blockY * blockZ > 1024)
     return kInvalidValue;
-  ++counts.launches;
-  if (failsAt("FAKE_CUDA_FAIL_LAUNCH", counts.launches))
+  ++fakeCudaCounts.launches;
+  if (failsAt("FAKE_CUDA_FAIL_LAUNCH", fakeCudaCounts.launches))
     return 719;
   return queue(stream);
 }
@@ -218,7 +218,7 @@ int cuStreamCreate(void **stream, unsigned flags) {
       streams[i].live = 1;
       streams[i].pending = 0;
       *stream = &streams[i];
-      ++counts.streamsCreated;
+      ++fakeCudaCounts.streamsCreated;
       return kSuccess;
     }
   return kOutOfMemory;
@@ -227,11 +227,11 @@ int cuStreamSynchronize(void *stream) {
   struct Stream *s = stream;
   if (!s || !s->live)
     return kInvalidValue;
-  ++counts.synchronizations;
+  ++fakeCudaCounts.synchronizations;
   s->pending = 0;
   int error = nextSyncError;
   nextSyncError = 0;
-  if (failsAt("FAKE_CUDA_FAIL_SYNC", counts.synchronizations))
+  if (failsAt("FAKE_CUDA_FAIL_SYNC", fakeCudaCounts.synchronizations))
     error = 700;
   return error;
 }
@@ -241,7 +241,7 @@ int cuStreamDestroy_v2(void *stream) {
     return kInvalidValue;
   /* Work queued before the destruction still completes. */
   s->live = 0;
-  ++counts.streamsDestroyed;
+  ++fakeCudaCounts.streamsDestroyed;
   return kSuccess;
 }
 
@@ -267,7 +267,7 @@ int cuStreamWaitEvent(void *stream, void *e, unsigned flags) {
 }
 
 int cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
-  ++counts.allocations;
+  ++fakeCudaCounts.allocations;
   return allocate(pointer, bytes);
 }
 int cuMemAllocManaged(CUdeviceptr *pointer, size_t bytes, unsigned flags) {
@@ -282,7 +282,7 @@ int cuMemFree_v2(CUdeviceptr pointer) {
 }
 int cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
   if (isDevice(src) && anyPending())
-    ++counts.hazards;
+    ++fakeCudaCounts.hazards;
   memcpy((void *)(uintptr_t)dst, (const void *)(uintptr_t)src, bytes);
   return kSuccess;
 }

@@ -40,11 +40,11 @@ struct FakeCounts {
 /// The fake driver's own functions, from the library the runtime loaded.
 class FakeDriver {
 public:
-  static const FakeCounts &counts() { return *get().countsFn(); }
+  static const FakeCounts &counts() { return *get().countsData; }
   static void failNextSynchronization(int error) { get().failFn(error); }
 
 private:
-  const FakeCounts *(*countsFn)() = nullptr;
+  const FakeCounts *countsData = nullptr;
   void (*failFn)(int) = nullptr;
 
   static FakeDriver &get() {
@@ -52,8 +52,8 @@ private:
       FakeDriver d;
       void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
       if (library) {
-        d.countsFn = reinterpret_cast<const FakeCounts *(*)()>(
-            dlsym(library, "fakeCudaCounts"));
+        d.countsData =
+            static_cast<const FakeCounts *>(dlsym(library, "fakeCudaCounts"));
         d.failFn = reinterpret_cast<void (*)(int)>(
             dlsym(library, "fakeCudaFailNextSynchronization"));
       }
@@ -63,7 +63,7 @@ private:
   }
 
 public:
-  static bool loaded() { return get().countsFn && get().failFn; }
+  static bool loaded() { return get().countsData && get().failFn; }
 };
 
 /// What a function that moe-gpu-pipeline compiled does: a stream, a
